@@ -1,0 +1,3 @@
+//! Reusable pieces of the UI, one per file.
+
+pub mod header;

@@ -1,0 +1,4 @@
+//! One module per route.
+
+pub mod instances;
+pub mod not_found;

@@ -1,0 +1,85 @@
+//! The connection to Kubernetes.
+//!
+//! Berth resolves its cluster the standard way (`KUBECONFIG`, `~/.kube/config`, in-cluster), with
+//! an optional context override. A missing or unreachable cluster is a state to report, never a
+//! reason to stop serving: [`Cluster`] keeps either a client or the reason there is none.
+
+use std::time::Duration;
+
+use kube::{Client, Config, config::KubeConfigOptions};
+use serde::Serialize;
+
+/// How long a reachability probe may take before the cluster counts as unreachable.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The cluster Berth manages, or why it has none.
+#[derive(Clone)]
+pub struct Cluster {
+    client: Result<Client, String>,
+    /// The API server URL from the configuration, when one was found.
+    server: Option<String>,
+}
+
+/// What a probe of the cluster found.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterStatus {
+    /// Whether the API server answered.
+    pub reachable: bool,
+    /// API server URL, when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// Kubernetes version reported by the API server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why the cluster is unreachable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Cluster {
+    /// Loads the kubeconfig (honouring `context`) and builds a client. Never fails: a bad or
+    /// missing configuration becomes the reason reported by [`Cluster::status`].
+    pub async fn connect(context: Option<&str>) -> Cluster {
+        let config = match context {
+            Some(ctx) => {
+                let opts = KubeConfigOptions { context: Some(ctx.to_string()), ..Default::default() };
+                Config::from_kubeconfig(&opts).await.map_err(|e| format!("kubeconfig context {ctx:?}: {e}"))
+            }
+            None => Config::infer().await.map_err(|e| format!("no usable kubeconfig: {e}")),
+        };
+        match config {
+            Ok(config) => {
+                let server = Some(config.cluster_url.to_string());
+                let client = Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"));
+                Cluster { client, server }
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "no cluster configured");
+                Cluster { client: Err(reason), server: None }
+            }
+        }
+    }
+
+    /// The client, or why there is none.
+    pub fn client(&self) -> Result<&Client, &str> {
+        self.client.as_ref().map_err(String::as_str)
+    }
+
+    /// Asks the API server for its version, within [`PROBE_TIMEOUT`].
+    pub async fn status(&self) -> ClusterStatus {
+        let client = match &self.client {
+            Ok(c) => c,
+            Err(reason) => {
+                return ClusterStatus { reachable: false, server: None, version: None, reason: Some(reason.clone()) };
+            }
+        };
+        let probe = tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await;
+        let (version, reason) = match probe {
+            Ok(Ok(info)) => (Some(info.git_version), None),
+            Ok(Err(e)) => (None, Some(format!("API server did not answer: {e}"))),
+            Err(_) => (None, Some(format!("API server did not answer within {}s", PROBE_TIMEOUT.as_secs()))),
+        };
+        ClusterStatus { reachable: version.is_some(), server: self.server.clone(), version, reason }
+    }
+}

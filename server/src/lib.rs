@@ -1,0 +1,51 @@
+//! Berth's server: configuration, storage, the cluster connection and the HTTP surface.
+//!
+//! `main.rs` only parses the command line and calls into this library, so tests can build the
+//! same [`http::router`] without a socket, or bind `127.0.0.1:0` and run the real server.
+#![forbid(unsafe_code)]
+
+pub mod cluster;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod state;
+pub mod store;
+
+pub use config::Config;
+pub use state::AppState;
+
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Opens the store, connects to the cluster and serves HTTP on `listener` until `shutdown` resolves.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::init(&config).await?;
+    let app = http::router(state);
+    tracing::info!(addr = %listener.local_addr()?, "berth is listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

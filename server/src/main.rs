@@ -1,0 +1,40 @@
+//! The `berth` binary: parses the command line and hands over to the library.
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Berth: deploy and run multi-service app stacks on Kubernetes.
+#[derive(Parser)]
+#[command(name = "berth", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: berth::Config,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web console and the REST API (the default).
+    Serve(berth::Config),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Some(Command::Serve(config)) => runtime.block_on(serve(config)),
+        None => runtime.block_on(serve(cli.serve)),
+    }
+}
+
+async fn serve(config: berth::Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.addr))?;
+    berth::serve(config, listener, berth::shutdown_signal()).await
+}

@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests: a client for the test cluster and throwaway namespaces.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::{
+    Api, Client,
+    api::{DeleteParams, Patch, PatchParams},
+};
+
+/// A client for the cluster named by `KUBECONFIG`. Panics with instructions when there is none:
+/// these tests are meant to run against `end2end/cluster/up`, never to be skipped silently.
+pub async fn cluster_client() -> Client {
+    let client = Client::try_default().await.unwrap_or_else(|e| {
+        panic!("cluster tests need a cluster: run `eval \"$(end2end/cluster/up | tail -n 1)\"` first ({e})")
+    });
+    tokio::time::timeout(Duration::from_secs(10), client.apiserver_version())
+        .await
+        .expect("API server answered within 10s")
+        .expect("API server reachable");
+    client
+}
+
+/// A namespace `berth-test-<suffix>` that is deleted when dropped.
+pub struct TestNamespace {
+    pub name: String,
+    client: Client,
+}
+
+impl TestNamespace {
+    /// Creates (server-side apply) a fresh namespace for one test.
+    pub async fn create(client: &Client, purpose: &str) -> TestNamespace {
+        let suffix = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 0xffffff);
+        let name = format!("berth-test-{purpose}-{suffix}");
+        let api: Api<Namespace> = Api::all(client.clone());
+        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        api.patch(&name, &PatchParams::apply("berth-tests").force(), &Patch::Apply(&ns)).await.expect("create namespace");
+        TestNamespace { name, client: client.clone() }
+    }
+}
+
+impl TestNamespace {
+    /// Deletes the namespace and waits until it is gone. A test that panics before this leaves its
+    /// namespace behind; `end2end/cluster/down` wipes etcd, so nothing outlives the cluster.
+    pub async fn delete(self) {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        api.delete(&self.name, &DeleteParams::background()).await.expect("delete namespace");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while api.get_opt(&self.name).await.expect("get namespace").is_some() {
+            assert!(tokio::time::Instant::now() < deadline, "namespace {} not gone after 60s", self.name);
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}

@@ -24,6 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // Runs before first paint so a stored light/dark choice never flashes the other theme.
                 <script>{theme::PRE_PAINT_SCRIPT}</script>
                 <HydrationScripts options/>
@@ -40,6 +41,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, after hydration: browser tests wait for this mark.
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="berth" href="/pkg/berth.css"/>
         <Title text="Berth"/>

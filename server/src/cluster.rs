@@ -6,7 +6,12 @@
 
 use std::time::Duration;
 
-use kube::{Client, Config, config::KubeConfigOptions};
+use std::path::Path;
+
+use kube::{
+    Client, Config,
+    config::{KubeConfigOptions, Kubeconfig},
+};
 use serde::Serialize;
 
 /// How long a reachability probe may take before the cluster counts as unreachable.
@@ -38,15 +43,18 @@ pub struct ClusterStatus {
 }
 
 impl Cluster {
-    /// Loads the kubeconfig (honouring `context`) and builds a client. Never fails: a bad or
-    /// missing configuration becomes the reason reported by [`Cluster::status`].
-    pub async fn connect(context: Option<&str>) -> Cluster {
-        let config = match context {
-            Some(ctx) => {
-                let opts = KubeConfigOptions { context: Some(ctx.to_string()), ..Default::default() };
-                Config::from_kubeconfig(&opts).await.map_err(|e| format!("kubeconfig context {ctx:?}: {e}"))
-            }
-            None => Config::infer().await.map_err(|e| format!("no usable kubeconfig: {e}")),
+    /// Loads the kubeconfig (from `kubeconfig` if given, else the standard places, honouring
+    /// `context`) and builds a client. Never fails: a bad or missing configuration becomes the
+    /// reason reported by [`Cluster::status`].
+    pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Cluster {
+        let opts = KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
+        let config = match (kubeconfig, context) {
+            (Some(path), _) => match Kubeconfig::read_from(path) {
+                Ok(kc) => Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| format!("kubeconfig {}: {e}", path.display())),
+                Err(e) => Err(format!("kubeconfig {}: {e}", path.display())),
+            },
+            (None, Some(ctx)) => Config::from_kubeconfig(&opts).await.map_err(|e| format!("kubeconfig context {ctx:?}: {e}")),
+            (None, None) => Config::infer().await.map_err(|e| format!("no usable kubeconfig: {e}")),
         };
         match config {
             Ok(config) => {

@@ -22,6 +22,11 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// Kubeconfig file to use. Without it the standard resolution applies: `KUBECONFIG`, then
+    /// `~/.kube/config`, then the in-cluster service account.
+    #[arg(long, env = "BERTH_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
     /// Kubeconfig context to use instead of the current one. The kubeconfig itself is found the
     /// standard way: `KUBECONFIG`, then `~/.kube/config`, then in-cluster.
     #[arg(long, env = "BERTH_KUBE_CONTEXT")]
@@ -35,6 +40,7 @@ impl Config {
             addr: "127.0.0.1:0".parse().expect("valid literal address"),
             db_path: PathBuf::from(":memory:"),
             site_root: PathBuf::from("target/site"),
+            kubeconfig: None,
             kube_context: None,
         }
     }

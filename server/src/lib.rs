@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod state;
 pub mod store;
+pub mod template;
 
 pub use config::Config;
 pub use state::AppState;

@@ -22,7 +22,7 @@ impl AppState {
     /// Opens the store and connects to the cluster as `config` says.
     pub async fn init(config: &Config) -> anyhow::Result<AppState> {
         let store = Store::open(&config.db_path).await?;
-        let cluster = Cluster::connect(config.kube_context.as_deref()).await;
+        let cluster = Cluster::connect(config.kubeconfig.as_deref(), config.kube_context.as_deref()).await;
         Ok(AppState { leptos_options: leptos_options(config), store, cluster })
     }
 }

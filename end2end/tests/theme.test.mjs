@@ -1,0 +1,58 @@
+// The shell renders on the server, hydrates in the browser, and the theme switch works without a
+// page reload: proof that hydration took over the server-rendered HTML.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, waitForHydration } from './fixtures/browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test('the shell shows the header and an empty Instances view', async () => {
+  const { page, context, errors } = await openPage(browser);
+  assert.equal(await page.title(), 'Berth');
+  assert.equal(await page.getByRole('link', { name: 'Berth' }).count(), 1);
+  assert.equal(await page.getByRole('heading', { name: 'Instances', level: 1 }).isVisible(), true);
+  assert.equal(await page.getByTestId('instances-empty').isVisible(), true);
+  await waitForHydration(page);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the theme switch changes the theme without reloading the page', async () => {
+  const { page, context, errors } = await openPage(browser);
+  await waitForHydration(page);
+  // A marker on window survives only if the page is not reloaded.
+  await page.evaluate(() => { window.__berthMarker = 'still-here'; });
+  const navigations = [];
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations.push(f.url()); });
+
+  const before = await page.evaluate(() => document.documentElement.dataset.theme);
+  assert.ok(before === 'dark' || before === 'light', `initial theme: ${before}`);
+  const bgBefore = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+
+  await page.getByTestId('theme-switch').click();
+  const expected = before === 'dark' ? 'light' : 'dark';
+  await page.waitForFunction((t) => document.documentElement.dataset.theme === t, expected);
+  const bgAfter = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.notEqual(bgAfter, bgBefore, 'the background colour changed');
+  assert.equal(await page.evaluate(() => window.__berthMarker), 'still-here', 'no reload happened');
+  assert.deepEqual(navigations, [], 'no navigation happened');
+  assert.equal(await page.evaluate(() => localStorage.getItem('berth-theme')), expected);
+
+  // The choice survives a reload and is applied before paint.
+  await page.reload();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), expected);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the theme switch is reachable and usable from the keyboard', async () => {
+  const { page, context } = await openPage(browser);
+  await waitForHydration(page);
+  const before = await page.evaluate(() => document.documentElement.dataset.theme);
+  await page.getByTestId('theme-switch').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((t) => document.documentElement.dataset.theme !== t, before);
+  await context.close();
+});

@@ -1,0 +1,455 @@
+//! Rendering a parsed [`Template`] with inputs and platform values into Kubernetes objects.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::LazyLock,
+};
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::{
+    Template, TemplateError,
+    directives::{self, SourceLine},
+    expr::{self, Evaluated, Evaluator},
+    parse::{InputDef, InputType},
+};
+
+/// The platform values every template may read, with the values used when none is given.
+pub const PLATFORM_DEFAULTS: [(&str, &str); 4] = [
+    ("SEALOS_NAMESPACE", "default"),
+    ("SEALOS_CLOUD_DOMAIN", "berth.localhost"),
+    ("SEALOS_CERT_SECRET_NAME", "wildcard-cert"),
+    ("SEALOS_SERVICE_ACCOUNT", ""),
+];
+
+/// What to render a template with.
+#[derive(Debug, Clone, Default)]
+pub struct RenderRequest {
+    /// Input values by name; a missing or empty value falls back to the input's default.
+    pub inputs: BTreeMap<String, String>,
+    /// Platform values (`SEALOS_NAMESPACE`, ...) by name. Missing ones take [`PLATFORM_DEFAULTS`];
+    /// `SEALOS_SERVICE_ACCOUNT` defaults to the namespace without its `ns-` prefix.
+    pub platform: BTreeMap<String, String>,
+    /// Replaces `defaults.app_name` (the instance name), as the Sealos API does.
+    pub app_name: Option<String>,
+    /// Seed for `random()`; `None` draws from the operating system.
+    pub seed: Option<u64>,
+}
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedObject {
+    /// The object.
+    pub object: Value,
+    /// 1-based line of the template file where its document starts.
+    pub line: usize,
+}
+
+/// The result of a render.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The computed defaults (they may hold generated secrets: never log them).
+    pub defaults: BTreeMap<String, String>,
+    /// The input values used, after defaults were applied.
+    pub inputs: BTreeMap<String, String>,
+    /// The platform values used.
+    pub platform: BTreeMap<String, String>,
+    /// The objects, in file order.
+    pub objects: Vec<RenderedObject>,
+}
+
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\{\{\s*(.*?)\s*\}\}").expect("valid regex"));
+static DEFAULT_REF: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"defaults\s*(?:\.\s*([A-Za-z_$][\w$-]*)|\[\s*['"]([^'"]+)['"]\s*\])"#).expect("valid regex"));
+
+impl Template {
+    /// Renders the template. Pure: the same request with the same seed gives the same objects.
+    pub fn render(&self, request: &RenderRequest) -> Result<Rendered, TemplateError> {
+        expr::with_random_source(request.seed, || Renderer::new(self, request)?.run())
+    }
+}
+
+struct Renderer<'t> {
+    template: &'t Template,
+    request: &'t RenderRequest,
+    eval: Evaluator,
+    platform: BTreeMap<String, String>,
+    /// Values of expressions that cannot change within one render (no `random`).
+    cache: HashMap<String, String>,
+}
+
+impl<'t> Renderer<'t> {
+    fn new(template: &'t Template, request: &'t RenderRequest) -> Result<Renderer<'t>, TemplateError> {
+        let mut platform: BTreeMap<String, String> =
+            PLATFORM_DEFAULTS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        platform.extend(request.platform.clone());
+        if platform.get("SEALOS_SERVICE_ACCOUNT").is_none_or(String::is_empty) {
+            let ns = platform["SEALOS_NAMESPACE"].clone();
+            platform.insert("SEALOS_SERVICE_ACCOUNT".into(), ns.strip_prefix("ns-").unwrap_or(&ns).to_string());
+        }
+        let mut eval = Evaluator::new();
+        for (k, v) in &platform {
+            eval.set_global(k, &Value::String(v.clone()))
+                .map_err(|message| TemplateError::Input { name: k.clone(), message: format!("bad platform value: {message}") })?;
+        }
+        Ok(Renderer { template, request, eval, platform, cache: HashMap::new() })
+    }
+
+    fn run(mut self) -> Result<Rendered, TemplateError> {
+        let defaults = self.defaults()?;
+        self.eval.set_map("defaults", &defaults).map_err(internal)?;
+        let inputs = self.inputs()?;
+        self.eval.set_map("inputs", &inputs).map_err(internal)?;
+        let lines = directives::apply(&self.template.body, self.template.body_line, &mut self.eval)?;
+        let mut substituted = Vec::with_capacity(lines.len());
+        for SourceLine { line, text } in lines {
+            substituted.push((line, self.substitute(text, line)?));
+        }
+        let objects = parse_documents(&substituted, self.template.body_line)?;
+        Ok(Rendered { defaults, inputs, platform: self.platform, objects })
+    }
+
+    /// Computes `spec.defaults` in dependency order (a default may use others).
+    fn defaults(&mut self) -> Result<BTreeMap<String, String>, TemplateError> {
+        let defs = &self.template.defaults;
+        let mut values: BTreeMap<String, String> = BTreeMap::new();
+        let mut pending: Vec<usize> = (0..defs.len()).collect();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut still = Vec::new();
+            for i in pending {
+                let def = &defs[i];
+                let waits = DEFAULT_REF.captures_iter(&def.value).any(|c| {
+                    let name = c.get(1).or(c.get(2)).map(|m| m.as_str()).unwrap_or_default();
+                    name != def.name && defs.iter().any(|d| d.name == name) && !values.contains_key(name)
+                });
+                if waits {
+                    still.push(i);
+                    continue;
+                }
+                self.eval.set_map("defaults", &values).map_err(internal)?;
+                let value = match (&self.request.app_name, def.name.as_str()) {
+                    (Some(name), "app_name") => name.clone(),
+                    _ => self.substitute(&def.value, def.line)?,
+                };
+                values.insert(def.name.clone(), value);
+            }
+            if still.len() == before {
+                let names: Vec<_> = still.iter().map(|&i| defs[i].name.as_str()).collect();
+                return Err(TemplateError::Parse {
+                    line: defs[still[0]].line,
+                    message: format!("defaults refer to each other in a cycle: {}", names.join(", ")),
+                });
+            }
+            pending = still;
+        }
+        if let Some(name) = &self.request.app_name {
+            values.insert("app_name".into(), name.clone());
+        }
+        Ok(values)
+    }
+
+    /// Resolves every input: the given value, else its (rendered) default; then validates.
+    fn inputs(&mut self) -> Result<BTreeMap<String, String>, TemplateError> {
+        let defs = &self.template.inputs;
+        for name in self.request.inputs.keys() {
+            if !defs.iter().any(|d| &d.name == name) {
+                let known: Vec<_> = defs.iter().map(|d| d.name.as_str()).collect();
+                let message = if known.is_empty() {
+                    "this template takes no inputs".to_string()
+                } else {
+                    format!("unknown input; this template takes: {}", known.join(", "))
+                };
+                return Err(TemplateError::Input { name: name.clone(), message });
+            }
+        }
+        let mut values = BTreeMap::new();
+        for def in defs {
+            let given = self.request.inputs.get(&def.name).filter(|v| !v.is_empty());
+            let value = match given {
+                Some(v) => v.clone(),
+                None => self.substitute(&def.default, def.line)?,
+            };
+            values.insert(def.name.clone(), value);
+        }
+        self.eval.set_map("inputs", &values).map_err(internal)?;
+        for def in defs {
+            let visible = match &def.condition {
+                Some(cond) => self
+                    .eval
+                    .truthy(cond)
+                    .map_err(|message| TemplateError::Expression { line: def.line, expr: cond.clone(), message })?,
+                None => true,
+            };
+            if visible {
+                validate_input(def, &values[&def.name])?;
+            }
+        }
+        Ok(values)
+    }
+
+    /// Replaces every `${{ expr }}` in one line of text.
+    fn substitute(&mut self, text: &str, line: usize) -> Result<String, TemplateError> {
+        if !text.contains("${{") {
+            return Ok(text.to_string());
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for caps in PLACEHOLDER.captures_iter(text) {
+            let whole = caps.get(0).expect("group 0 always matches");
+            let expr = caps[1].to_string();
+            out.push_str(&text[last..whole.start()]);
+            out.push_str(&self.value_of(&expr, line)?);
+            last = whole.end();
+        }
+        out.push_str(&text[last..]);
+        Ok(out)
+    }
+
+    fn value_of(&mut self, expr: &str, line: usize) -> Result<String, TemplateError> {
+        if let Some(v) = self.cache.get(expr) {
+            return Ok(v.clone());
+        }
+        let fail = |message: String| TemplateError::Expression { line, expr: expr.to_string(), message };
+        if expr.is_empty() {
+            return Err(fail("the expression is empty".into()));
+        }
+        let value = match self.eval.eval(expr).map_err(fail)? {
+            Evaluated::Value(v) => v,
+            Evaluated::Undefined => return Err(fail("the value is undefined (a missing input, default or platform value?)".into())),
+        };
+        // `defaults` and `inputs` change while they are being computed; only cache afterwards.
+        if !expr.contains("random") && !expr.contains("defaults") && !expr.contains("inputs") {
+            self.cache.insert(expr.to_string(), value.clone());
+        }
+        Ok(value)
+    }
+}
+
+fn internal(message: String) -> TemplateError {
+    TemplateError::Parse { line: 0, message }
+}
+
+fn validate_input(def: &InputDef, value: &str) -> Result<(), TemplateError> {
+    let err = |message: String| Err(TemplateError::Input { name: def.name.clone(), message });
+    if value.is_empty() {
+        return if def.required { err("is required".into()) } else { Ok(()) };
+    }
+    match def.kind {
+        InputType::String => Ok(()),
+        InputType::Number if value.trim().parse::<f64>().is_ok_and(f64::is_finite) => Ok(()),
+        InputType::Number => err(format!("expected a number, got {value:?}")),
+        InputType::Boolean if value == "true" || value == "false" => Ok(()),
+        InputType::Boolean => err(format!("expected 'true' or 'false', got {value:?}")),
+        InputType::Choice if def.options.iter().any(|o| o == value) => Ok(()),
+        InputType::Choice => err(format!("expected one of {}, got {value:?}", def.options.join(", "))),
+    }
+}
+
+/// Splits the rendered lines into YAML documents and parses each one.
+fn parse_documents(lines: &[(usize, String)], body_line: usize) -> Result<Vec<RenderedObject>, TemplateError> {
+    let mut objects = Vec::new();
+    let mut start = 0;
+    for i in 0..=lines.len() {
+        let at_separator = i < lines.len() && is_document_separator(&lines[i].1);
+        if i == lines.len() || at_separator {
+            if let Some(obj) = parse_document(&lines[start..i], body_line)? {
+                objects.push(obj);
+            }
+            start = i + 1;
+        }
+    }
+    Ok(objects)
+}
+
+fn is_document_separator(line: &str) -> bool {
+    line == "---" || line.starts_with("--- ") || line.starts_with("---\t")
+}
+
+fn parse_document(lines: &[(usize, String)], body_line: usize) -> Result<Option<RenderedObject>, TemplateError> {
+    let Some(first) = lines.iter().find(|(_, t)| !t.trim().is_empty() && !t.trim_start().starts_with('#')) else {
+        return Ok(None);
+    };
+    let text = lines.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n");
+    let value: Value = serde_saphyr::from_str(&text).map_err(|e| {
+        let local = e.location().map(|l| l.line() as usize).unwrap_or(1).max(1);
+        let line = lines.get(local - 1).map(|(l, _)| *l).unwrap_or(first.0.max(body_line));
+        TemplateError::Yaml { line, message: e.to_string().lines().next().unwrap_or_default().to_string() }
+    })?;
+    match value {
+        Value::Null => Ok(None),
+        Value::Object(ref m) if m.is_empty() => Ok(None),
+        mut object @ Value::Object(_) => {
+            stringify_env_values(&mut object);
+            Ok(Some(RenderedObject { object, line: first.0 }))
+        }
+        other => Err(TemplateError::Object {
+            line: first.0,
+            message: format!("a document must be a mapping (a Kubernetes object), found {}", kind_of(&other)),
+        }),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// Kubernetes wants env values as strings; templates often write `value: 5` or `value: true`.
+/// As the Sealos renderer does, numbers and booleans become strings (here in every pod template's
+/// containers and init containers, not only Deployments, StatefulSets and Jobs).
+fn stringify_env_values(object: &mut Value) {
+    let pod_spec = match object.get("kind").and_then(Value::as_str) {
+        Some("CronJob") => object.pointer_mut("/spec/jobTemplate/spec/template/spec"),
+        Some("Pod") => object.pointer_mut("/spec"),
+        _ => object.pointer_mut("/spec/template/spec"),
+    };
+    let Some(spec) = pod_spec else { return };
+    for list in ["containers", "initContainers"] {
+        for container in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
+            for env in container.get_mut("env").and_then(Value::as_array_mut).into_iter().flatten() {
+                if let Some(v) = env.get_mut("value") {
+                    match v {
+                        Value::Number(n) => *v = Value::String(n.to_string()),
+                        Value::Bool(b) => *v = Value::String(b.to_string()),
+                        Value::Object(_) | Value::Array(_) => *v = Value::String(v.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(body: &str) -> Template {
+        let cr = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: demo\nspec:\n  title: Demo\n  defaults:\n    app_name:\n      type: string\n      value: demo-${{ random(8) }}\n    db_url:\n      type: string\n      value: pg://${{ defaults.app_name }}-pg:5432\n    password:\n      type: string\n      value: ${{ random(16) }}\n  inputs:\n    replicas:\n      description: Replicas\n      type: number\n      default: '1'\n      required: true\n    tier:\n      description: Tier\n      type: choice\n      default: small\n      options: [small, large]\n      required: true\n    debug:\n      description: Debug\n      type: boolean\n      default: 'false'\n      required: false\n";
+        Template::parse(&format!("{cr}---\n{body}")).expect("template parses")
+    }
+
+    fn req(seed: u64) -> RenderRequest {
+        RenderRequest { seed: Some(seed), ..Default::default() }
+    }
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ defaults.app_name }}\n  namespace: ${{ SEALOS_NAMESPACE }}\nspec:\n  replicas: ${{ inputs.replicas }}\n  template:\n    spec:\n      containers:\n        - name: app\n          env:\n            - name: DB\n              value: ${{ defaults.db_url }}\n            - name: PORT\n              value: 8080\n            - name: DEBUG\n              value: ${{ inputs.debug }}\n            ${{ if(inputs.tier === 'large') }}\n            - name: LARGE\n              value: 'yes'\n            ${{ endif() }}\n";
+
+    #[test]
+    fn renders_defaults_that_use_other_defaults_and_stringifies_env() {
+        let t = template(DEPLOYMENT);
+        let out = t.render(&RenderRequest { platform: [("SEALOS_NAMESPACE".to_string(), "ns-alice".to_string())].into(), ..req(1) }).unwrap();
+        let app = &out.defaults["app_name"];
+        assert!(app.starts_with("demo-") && app.len() == 13, "{app}");
+        assert_eq!(out.defaults["db_url"], format!("pg://{app}-pg:5432"));
+        assert_eq!(out.platform["SEALOS_SERVICE_ACCOUNT"], "alice");
+        assert_eq!(out.objects.len(), 1);
+        let d = &out.objects[0];
+        assert_eq!(d.line, 35, "the document starts right after the CR");
+        assert_eq!(d.object["metadata"]["name"], app.as_str());
+        assert_eq!(d.object["metadata"]["namespace"], "ns-alice");
+        assert_eq!(d.object["spec"]["replicas"], 1, "an unquoted number stays a number outside env");
+        let env = d.object["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap();
+        assert_eq!(env.len(), 3);
+        assert_eq!(env[1]["value"], "8080");
+        assert_eq!(env[2]["value"], "false");
+    }
+
+    #[test]
+    fn the_same_seed_renders_the_same_and_another_seed_does_not() {
+        let t = template(DEPLOYMENT);
+        let a = t.render(&req(5)).unwrap();
+        let b = t.render(&req(5)).unwrap();
+        let c = t.render(&req(6)).unwrap();
+        assert_eq!(a.objects, b.objects);
+        assert_eq!(a.defaults, b.defaults);
+        assert_ne!(a.defaults["password"], c.defaults["password"]);
+    }
+
+    #[test]
+    fn inputs_select_branches_and_are_validated() {
+        let t = template(DEPLOYMENT);
+        let large = t.render(&RenderRequest { inputs: [("tier".into(), "large".into())].into(), ..req(1) }).unwrap();
+        let env = large.objects[0].object["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap().clone();
+        assert_eq!(env.last().unwrap()["name"], "LARGE");
+
+        let bad = |k: &str, v: &str| t.render(&RenderRequest { inputs: [(k.to_string(), v.to_string())].into(), ..req(1) }).unwrap_err();
+        assert_eq!(bad("tier", "huge").to_string(), "input `tier`: expected one of small, large, got \"huge\"");
+        assert_eq!(bad("replicas", "2 gigs").to_string(), "input `replicas`: expected a number, got \"2 gigs\"");
+        assert_eq!(bad("debug", "yes").to_string(), "input `debug`: expected 'true' or 'false', got \"yes\"");
+        assert!(bad("colour", "red").to_string().contains("unknown input; this template takes: replicas, tier, debug"));
+    }
+
+    #[test]
+    fn an_instance_name_replaces_app_name_everywhere() {
+        let t = template(DEPLOYMENT);
+        let out = t.render(&RenderRequest { app_name: Some("my-posthog".into()), ..req(1) }).unwrap();
+        assert_eq!(out.defaults["app_name"], "my-posthog");
+        assert_eq!(out.defaults["db_url"], "pg://my-posthog-pg:5432");
+        assert_eq!(out.objects[0].object["metadata"]["name"], "my-posthog");
+    }
+
+    #[test]
+    fn a_failing_expression_names_itself_and_its_line_and_never_renders_undefined() {
+        let t = template("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: ${{ inputs.nope }}\n");
+        let err = t.render(&req(1)).unwrap_err();
+        assert_eq!(err.line(), Some(40));
+        let TemplateError::Expression { expr, message, .. } = &err else { panic!("{err:?}") };
+        assert_eq!(expr, "inputs.nope");
+        assert!(message.contains("undefined"), "{message}");
+
+        let t = template("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name.nope.deeper }}\n");
+        let err = t.render(&req(1)).unwrap_err();
+        assert_eq!(err.line(), Some(38));
+        assert!(err.to_string().contains("`defaults.app_name.nope.deeper` failed"), "{err}");
+    }
+
+    #[test]
+    fn multiple_documents_empty_ones_and_comments() {
+        let t = template("# a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n---\n");
+        let out = t.render(&req(1)).unwrap();
+        let names: Vec<_> = out.objects.iter().map(|o| (o.object["metadata"]["name"].as_str().unwrap().to_string(), o.line)).collect();
+        assert_eq!(names, [("a".to_string(), 37), ("b".to_string(), 44)]);
+    }
+
+    #[test]
+    fn malformed_rendered_yaml_names_the_template_line() {
+        let t = template("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: [unclosed\n  j: 1\n");
+        let err = t.render(&req(1)).unwrap_err();
+        assert!(matches!(err, TemplateError::Yaml { .. }), "{err:?}");
+        let line = err.line().unwrap();
+        assert!((39..=41).contains(&line), "line {line}: {err}");
+    }
+
+    #[test]
+    fn a_cycle_between_defaults_is_an_error() {
+        let text = "kind: Template\nmetadata: {name: x}\nspec:\n  defaults:\n    a:\n      value: ${{ defaults.b }}\n    b:\n      value: ${{ defaults.a }}\n---\n";
+        let err = Template::parse(text).unwrap().render(&req(1)).unwrap_err();
+        assert!(err.to_string().contains("cycle: a, b"), "{err}");
+        assert_eq!(err.line(), Some(5));
+    }
+
+    #[test]
+    fn a_default_may_refer_to_one_declared_later() {
+        let text = "kind: Template\nmetadata: {name: x}\nspec:\n  defaults:\n    url:\n      value: http://${{ defaults.host }}\n    host:\n      value: h-${{ random(4) }}\n---\n";
+        let out = Template::parse(text).unwrap().render(&req(3)).unwrap();
+        assert_eq!(out.defaults["url"], format!("http://{}", out.defaults["host"]));
+    }
+
+    #[test]
+    fn a_required_input_hidden_by_its_condition_is_not_required() {
+        let text = "kind: Template\nmetadata: {name: x}\nspec:\n  inputs:\n    smtp:\n      type: boolean\n      default: 'false'\n    smtp_host:\n      type: string\n      required: true\n      if: inputs.smtp === 'true'\n---\n";
+        let t = Template::parse(text).unwrap();
+        assert!(t.render(&req(1)).is_ok());
+        let err = t.render(&RenderRequest { inputs: [("smtp".into(), "true".into())].into(), ..req(1) }).unwrap_err();
+        assert_eq!(err.to_string(), "input `smtp_host`: is required");
+    }
+}

@@ -82,7 +82,10 @@ pub fn ThemeSwitch() -> impl IntoView {
     let theme = RwSignal::new(None::<Theme>);
     Effect::new(move |_| theme.set(Some(current_theme())));
     let toggle = move |_| {
-        let next = theme.get_untracked().unwrap_or_else(current_theme).toggled();
+        let next = theme
+            .get_untracked()
+            .unwrap_or_else(current_theme)
+            .toggled();
         apply_theme(next);
         theme.set(Some(next));
     };

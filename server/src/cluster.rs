@@ -47,24 +47,37 @@ impl Cluster {
     /// `context`) and builds a client. Never fails: a bad or missing configuration becomes the
     /// reason reported by [`Cluster::status`].
     pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Cluster {
-        let opts = KubeConfigOptions { context: context.map(str::to_string), ..Default::default() };
+        let opts = KubeConfigOptions {
+            context: context.map(str::to_string),
+            ..Default::default()
+        };
         let config = match (kubeconfig, context) {
             (Some(path), _) => match Kubeconfig::read_from(path) {
-                Ok(kc) => Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| format!("kubeconfig {}: {e}", path.display())),
+                Ok(kc) => Config::from_custom_kubeconfig(kc, &opts)
+                    .await
+                    .map_err(|e| format!("kubeconfig {}: {e}", path.display())),
                 Err(e) => Err(format!("kubeconfig {}: {e}", path.display())),
             },
-            (None, Some(ctx)) => Config::from_kubeconfig(&opts).await.map_err(|e| format!("kubeconfig context {ctx:?}: {e}")),
-            (None, None) => Config::infer().await.map_err(|e| format!("no usable kubeconfig: {e}")),
+            (None, Some(ctx)) => Config::from_kubeconfig(&opts)
+                .await
+                .map_err(|e| format!("kubeconfig context {ctx:?}: {e}")),
+            (None, None) => Config::infer()
+                .await
+                .map_err(|e| format!("no usable kubeconfig: {e}")),
         };
         match config {
             Ok(config) => {
                 let server = Some(config.cluster_url.to_string());
-                let client = Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"));
+                let client =
+                    Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"));
                 Cluster { client, server }
             }
             Err(reason) => {
                 tracing::warn!(%reason, "no cluster configured");
-                Cluster { client: Err(reason), server: None }
+                Cluster {
+                    client: Err(reason),
+                    server: None,
+                }
             }
         }
     }
@@ -79,15 +92,31 @@ impl Cluster {
         let client = match &self.client {
             Ok(c) => c,
             Err(reason) => {
-                return ClusterStatus { reachable: false, server: None, version: None, reason: Some(reason.clone()) };
+                return ClusterStatus {
+                    reachable: false,
+                    server: None,
+                    version: None,
+                    reason: Some(reason.clone()),
+                };
             }
         };
         let probe = tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await;
         let (version, reason) = match probe {
             Ok(Ok(info)) => (Some(info.git_version), None),
             Ok(Err(e)) => (None, Some(format!("API server did not answer: {e}"))),
-            Err(_) => (None, Some(format!("API server did not answer within {}s", PROBE_TIMEOUT.as_secs()))),
+            Err(_) => (
+                None,
+                Some(format!(
+                    "API server did not answer within {}s",
+                    PROBE_TIMEOUT.as_secs()
+                )),
+            ),
         };
-        ClusterStatus { reachable: version.is_some(), server: self.server.clone(), version, reason }
+        ClusterStatus {
+            reachable: version.is_some(),
+            server: self.server.clone(),
+            version,
+            reason,
+        }
     }
 }

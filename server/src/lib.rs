@@ -4,6 +4,7 @@
 //! same [`http::router`] without a socket, or bind `127.0.0.1:0` and run the real server.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod error;
@@ -27,7 +28,9 @@ pub async fn serve(
     let state = AppState::init(&config).await?;
     let app = http::router(state);
     tracing::info!(addr = %listener.local_addr()?, "berth is listening");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 

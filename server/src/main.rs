@@ -17,18 +17,37 @@ struct Cli {
 enum Command {
     /// Serve the web console and the REST API (the default).
     Serve(berth::Config),
+    /// Render or check Sealos-format templates.
+    #[command(subcommand)]
+    Template(berth::cli::TemplateCommand),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Template(command)) = cli.command {
+        return match berth::cli::run(command) {
+            Ok(out) => {
+                print!("{out}");
+                Ok(())
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                std::process::exit(1)
+            }
+        };
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Some(Command::Serve(config)) => runtime.block_on(serve(config)),
-        None => runtime.block_on(serve(cli.serve)),
+        Some(Command::Template(_)) | None => runtime.block_on(serve(cli.serve)),
     }
 }
 

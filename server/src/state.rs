@@ -22,8 +22,13 @@ impl AppState {
     /// Opens the store and connects to the cluster as `config` says.
     pub async fn init(config: &Config) -> anyhow::Result<AppState> {
         let store = Store::open(&config.db_path).await?;
-        let cluster = Cluster::connect(config.kubeconfig.as_deref(), config.kube_context.as_deref()).await;
-        Ok(AppState { leptos_options: leptos_options(config), store, cluster })
+        let cluster =
+            Cluster::connect(config.kubeconfig.as_deref(), config.kube_context.as_deref()).await;
+        Ok(AppState {
+            leptos_options: leptos_options(config),
+            store,
+            cluster,
+        })
     }
 }
 
@@ -31,7 +36,11 @@ impl AppState {
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     let mut options = leptos::prelude::get_configuration(None)
         .map(|c| c.leptos_options)
-        .unwrap_or_else(|_| LeptosOptions::builder().output_name(Arc::<str>::from("berth")).build());
+        .unwrap_or_else(|_| {
+            LeptosOptions::builder()
+                .output_name(Arc::<str>::from("berth"))
+                .build()
+        });
     options.site_addr = config.addr;
     options.site_root = Arc::from(config.site_root.to_string_lossy().as_ref());
     options

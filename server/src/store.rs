@@ -5,7 +5,9 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 /// Errors opening or checking the store.
 #[derive(Debug, thiserror::Error)]
@@ -37,12 +39,23 @@ impl Store {
     /// `:memory:` gives a private in-memory database, for tests.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
         let in_memory = path.as_os_str() == ":memory:";
-        let url = if in_memory { "sqlite::memory:".to_string() } else { format!("sqlite://{}", path.display()) };
-        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let url = if in_memory {
+            "sqlite::memory:".to_string()
+        } else {
+            format!("sqlite://{}", path.display())
+        };
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
         let options = SqliteConnectOptions::from_str(&url)
             .map_err(open_err)?
             .create_if_missing(true)
-            .journal_mode(if in_memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .journal_mode(if in_memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
@@ -50,8 +63,16 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(if in_memory { 1 } else { 8 })
             .min_connections(if in_memory { 1 } else { 0 })
-            .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
             .connect_with(options)
             .await
             .map_err(open_err)?;
@@ -66,7 +87,9 @@ impl Store {
 
     /// The journal mode SQLite reports (`wal` for a file database).
     pub async fn journal_mode(&self) -> Result<String, StoreError> {
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&self.pool).await?;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(mode)
     }
 
@@ -101,7 +124,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_unwritable_path_is_a_clear_error() {
-        let err = Store::open(Path::new("/proc/berth/definitely/not/here.db")).await.expect_err("must fail");
-        assert!(err.to_string().contains("cannot open database /proc/berth"), "{err}");
+        let err = Store::open(Path::new("/proc/berth/definitely/not/here.db"))
+            .await
+            .expect_err("must fail");
+        assert!(
+            err.to_string().contains("cannot open database /proc/berth"),
+            "{err}"
+        );
     }
 }

@@ -12,7 +12,11 @@ use tower::ServiceExt;
 async fn state_with(cluster: Cluster) -> AppState {
     let config = Config::for_tests();
     let store = Store::open(&config.db_path).await.expect("in-memory store");
-    AppState { leptos_options: berth::state::leptos_options(&config), store, cluster }
+    AppState {
+        leptos_options: berth::state::leptos_options(&config),
+        store,
+        cluster,
+    }
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, String) {
@@ -21,13 +25,18 @@ async fn get(state: AppState, path: &str) -> (StatusCode, String) {
         .await
         .expect("response");
     let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 4 << 20).await.expect("body");
+    let body = axum::body::to_bytes(response.into_body(), 4 << 20)
+        .await
+        .expect("body");
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// A kubeconfig whose API server is a closed loopback port.
 fn unreachable_kubeconfig() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("berth-unreachable-{}.kubeconfig", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "berth-unreachable-{}.kubeconfig",
+        std::process::id()
+    ));
     std::fs::write(
         &path,
         "apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\n\
@@ -50,7 +59,10 @@ async fn with_an_unreachable_cluster_berth_serves_its_page_and_reports_the_clust
     assert_eq!(health["cluster"]["reachable"], false);
     assert_eq!(health["cluster"]["server"], "https://127.0.0.1:1/");
     let reason = health["cluster"]["reason"].as_str().expect("a reason");
-    assert!(reason.contains("did not answer"), "reason names the failure: {reason}");
+    assert!(
+        reason.contains("did not answer"),
+        "reason names the failure: {reason}"
+    );
 
     let (status, page) = get(state, "/").await;
     assert_eq!(status, StatusCode::OK);
@@ -60,11 +72,21 @@ async fn with_an_unreachable_cluster_berth_serves_its_page_and_reports_the_clust
 
 #[tokio::test]
 async fn a_missing_kubeconfig_is_reported_with_its_path() {
-    let cluster = Cluster::connect(Some(std::path::Path::new("/nonexistent/berth/kubeconfig")), None).await;
+    let cluster = Cluster::connect(
+        Some(std::path::Path::new("/nonexistent/berth/kubeconfig")),
+        None,
+    )
+    .await;
     let (_, body) = get(state_with(cluster).await, "/healthz").await;
     let health: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(health["cluster"]["reachable"], false);
-    assert!(health["cluster"]["reason"].as_str().unwrap_or_default().contains("/nonexistent/berth/kubeconfig"), "{body}");
+    assert!(
+        health["cluster"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/nonexistent/berth/kubeconfig"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -75,7 +97,13 @@ async fn against_the_local_control_plane_the_cluster_is_reachable() {
     let health: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(health["status"], "ok", "{body}");
     assert_eq!(health["cluster"]["reachable"], true);
-    assert!(health["cluster"]["version"].as_str().unwrap_or_default().starts_with("v1."), "{body}");
+    assert!(
+        health["cluster"]["version"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("v1."),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -29,7 +29,9 @@ async fn a_statefulset_becomes_ready_and_a_job_completes() {
                 "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}}
         }
     });
-    sts.patch("db", &ssa, &Patch::Apply(&manifest)).await.expect("apply statefulset");
+    sts.patch("db", &ssa, &Patch::Apply(&manifest))
+        .await
+        .expect("apply statefulset");
 
     let jobs: Api<Job> = Api::namespaced(client.clone(), &ns.name);
     let job = serde_json::json!({
@@ -38,18 +40,24 @@ async fn a_statefulset_becomes_ready_and_a_job_completes() {
         "spec": {"backoffLimit": 1, "template": {"spec": {"restartPolicy": "Never",
             "containers": [{"name": "init", "image": "busybox:1.36", "command": ["true"]}]}}}
     });
-    jobs.patch("init", &ssa, &Patch::Apply(&job)).await.expect("apply job");
+    jobs.patch("init", &ssa, &Patch::Apply(&job))
+        .await
+        .expect("apply job");
 
     let ready = |s: Option<&StatefulSet>| {
-        s.and_then(|s| s.status.as_ref()).is_some_and(|st| st.ready_replicas == Some(2) && st.available_replicas == Some(2))
+        s.and_then(|s| s.status.as_ref())
+            .is_some_and(|st| st.ready_replicas == Some(2) && st.available_replicas == Some(2))
     };
     tokio::time::timeout(Duration::from_secs(90), await_condition(sts, "db", ready))
         .await
         .expect("statefulset ready within 90s")
         .expect("watch ok");
-    tokio::time::timeout(Duration::from_secs(90), await_condition(jobs, "init", conditions::is_job_completed()))
-        .await
-        .expect("job completed within 90s")
-        .expect("watch ok");
+    tokio::time::timeout(
+        Duration::from_secs(90),
+        await_condition(jobs, "init", conditions::is_job_completed()),
+    )
+    .await
+    .expect("job completed within 90s")
+    .expect("watch ok");
     ns.delete().await;
 }

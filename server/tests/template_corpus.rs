@@ -11,11 +11,26 @@ use berth::template::{RenderRequest, Template, parse::InputType, validate};
 /// Upstream templates that cannot render as written, and why. Each must still fail: when one is
 /// fixed upstream, the test says so and it leaves this list.
 const BROKEN_UPSTREAM: &[(&str, &str)] = &[
-    ("kaneo", "line 200 reads inputs.DATABASE_URL, which the template never declares (Sealos renders it as '')"),
-    ("kodcloud", "line 212 reads SEALOS_CLOUD_PORT, which the Sealos platform does not provide (Sealos renders it as '')"),
-    ("lobe-chat-db", "line 278 reads inputs.ACCESS_CODE, which the template never declares"),
-    ("logstash", "line 50 reads inputs.elasticsearch_username; the input is declared as ELASTICSEARCH_USERNAME"),
-    ("wechat2rss", "line 84 reads inputs.RSS_TOKEN, which the template never declares"),
+    (
+        "kaneo",
+        "line 200 reads inputs.DATABASE_URL, which the template never declares (Sealos renders it as '')",
+    ),
+    (
+        "kodcloud",
+        "line 212 reads SEALOS_CLOUD_PORT, which the Sealos platform does not provide (Sealos renders it as '')",
+    ),
+    (
+        "lobe-chat-db",
+        "line 278 reads inputs.ACCESS_CODE, which the template never declares",
+    ),
+    (
+        "logstash",
+        "line 50 reads inputs.elasticsearch_username; the input is declared as ELASTICSEARCH_USERNAME",
+    ),
+    (
+        "wechat2rss",
+        "line 84 reads inputs.RSS_TOKEN, which the template never declares",
+    ),
 ];
 
 fn corpus_dir() -> PathBuf {
@@ -41,7 +56,11 @@ fn every_corpus_template_renders_to_well_formed_objects() {
         let result = Template::parse(&text).and_then(|t| {
             let inputs = values_for_required_inputs(&t);
             filled += usize::from(!inputs.is_empty());
-            let out = t.render(&RenderRequest { inputs, seed: Some(1), ..Default::default() })?;
+            let out = t.render(&RenderRequest {
+                inputs,
+                seed: Some(1),
+                ..Default::default()
+            })?;
             for obj in &out.objects {
                 validate::check_object(obj)?;
             }
@@ -54,7 +73,9 @@ fn every_corpus_template_renders_to_well_formed_objects() {
                 documents += n;
             }
             (Err(e), Some(_)) => println!("known broken upstream: {name}: {e}"),
-            (Ok(_), Some((_, why))) => failures.push(format!("{name} renders now; remove it from BROKEN_UPSTREAM ({why})")),
+            (Ok(_), Some((_, why))) => failures.push(format!(
+                "{name} renders now; remove it from BROKEN_UPSTREAM ({why})"
+            )),
             (Err(e), None) => failures.push(format!("{name}: {e}")),
         }
     }
@@ -63,9 +84,18 @@ fn every_corpus_template_renders_to_well_formed_objects() {
         names.len(),
         BROKEN_UPSTREAM.len()
     );
-    assert!(failures.is_empty(), "{} templates failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} templates failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(rendered + BROKEN_UPSTREAM.len(), names.len());
-    assert!(names.len() >= 214, "the corpus has {} templates", names.len());
+    assert!(
+        names.len() >= 214,
+        "the corpus has {} templates",
+        names.len()
+    );
 }
 
 /// What a person filling the deploy form must type: a value for each required input that has no

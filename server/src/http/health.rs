@@ -39,13 +39,28 @@ pub struct DatabaseStatus {
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let (journal, cluster) = tokio::join!(state.store.journal_mode(), state.cluster.status());
     let database = match journal {
-        Ok(mode) => DatabaseStatus { ok: true, journal_mode: Some(mode), reason: None },
-        Err(e) => DatabaseStatus { ok: false, journal_mode: None, reason: Some(e.to_string()) },
+        Ok(mode) => DatabaseStatus {
+            ok: true,
+            journal_mode: Some(mode),
+            reason: None,
+        },
+        Err(e) => DatabaseStatus {
+            ok: false,
+            journal_mode: None,
+            reason: Some(e.to_string()),
+        },
     };
     let (code, status) = match (database.ok, cluster.reachable) {
         (true, true) => (StatusCode::OK, "ok"),
         (true, false) => (StatusCode::OK, "degraded"),
         (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "down"),
     };
-    (code, Json(Health { status, database, cluster }))
+    (
+        code,
+        Json(Health {
+            status,
+            database,
+            cluster,
+        }),
+    )
 }

@@ -17,8 +17,9 @@ pub struct SourceLine<'a> {
     pub text: &'a str,
 }
 
-static DIRECTIVE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*\$\{\{\s*(if|elif|else|endif)\((.*)\)\s*\}\}\s*$").expect("valid regex"));
+static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*\$\{\{\s*(if|elif|else|endif)\((.*)\)\s*\}\}\s*$").expect("valid regex")
+});
 
 struct Frame {
     /// Line of the opening `if`, for "unclosed" errors.
@@ -34,7 +35,11 @@ struct Frame {
 }
 
 /// Applies the directives in `body` (whose first line is `first_line` of the file).
-pub fn apply<'a>(body: &'a str, first_line: usize, eval: &mut Evaluator) -> Result<Vec<SourceLine<'a>>, TemplateError> {
+pub fn apply<'a>(
+    body: &'a str,
+    first_line: usize,
+    eval: &mut Evaluator,
+) -> Result<Vec<SourceLine<'a>>, TemplateError> {
     let mut out = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     for (i, text) in body.lines().enumerate() {
@@ -49,19 +54,36 @@ pub fn apply<'a>(body: &'a str, first_line: usize, eval: &mut Evaluator) -> Resu
         let arg = caps[2].trim();
         let mut condition = |arg: &str| -> Result<bool, TemplateError> {
             if arg.is_empty() {
-                return Err(TemplateError::Directive { line, message: "the condition is empty".into() });
+                return Err(TemplateError::Directive {
+                    line,
+                    message: "the condition is empty".into(),
+                });
             }
-            eval.truthy(arg).map_err(|message| TemplateError::Expression { line, expr: arg.to_string(), message })
+            eval.truthy(arg)
+                .map_err(|message| TemplateError::Expression {
+                    line,
+                    expr: arg.to_string(),
+                    message,
+                })
         };
         match &caps[1] {
             "if" => {
                 let taken = active && condition(arg)?;
-                stack.push(Frame { opened_at: line, parent_active: active, active: taken, taken, in_else: false });
+                stack.push(Frame {
+                    opened_at: line,
+                    parent_active: active,
+                    active: taken,
+                    taken,
+                    in_else: false,
+                });
             }
             "elif" => {
                 let frame = stack.last_mut().ok_or_else(|| unmatched(line, "elif()"))?;
                 if frame.in_else {
-                    return Err(TemplateError::Directive { line, message: "elif() after else(); expected endif()".into() });
+                    return Err(TemplateError::Directive {
+                        line,
+                        message: "elif() after else(); expected endif()".into(),
+                    });
                 }
                 let now = frame.parent_active && !frame.taken && condition(arg)?;
                 frame.active = now;
@@ -70,10 +92,16 @@ pub fn apply<'a>(body: &'a str, first_line: usize, eval: &mut Evaluator) -> Resu
             "else" => {
                 let frame = stack.last_mut().ok_or_else(|| unmatched(line, "else()"))?;
                 if frame.in_else {
-                    return Err(TemplateError::Directive { line, message: "a second else(); expected endif()".into() });
+                    return Err(TemplateError::Directive {
+                        line,
+                        message: "a second else(); expected endif()".into(),
+                    });
                 }
                 if !arg.is_empty() {
-                    return Err(TemplateError::Directive { line, message: "else() takes no condition; use elif()".into() });
+                    return Err(TemplateError::Directive {
+                        line,
+                        message: "else() takes no condition; use elif()".into(),
+                    });
                 }
                 frame.active = frame.parent_active && !frame.taken;
                 frame.taken = true;
@@ -85,13 +113,19 @@ pub fn apply<'a>(body: &'a str, first_line: usize, eval: &mut Evaluator) -> Resu
         }
     }
     if let Some(open) = stack.last() {
-        return Err(TemplateError::Directive { line: open.opened_at, message: "if() is never closed; expected endif()".into() });
+        return Err(TemplateError::Directive {
+            line: open.opened_at,
+            message: "if() is never closed; expected endif()".into(),
+        });
     }
     Ok(out)
 }
 
 fn unmatched(line: usize, what: &str) -> TemplateError {
-    TemplateError::Directive { line, message: format!("{what} without a matching if()") }
+    TemplateError::Directive {
+        line,
+        message: format!("{what} without a matching if()"),
+    }
 }
 
 #[cfg(test)]
@@ -102,7 +136,11 @@ mod tests {
     fn run(body: &str, inputs: serde_json::Value) -> Result<Vec<(usize, String)>, TemplateError> {
         let mut e = Evaluator::new();
         e.set_global("inputs", &inputs).unwrap();
-        apply(body, 10, &mut e).map(|v| v.into_iter().map(|l| (l.line, l.text.to_string())).collect())
+        apply(body, 10, &mut e).map(|v| {
+            v.into_iter()
+                .map(|l| (l.line, l.text.to_string()))
+                .collect()
+        })
     }
 
     fn texts(v: Vec<(usize, String)>) -> Vec<String> {
@@ -113,8 +151,14 @@ mod tests {
     fn if_else_keeps_the_true_branch_and_line_numbers() {
         let body = "a\n${{ if(inputs.x === 'true') }}\nyes\n${{ else() }}\nno\n${{ endif() }}\nz\n";
         let on = run(body, json!({"x": "true"})).unwrap();
-        assert_eq!(on, vec![(10, "a".into()), (12, "yes".into()), (16, "z".into())]);
-        assert_eq!(texts(run(body, json!({"x": "false"})).unwrap()), ["a", "no", "z"]);
+        assert_eq!(
+            on,
+            vec![(10, "a".into()), (12, "yes".into()), (16, "z".into())]
+        );
+        assert_eq!(
+            texts(run(body, json!({"x": "false"})).unwrap()),
+            ["a", "no", "z"]
+        );
     }
 
     #[test]
@@ -129,9 +173,18 @@ mod tests {
     #[test]
     fn nested_blocks_and_indented_directives() {
         let body = "env:\n  ${{ if(inputs.a === 'true') }}\n  - A\n    ${{ if(inputs.b === 'true') }}\n  - B\n    ${{ endif() }}\n  ${{ endif() }}\n  - C\n";
-        assert_eq!(texts(run(body, json!({"a": "true", "b": "true"})).unwrap()), ["env:", "  - A", "  - B", "  - C"]);
-        assert_eq!(texts(run(body, json!({"a": "true", "b": "false"})).unwrap()), ["env:", "  - A", "  - C"]);
-        assert_eq!(texts(run(body, json!({"a": "false", "b": "true"})).unwrap()), ["env:", "  - C"]);
+        assert_eq!(
+            texts(run(body, json!({"a": "true", "b": "true"})).unwrap()),
+            ["env:", "  - A", "  - B", "  - C"]
+        );
+        assert_eq!(
+            texts(run(body, json!({"a": "true", "b": "false"})).unwrap()),
+            ["env:", "  - A", "  - C"]
+        );
+        assert_eq!(
+            texts(run(body, json!({"a": "false", "b": "true"})).unwrap()),
+            ["env:", "  - C"]
+        );
     }
 
     #[test]
@@ -143,11 +196,21 @@ mod tests {
     #[test]
     fn unbalanced_directives_name_their_line() {
         let err = run("a\n${{ endif() }}\n", json!({})).unwrap_err();
-        assert_eq!(err, TemplateError::Directive { line: 11, message: "endif() without a matching if()".into() });
+        assert_eq!(
+            err,
+            TemplateError::Directive {
+                line: 11,
+                message: "endif() without a matching if()".into()
+            }
+        );
         let err = run("${{ if(true) }}\na\n", json!({})).unwrap_err();
         assert_eq!(err.line(), Some(10));
         assert!(err.to_string().contains("never closed"));
-        let err = run("${{ if(true) }}\n${{ else() }}\n${{ elif(true) }}\n${{ endif() }}\n", json!({})).unwrap_err();
+        let err = run(
+            "${{ if(true) }}\n${{ else() }}\n${{ elif(true) }}\n${{ endif() }}\n",
+            json!({}),
+        )
+        .unwrap_err();
         assert_eq!(err.line(), Some(12));
         assert!(run("${{ else() }}\n", json!({})).is_err());
     }
@@ -166,6 +229,9 @@ mod tests {
 
     #[test]
     fn a_placeholder_that_is_not_alone_on_its_line_is_not_a_directive() {
-        assert_eq!(texts(run("key: ${{ if(true) }} tail\n", json!({})).unwrap()), ["key: ${{ if(true) }} tail"]);
+        assert_eq!(
+            texts(run("key: ${{ if(true) }} tail\n", json!({})).unwrap()),
+            ["key: ${{ if(true) }} tail"]
+        );
     }
 }

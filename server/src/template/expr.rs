@@ -11,7 +11,9 @@
 use std::cell::RefCell;
 
 use base64::Engine as _;
-use boa_engine::{Context, JsArgs, JsNativeError, JsResult, JsValue, NativeFunction, Source, js_string};
+use boa_engine::{
+    Context, JsArgs, JsNativeError, JsResult, JsValue, NativeFunction, Source, js_string,
+};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -74,12 +76,22 @@ impl Evaluator {
         limits.set_loop_iteration_limit(LOOP_LIMIT);
         limits.set_recursion_limit(RECURSION_LIMIT);
         context
-            .register_global_builtin_callable(js_string!("random"), 1, NativeFunction::from_fn_ptr(js_random))
+            .register_global_builtin_callable(
+                js_string!("random"),
+                1,
+                NativeFunction::from_fn_ptr(js_random),
+            )
             .expect("registering random on a fresh context cannot fail");
         context
-            .register_global_builtin_callable(js_string!("base64"), 1, NativeFunction::from_fn_ptr(js_base64))
+            .register_global_builtin_callable(
+                js_string!("base64"),
+                1,
+                NativeFunction::from_fn_ptr(js_base64),
+            )
             .expect("registering base64 on a fresh context cannot fail");
-        context.eval(Source::from_bytes(PRELUDE)).expect("the prelude is valid JavaScript");
+        context
+            .eval(Source::from_bytes(PRELUDE))
+            .expect("the prelude is valid JavaScript");
         Evaluator { context }
     }
 
@@ -89,24 +101,43 @@ impl Evaluator {
         if !is_identifier(name) {
             return Err(format!("`{name}` is not a valid variable name"));
         }
-        let src = format!("var {name} = {};", serde_json::to_string(value).map_err(|e| e.to_string())?);
-        self.context.eval(Source::from_bytes(&src)).map(|_| ()).map_err(|e| e.to_string())
+        let src = format!(
+            "var {name} = {};",
+            serde_json::to_string(value).map_err(|e| e.to_string())?
+        );
+        self.context
+            .eval(Source::from_bytes(&src))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// Sets the `inputs` or `defaults` map from name → string pairs.
-    pub fn set_map<'a>(&mut self, name: &str, entries: impl IntoIterator<Item = (&'a String, &'a String)>) -> Result<(), String> {
-        let map: Map<String, Value> = entries.into_iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    pub fn set_map<'a>(
+        &mut self,
+        name: &str,
+        entries: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Result<(), String> {
+        let map: Map<String, Value> = entries
+            .into_iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
         self.set_global(name, &Value::Object(map))
     }
 
     /// Evaluates one expression (the text between `${{` and `}}`).
     pub fn eval(&mut self, expr: &str) -> Result<Evaluated, String> {
         let source = rewrite_dashed_keys(expr);
-        let value = self.context.eval(Source::from_bytes(source.as_ref())).map_err(|e| e.to_string())?;
+        let value = self
+            .context
+            .eval(Source::from_bytes(source.as_ref()))
+            .map_err(|e| e.to_string())?;
         if value.is_undefined() {
             return Ok(Evaluated::Undefined);
         }
-        let text = value.to_string(&mut self.context).map_err(|e| e.to_string())?.to_std_string_escaped();
+        let text = value
+            .to_string(&mut self.context)
+            .map_err(|e| e.to_string())?
+            .to_std_string_escaped();
         if text.len() > MAX_STRING {
             return Err(format!("result is longer than {MAX_STRING} bytes"));
         }
@@ -116,7 +147,10 @@ impl Evaluator {
     /// Evaluates a condition with JavaScript truthiness.
     pub fn truthy(&mut self, expr: &str) -> Result<bool, String> {
         let source = rewrite_dashed_keys(expr);
-        let value = self.context.eval(Source::from_bytes(source.as_ref())).map_err(|e| e.to_string())?;
+        let value = self
+            .context
+            .eval(Source::from_bytes(source.as_ref()))
+            .map_err(|e| e.to_string())?;
         Ok(value.to_boolean())
     }
 }
@@ -145,29 +179,45 @@ pub fn random_letters(n: usize) -> String {
     RNG.with(|cell| {
         let mut slot = cell.borrow_mut();
         let rng = slot.get_or_insert_with(StdRng::from_os_rng);
-        (0..n).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
+        (0..n)
+            .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
+            .collect()
     })
 }
 
 fn js_random(_this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
     let arg = args.get_or_undefined(0);
-    let n = if arg.is_undefined() { 21.0 } else { arg.to_number(ctx)? };
+    let n = if arg.is_undefined() {
+        21.0
+    } else {
+        arg.to_number(ctx)?
+    };
     if !(n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n as usize <= MAX_RANDOM) {
-        return Err(JsNativeError::range().with_message(format!("random(n) needs a whole number from 0 to {MAX_RANDOM}")).into());
+        return Err(JsNativeError::range()
+            .with_message(format!(
+                "random(n) needs a whole number from 0 to {MAX_RANDOM}"
+            ))
+            .into());
     }
-    Ok(JsValue::from(js_string!(random_letters(n as usize).as_str())))
+    Ok(JsValue::from(js_string!(
+        random_letters(n as usize).as_str()
+    )))
 }
 
 fn js_base64(_this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let text = args.get_or_undefined(0).to_string(ctx)?.to_std_string_escaped();
+    let text = args
+        .get_or_undefined(0)
+        .to_string(ctx)?
+        .to_std_string_escaped();
     let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
     Ok(JsValue::from(js_string!(encoded.as_str())))
 }
 
 /// `inputs.foo-bar` → `inputs['foo-bar']`, as the Sealos renderer rewrites keys with dashes.
 fn rewrite_dashed_keys(expr: &str) -> std::borrow::Cow<'_, str> {
-    static DASHED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\b(inputs|defaults)\.([A-Za-z_$][\w$]*(?:-[\w$]+)+)").expect("valid regex"));
+    static DASHED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b(inputs|defaults)\.([A-Za-z_$][\w$]*(?:-[\w$]+)+)").expect("valid regex")
+    });
     DASHED.replace_all(expr, "$1['$2']")
 }
 
@@ -194,23 +244,36 @@ mod tests {
     #[test]
     fn reads_inputs_defaults_and_platform_values() {
         let mut e = Evaluator::new();
-        e.set_global("inputs", &json!({"name": "x", "db-size": "2"})).unwrap();
-        e.set_global("defaults", &json!({"app_name": "posthog-abc"})).unwrap();
+        e.set_global("inputs", &json!({"name": "x", "db-size": "2"}))
+            .unwrap();
+        e.set_global("defaults", &json!({"app_name": "posthog-abc"}))
+            .unwrap();
         e.set_global("SEALOS_NAMESPACE", &json!("ns-1")).unwrap();
         assert_eq!(eval(&mut e, "inputs.name"), val("x"));
-        assert_eq!(eval(&mut e, "defaults.app_name + '-pg'"), val("posthog-abc-pg"));
+        assert_eq!(
+            eval(&mut e, "defaults.app_name + '-pg'"),
+            val("posthog-abc-pg")
+        );
         assert_eq!(eval(&mut e, "SEALOS_NAMESPACE"), val("ns-1"));
-        assert_eq!(eval(&mut e, "inputs.db-size"), val("2"), "dashed keys are rewritten");
+        assert_eq!(
+            eval(&mut e, "inputs.db-size"),
+            val("2"),
+            "dashed keys are rewritten"
+        );
     }
 
     #[test]
     fn operators_ternary_and_string_methods_work() {
         let mut e = Evaluator::new();
-        e.set_global("inputs", &json!({"flag": "true", "empty": ""})).unwrap();
+        e.set_global("inputs", &json!({"flag": "true", "empty": ""}))
+            .unwrap();
         assert_eq!(eval(&mut e, "inputs.flag === 'true'"), val("true"));
         assert_eq!(eval(&mut e, "inputs.flag !== 'true' ? 'a' : 'b'"), val("b"));
         assert_eq!(eval(&mut e, "inputs.empty || 'fallback'"), val("fallback"));
-        assert_eq!(eval(&mut e, "'ABC-def'.toLowerCase().replace(/[^a-c]/g, 'z')"), val("abczzzz"));
+        assert_eq!(
+            eval(&mut e, "'ABC-def'.toLowerCase().replace(/[^a-c]/g, 'z')"),
+            val("abczzzz")
+        );
         assert_eq!(eval(&mut e, "1 + 2"), val("3"));
         assert_eq!(eval(&mut e, "null"), val("null"));
     }
@@ -226,11 +289,20 @@ mod tests {
             (eval(&mut e, "random(8)"), eval(&mut e, "random()"))
         });
         assert_eq!(a, b, "same seed, same letters");
-        let Evaluated::Value(eight) = &a.0 else { panic!() };
-        let Evaluated::Value(default) = &a.1 else { panic!() };
+        let Evaluated::Value(eight) = &a.0 else {
+            panic!()
+        };
+        let Evaluated::Value(default) = &a.1 else {
+            panic!()
+        };
         assert_eq!(eight.len(), 8);
         assert_eq!(default.len(), 21);
-        assert!(eight.chars().chain(default.chars()).all(|c| c.is_ascii_lowercase()));
+        assert!(
+            eight
+                .chars()
+                .chain(default.chars())
+                .all(|c| c.is_ascii_lowercase())
+        );
         let c = with_random_source(Some(8), || eval(&mut Evaluator::new(), "random(8)"));
         assert_ne!(a.0, c);
     }
@@ -258,7 +330,10 @@ mod tests {
     fn runaway_expressions_are_stopped() {
         let mut e = Evaluator::new();
         assert!(e.eval("while (true) {}").is_err(), "loop budget");
-        assert!(e.eval("(function f() { return f(); })()").is_err(), "recursion budget");
+        assert!(
+            e.eval("(function f() { return f(); })()").is_err(),
+            "recursion budget"
+        );
         assert!(e.eval("'x'.repeat(1e9)").is_err(), "string budget");
         assert!(e.eval("'x'.padStart(1e9)").is_err(), "string budget");
         // The sandbox is still usable afterwards.
@@ -268,7 +343,12 @@ mod tests {
     #[test]
     fn there_is_no_io() {
         let mut e = Evaluator::new();
-        for probe in ["require('fs')", "fetch('http://x')", "console.log(1)", "process.env"] {
+        for probe in [
+            "require('fs')",
+            "fetch('http://x')",
+            "console.log(1)",
+            "process.env",
+        ] {
             assert!(e.eval(probe).is_err(), "{probe} must not exist");
         }
     }

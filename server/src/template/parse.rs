@@ -65,6 +65,18 @@ pub enum InputType {
     Boolean,
 }
 
+impl InputType {
+    /// The name used in templates: `string`, `number`, `choice` or `boolean`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputType::String => "string",
+            InputType::Number => "number",
+            InputType::Choice => "choice",
+            InputType::Boolean => "boolean",
+        }
+    }
+}
+
 /// One entry of `spec.inputs`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputDef {
@@ -92,14 +104,26 @@ impl Template {
         let (cr_text, body, body_line) = split_template_cr(text);
         let cr: TemplateCr = serde_saphyr::from_str(cr_text).map_err(|e| TemplateError::Parse {
             line: e.location().map(|l| l.line() as usize).unwrap_or(1),
-            message: format!("the first document must be a Template CR: {}", first_line(&e.to_string())),
+            message: format!(
+                "the first document must be a Template CR: {}",
+                first_line(&e.to_string())
+            ),
         })?;
         if cr.kind != "Template" {
-            return Err(TemplateError::Parse { line: 1, message: format!("the first document must have kind: Template, found kind: {:?}", cr.kind) });
+            return Err(TemplateError::Parse {
+                line: 1,
+                message: format!(
+                    "the first document must have kind: Template, found kind: {:?}",
+                    cr.kind
+                ),
+            });
         }
         let name = cr.metadata.name.unwrap_or_default();
         if name.is_empty() {
-            return Err(TemplateError::Parse { line: 1, message: "the Template CR needs metadata.name".into() });
+            return Err(TemplateError::Parse {
+                line: 1,
+                message: "the Template CR needs metadata.name".into(),
+            });
         }
         let spec = cr.spec.unwrap_or_default();
         let defaults = spec
@@ -107,7 +131,11 @@ impl Template {
             .unwrap_or_default()
             .0
             .into_iter()
-            .map(|(name, d)| DefaultDef { line: line_of_entry(cr_text, "defaults", &name), name, value: d.value.0 })
+            .map(|(name, d)| DefaultDef {
+                line: line_of_entry(cr_text, "defaults", &name),
+                name,
+                value: d.value.0,
+            })
             .collect();
         let mut inputs = Vec::new();
         for (name, raw) in spec.inputs.unwrap_or_default().0 {
@@ -120,7 +148,9 @@ impl Template {
                 other => {
                     return Err(TemplateError::Parse {
                         line: line_of_key(cr_text, &name),
-                        message: format!("input `{name}` has type {other:?}; expected string, number, choice or boolean"),
+                        message: format!(
+                            "input `{name}` has type {other:?}; expected string, number, choice or boolean"
+                        ),
                     });
                 }
             };
@@ -130,7 +160,12 @@ impl Template {
                 kind,
                 default: raw.default.0,
                 required,
-                options: raw.options.unwrap_or_default().into_iter().map(|o| o.0).collect(),
+                options: raw
+                    .options
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|o| o.0)
+                    .collect(),
                 condition: raw.condition.map(|c| c.0).filter(|c| !c.trim().is_empty()),
                 line: line_of_entry(cr_text, "inputs", &name),
                 name,
@@ -151,7 +186,12 @@ impl Template {
             icon: spec.icon.0,
             readme: spec.readme.0,
             url: spec.url.0,
-            categories: spec.categories.unwrap_or_default().into_iter().map(|c| c.0).collect(),
+            categories: spec
+                .categories
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.0)
+                .collect(),
             draft: spec.draft.0 == "true",
             defaults,
             inputs,
@@ -179,17 +219,25 @@ fn first_line(s: &str) -> &str {
 
 /// The line of `key:` inside the `section:` block of the CR (best effort, for messages).
 fn line_of_entry(text: &str, section: &str, key: &str) -> usize {
-    let start = text.lines().position(|l| l.trim_start().starts_with(&format!("{section}:"))).unwrap_or(0);
+    let start = text
+        .lines()
+        .position(|l| l.trim_start().starts_with(&format!("{section}:")))
+        .unwrap_or(0);
     let found = text.lines().enumerate().skip(start + 1).find(|(_, l)| {
         let t = l.trim_start();
-        t.starts_with(&format!("{key}:")) || t.starts_with(&format!("'{key}':")) || t.starts_with(&format!("\"{key}\":"))
+        t.starts_with(&format!("{key}:"))
+            || t.starts_with(&format!("'{key}':"))
+            || t.starts_with(&format!("\"{key}\":"))
     });
     found.map(|(i, _)| i + 1).unwrap_or(start + 1)
 }
 
 /// The first line on which `key:` appears, for error messages about a map entry.
 fn line_of_key(text: &str, key: &str) -> usize {
-    text.lines().position(|l| l.trim_start().starts_with(&format!("{key}:"))).map(|i| i + 1).unwrap_or(1)
+    text.lines()
+        .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+        .map(|i| i + 1)
+        .unwrap_or(1)
 }
 
 // ---- the CR as it appears in YAML -------------------------------------------------------------
@@ -337,14 +385,18 @@ mod tests {
         assert_eq!(t.inputs[0].default, "2");
         assert!(t.inputs[0].required);
         assert_eq!(t.inputs[1].options, ["a", "b"]);
-        assert_eq!(t.inputs[1].condition.as_deref(), Some("inputs.size === '2'"));
+        assert_eq!(
+            t.inputs[1].condition.as_deref(),
+            Some("inputs.size === '2'")
+        );
         assert_eq!(t.body_line, 31);
         assert!(t.body.starts_with("apiVersion: v1\n"));
     }
 
     #[test]
     fn a_first_document_that_is_not_a_template_is_an_error_on_line_1() {
-        let err = Template::parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\n").unwrap_err();
+        let err = Template::parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\n")
+            .unwrap_err();
         assert_eq!(err.line(), Some(1));
         assert!(err.to_string().contains("kind: Template"), "{err}");
     }
@@ -362,7 +414,13 @@ mod tests {
         let err = Template::parse(choice).unwrap_err();
         assert!(err.to_string().contains("lists no options"), "{err}");
         assert_eq!(err.line(), Some(5));
-        let unknown = "kind: Template\nmetadata: {name: x}\nspec:\n  inputs:\n    n:\n      type: integer\n";
-        assert!(Template::parse(unknown).unwrap_err().to_string().contains("\"integer\""));
+        let unknown =
+            "kind: Template\nmetadata: {name: x}\nspec:\n  inputs:\n    n:\n      type: integer\n";
+        assert!(
+            Template::parse(unknown)
+                .unwrap_err()
+                .to_string()
+                .contains("\"integer\"")
+        );
     }
 }

@@ -59,9 +59,12 @@ pub struct Rendered {
     pub objects: Vec<RenderedObject>,
 }
 
-static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\{\{\s*(.*?)\s*\}\}").expect("valid regex"));
-static DEFAULT_REF: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"defaults\s*(?:\.\s*([A-Za-z_$][\w$-]*)|\[\s*['"]([^'"]+)['"]\s*\])"#).expect("valid regex"));
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$\{\{\s*(.*?)\s*\}\}").expect("valid regex"));
+static DEFAULT_REF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"defaults\s*(?:\.\s*([A-Za-z_$][\w$-]*)|\[\s*['"]([^'"]+)['"]\s*\])"#)
+        .expect("valid regex")
+});
 
 impl Template {
     /// Renders the template. Pure: the same request with the same seed gives the same objects.
@@ -80,20 +83,40 @@ struct Renderer<'t> {
 }
 
 impl<'t> Renderer<'t> {
-    fn new(template: &'t Template, request: &'t RenderRequest) -> Result<Renderer<'t>, TemplateError> {
-        let mut platform: BTreeMap<String, String> =
-            PLATFORM_DEFAULTS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    fn new(
+        template: &'t Template,
+        request: &'t RenderRequest,
+    ) -> Result<Renderer<'t>, TemplateError> {
+        let mut platform: BTreeMap<String, String> = PLATFORM_DEFAULTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         platform.extend(request.platform.clone());
-        if platform.get("SEALOS_SERVICE_ACCOUNT").is_none_or(String::is_empty) {
+        if platform
+            .get("SEALOS_SERVICE_ACCOUNT")
+            .is_none_or(String::is_empty)
+        {
             let ns = platform["SEALOS_NAMESPACE"].clone();
-            platform.insert("SEALOS_SERVICE_ACCOUNT".into(), ns.strip_prefix("ns-").unwrap_or(&ns).to_string());
+            platform.insert(
+                "SEALOS_SERVICE_ACCOUNT".into(),
+                ns.strip_prefix("ns-").unwrap_or(&ns).to_string(),
+            );
         }
         let mut eval = Evaluator::new();
         for (k, v) in &platform {
             eval.set_global(k, &Value::String(v.clone()))
-                .map_err(|message| TemplateError::Input { name: k.clone(), message: format!("bad platform value: {message}") })?;
+                .map_err(|message| TemplateError::Input {
+                    name: k.clone(),
+                    message: format!("bad platform value: {message}"),
+                })?;
         }
-        Ok(Renderer { template, request, eval, platform, cache: HashMap::new() })
+        Ok(Renderer {
+            template,
+            request,
+            eval,
+            platform,
+            cache: HashMap::new(),
+        })
     }
 
     fn run(mut self) -> Result<Rendered, TemplateError> {
@@ -101,13 +124,19 @@ impl<'t> Renderer<'t> {
         self.eval.set_map("defaults", &defaults).map_err(internal)?;
         let inputs = self.inputs()?;
         self.eval.set_map("inputs", &inputs).map_err(internal)?;
-        let lines = directives::apply(&self.template.body, self.template.body_line, &mut self.eval)?;
+        let lines =
+            directives::apply(&self.template.body, self.template.body_line, &mut self.eval)?;
         let mut substituted = Vec::with_capacity(lines.len());
         for SourceLine { line, text } in lines {
             substituted.push((line, self.substitute(text, line)?));
         }
         let objects = parse_documents(&substituted, self.template.body_line)?;
-        Ok(Rendered { defaults, inputs, platform: self.platform, objects })
+        Ok(Rendered {
+            defaults,
+            inputs,
+            platform: self.platform,
+            objects,
+        })
     }
 
     /// Computes `spec.defaults` in dependency order (a default may use others).
@@ -121,8 +150,14 @@ impl<'t> Renderer<'t> {
             for i in pending {
                 let def = &defs[i];
                 let waits = DEFAULT_REF.captures_iter(&def.value).any(|c| {
-                    let name = c.get(1).or(c.get(2)).map(|m| m.as_str()).unwrap_or_default();
-                    name != def.name && defs.iter().any(|d| d.name == name) && !values.contains_key(name)
+                    let name = c
+                        .get(1)
+                        .or(c.get(2))
+                        .map(|m| m.as_str())
+                        .unwrap_or_default();
+                    name != def.name
+                        && defs.iter().any(|d| d.name == name)
+                        && !values.contains_key(name)
                 });
                 if waits {
                     still.push(i);
@@ -139,7 +174,10 @@ impl<'t> Renderer<'t> {
                 let names: Vec<_> = still.iter().map(|&i| defs[i].name.as_str()).collect();
                 return Err(TemplateError::Parse {
                     line: defs[still[0]].line,
-                    message: format!("defaults refer to each other in a cycle: {}", names.join(", ")),
+                    message: format!(
+                        "defaults refer to each other in a cycle: {}",
+                        names.join(", ")
+                    ),
                 });
             }
             pending = still;
@@ -161,7 +199,10 @@ impl<'t> Renderer<'t> {
                 } else {
                     format!("unknown input; this template takes: {}", known.join(", "))
                 };
-                return Err(TemplateError::Input { name: name.clone(), message });
+                return Err(TemplateError::Input {
+                    name: name.clone(),
+                    message,
+                });
             }
         }
         let mut values = BTreeMap::new();
@@ -176,10 +217,15 @@ impl<'t> Renderer<'t> {
         self.eval.set_map("inputs", &values).map_err(internal)?;
         for def in defs {
             let visible = match &def.condition {
-                Some(cond) => self
-                    .eval
-                    .truthy(cond)
-                    .map_err(|message| TemplateError::Expression { line: def.line, expr: cond.clone(), message })?,
+                Some(cond) => {
+                    self.eval
+                        .truthy(cond)
+                        .map_err(|message| TemplateError::Expression {
+                            line: def.line,
+                            expr: cond.clone(),
+                            message,
+                        })?
+                }
                 None => true,
             };
             if visible {
@@ -211,13 +257,21 @@ impl<'t> Renderer<'t> {
         if let Some(v) = self.cache.get(expr) {
             return Ok(v.clone());
         }
-        let fail = |message: String| TemplateError::Expression { line, expr: expr.to_string(), message };
+        let fail = |message: String| TemplateError::Expression {
+            line,
+            expr: expr.to_string(),
+            message,
+        };
         if expr.is_empty() {
             return Err(fail("the expression is empty".into()));
         }
         let value = match self.eval.eval(expr).map_err(fail)? {
             Evaluated::Value(v) => v,
-            Evaluated::Undefined => return Err(fail("the value is undefined (a missing input, default or platform value?)".into())),
+            Evaluated::Undefined => {
+                return Err(fail(
+                    "the value is undefined (a missing input, default or platform value?)".into(),
+                ));
+            }
         };
         // `defaults` and `inputs` change while they are being computed; only cache afterwards.
         if !expr.contains("random") && !expr.contains("defaults") && !expr.contains("inputs") {
@@ -232,9 +286,18 @@ fn internal(message: String) -> TemplateError {
 }
 
 fn validate_input(def: &InputDef, value: &str) -> Result<(), TemplateError> {
-    let err = |message: String| Err(TemplateError::Input { name: def.name.clone(), message });
+    let err = |message: String| {
+        Err(TemplateError::Input {
+            name: def.name.clone(),
+            message,
+        })
+    };
     if value.is_empty() {
-        return if def.required { err("is required".into()) } else { Ok(()) };
+        return if def.required {
+            err("is required".into())
+        } else {
+            Ok(())
+        };
     }
     match def.kind {
         InputType::String => Ok(()),
@@ -243,12 +306,18 @@ fn validate_input(def: &InputDef, value: &str) -> Result<(), TemplateError> {
         InputType::Boolean if value == "true" || value == "false" => Ok(()),
         InputType::Boolean => err(format!("expected 'true' or 'false', got {value:?}")),
         InputType::Choice if def.options.iter().any(|o| o == value) => Ok(()),
-        InputType::Choice => err(format!("expected one of {}, got {value:?}", def.options.join(", "))),
+        InputType::Choice => err(format!(
+            "expected one of {}, got {value:?}",
+            def.options.join(", ")
+        )),
     }
 }
 
 /// Splits the rendered lines into YAML documents and parses each one.
-fn parse_documents(lines: &[(usize, String)], body_line: usize) -> Result<Vec<RenderedObject>, TemplateError> {
+fn parse_documents(
+    lines: &[(usize, String)],
+    body_line: usize,
+) -> Result<Vec<RenderedObject>, TemplateError> {
     let mut objects = Vec::new();
     let mut start = 0;
     for i in 0..=lines.len() {
@@ -267,26 +336,48 @@ fn is_document_separator(line: &str) -> bool {
     line == "---" || line.starts_with("--- ") || line.starts_with("---\t")
 }
 
-fn parse_document(lines: &[(usize, String)], body_line: usize) -> Result<Option<RenderedObject>, TemplateError> {
-    let Some(first) = lines.iter().find(|(_, t)| !t.trim().is_empty() && !t.trim_start().starts_with('#')) else {
+fn parse_document(
+    lines: &[(usize, String)],
+    body_line: usize,
+) -> Result<Option<RenderedObject>, TemplateError> {
+    let Some(first) = lines
+        .iter()
+        .find(|(_, t)| !t.trim().is_empty() && !t.trim_start().starts_with('#'))
+    else {
         return Ok(None);
     };
-    let text = lines.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("\n");
+    let text = lines
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     let value: Value = serde_saphyr::from_str(&text).map_err(|e| {
         let local = e.location().map(|l| l.line() as usize).unwrap_or(1).max(1);
-        let line = lines.get(local - 1).map(|(l, _)| *l).unwrap_or(first.0.max(body_line));
-        TemplateError::Yaml { line, message: e.to_string().lines().next().unwrap_or_default().to_string() }
+        let line = lines
+            .get(local - 1)
+            .map(|(l, _)| *l)
+            .unwrap_or(first.0.max(body_line));
+        TemplateError::Yaml {
+            line,
+            message: e.to_string().lines().next().unwrap_or_default().to_string(),
+        }
     })?;
     match value {
         Value::Null => Ok(None),
         Value::Object(ref m) if m.is_empty() => Ok(None),
         mut object @ Value::Object(_) => {
             stringify_env_values(&mut object);
-            Ok(Some(RenderedObject { object, line: first.0 }))
+            Ok(Some(RenderedObject {
+                object,
+                line: first.0,
+            }))
         }
         other => Err(TemplateError::Object {
             line: first.0,
-            message: format!("a document must be a mapping (a Kubernetes object), found {}", kind_of(&other)),
+            message: format!(
+                "a document must be a mapping (a Kubernetes object), found {}",
+                kind_of(&other)
+            ),
         }),
     }
 }
@@ -313,8 +404,18 @@ fn stringify_env_values(object: &mut Value) {
     };
     let Some(spec) = pod_spec else { return };
     for list in ["containers", "initContainers"] {
-        for container in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
-            for env in container.get_mut("env").and_then(Value::as_array_mut).into_iter().flatten() {
+        for container in spec
+            .get_mut(list)
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            for env in container
+                .get_mut("env")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(v) = env.get_mut("value") {
                     match v {
                         Value::Number(n) => *v = Value::String(n.to_string()),
@@ -338,7 +439,10 @@ mod tests {
     }
 
     fn req(seed: u64) -> RenderRequest {
-        RenderRequest { seed: Some(seed), ..Default::default() }
+        RenderRequest {
+            seed: Some(seed),
+            ..Default::default()
+        }
     }
 
     const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ defaults.app_name }}\n  namespace: ${{ SEALOS_NAMESPACE }}\nspec:\n  replicas: ${{ inputs.replicas }}\n  template:\n    spec:\n      containers:\n        - name: app\n          env:\n            - name: DB\n              value: ${{ defaults.db_url }}\n            - name: PORT\n              value: 8080\n            - name: DEBUG\n              value: ${{ inputs.debug }}\n            ${{ if(inputs.tier === 'large') }}\n            - name: LARGE\n              value: 'yes'\n            ${{ endif() }}\n";
@@ -346,7 +450,12 @@ mod tests {
     #[test]
     fn renders_defaults_that_use_other_defaults_and_stringifies_env() {
         let t = template(DEPLOYMENT);
-        let out = t.render(&RenderRequest { platform: [("SEALOS_NAMESPACE".to_string(), "ns-alice".to_string())].into(), ..req(1) }).unwrap();
+        let out = t
+            .render(&RenderRequest {
+                platform: [("SEALOS_NAMESPACE".to_string(), "ns-alice".to_string())].into(),
+                ..req(1)
+            })
+            .unwrap();
         let app = &out.defaults["app_name"];
         assert!(app.starts_with("demo-") && app.len() == 13, "{app}");
         assert_eq!(out.defaults["db_url"], format!("pg://{app}-pg:5432"));
@@ -356,8 +465,13 @@ mod tests {
         assert_eq!(d.line, 35, "the document starts right after the CR");
         assert_eq!(d.object["metadata"]["name"], app.as_str());
         assert_eq!(d.object["metadata"]["namespace"], "ns-alice");
-        assert_eq!(d.object["spec"]["replicas"], 1, "an unquoted number stays a number outside env");
-        let env = d.object["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap();
+        assert_eq!(
+            d.object["spec"]["replicas"], 1,
+            "an unquoted number stays a number outside env"
+        );
+        let env = d.object["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap();
         assert_eq!(env.len(), 3);
         assert_eq!(env[1]["value"], "8080");
         assert_eq!(env[2]["value"], "false");
@@ -377,21 +491,53 @@ mod tests {
     #[test]
     fn inputs_select_branches_and_are_validated() {
         let t = template(DEPLOYMENT);
-        let large = t.render(&RenderRequest { inputs: [("tier".into(), "large".into())].into(), ..req(1) }).unwrap();
-        let env = large.objects[0].object["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap().clone();
+        let large = t
+            .render(&RenderRequest {
+                inputs: [("tier".into(), "large".into())].into(),
+                ..req(1)
+            })
+            .unwrap();
+        let env = large.objects[0].object["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .clone();
         assert_eq!(env.last().unwrap()["name"], "LARGE");
 
-        let bad = |k: &str, v: &str| t.render(&RenderRequest { inputs: [(k.to_string(), v.to_string())].into(), ..req(1) }).unwrap_err();
-        assert_eq!(bad("tier", "huge").to_string(), "input `tier`: expected one of small, large, got \"huge\"");
-        assert_eq!(bad("replicas", "2 gigs").to_string(), "input `replicas`: expected a number, got \"2 gigs\"");
-        assert_eq!(bad("debug", "yes").to_string(), "input `debug`: expected 'true' or 'false', got \"yes\"");
-        assert!(bad("colour", "red").to_string().contains("unknown input; this template takes: replicas, tier, debug"));
+        let bad = |k: &str, v: &str| {
+            t.render(&RenderRequest {
+                inputs: [(k.to_string(), v.to_string())].into(),
+                ..req(1)
+            })
+            .unwrap_err()
+        };
+        assert_eq!(
+            bad("tier", "huge").to_string(),
+            "input `tier`: expected one of small, large, got \"huge\""
+        );
+        assert_eq!(
+            bad("replicas", "2 gigs").to_string(),
+            "input `replicas`: expected a number, got \"2 gigs\""
+        );
+        assert_eq!(
+            bad("debug", "yes").to_string(),
+            "input `debug`: expected 'true' or 'false', got \"yes\""
+        );
+        assert!(
+            bad("colour", "red")
+                .to_string()
+                .contains("unknown input; this template takes: replicas, tier, debug")
+        );
     }
 
     #[test]
     fn an_instance_name_replaces_app_name_everywhere() {
         let t = template(DEPLOYMENT);
-        let out = t.render(&RenderRequest { app_name: Some("my-posthog".into()), ..req(1) }).unwrap();
+        let out = t
+            .render(&RenderRequest {
+                app_name: Some("my-posthog".into()),
+                ..req(1)
+            })
+            .unwrap();
         assert_eq!(out.defaults["app_name"], "my-posthog");
         assert_eq!(out.defaults["db_url"], "pg://my-posthog-pg:5432");
         assert_eq!(out.objects[0].object["metadata"]["name"], "my-posthog");
@@ -399,30 +545,53 @@ mod tests {
 
     #[test]
     fn a_failing_expression_names_itself_and_its_line_and_never_renders_undefined() {
-        let t = template("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: ${{ inputs.nope }}\n");
+        let t = template(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: ${{ inputs.nope }}\n",
+        );
         let err = t.render(&req(1)).unwrap_err();
         assert_eq!(err.line(), Some(40));
-        let TemplateError::Expression { expr, message, .. } = &err else { panic!("{err:?}") };
+        let TemplateError::Expression { expr, message, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert_eq!(expr, "inputs.nope");
         assert!(message.contains("undefined"), "{message}");
 
-        let t = template("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name.nope.deeper }}\n");
+        let t = template(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name.nope.deeper }}\n",
+        );
         let err = t.render(&req(1)).unwrap_err();
         assert_eq!(err.line(), Some(38));
-        assert!(err.to_string().contains("`defaults.app_name.nope.deeper` failed"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("`defaults.app_name.nope.deeper` failed"),
+            "{err}"
+        );
     }
 
     #[test]
     fn multiple_documents_empty_ones_and_comments() {
-        let t = template("# a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n---\n");
+        let t = template(
+            "# a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n---\n",
+        );
         let out = t.render(&req(1)).unwrap();
-        let names: Vec<_> = out.objects.iter().map(|o| (o.object["metadata"]["name"].as_str().unwrap().to_string(), o.line)).collect();
+        let names: Vec<_> = out
+            .objects
+            .iter()
+            .map(|o| {
+                (
+                    o.object["metadata"]["name"].as_str().unwrap().to_string(),
+                    o.line,
+                )
+            })
+            .collect();
         assert_eq!(names, [("a".to_string(), 37), ("b".to_string(), 44)]);
     }
 
     #[test]
     fn malformed_rendered_yaml_names_the_template_line() {
-        let t = template("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: [unclosed\n  j: 1\n");
+        let t = template(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: [unclosed\n  j: 1\n",
+        );
         let err = t.render(&req(1)).unwrap_err();
         assert!(matches!(err, TemplateError::Yaml { .. }), "{err:?}");
         let line = err.line().unwrap();
@@ -441,7 +610,10 @@ mod tests {
     fn a_default_may_refer_to_one_declared_later() {
         let text = "kind: Template\nmetadata: {name: x}\nspec:\n  defaults:\n    url:\n      value: http://${{ defaults.host }}\n    host:\n      value: h-${{ random(4) }}\n---\n";
         let out = Template::parse(text).unwrap().render(&req(3)).unwrap();
-        assert_eq!(out.defaults["url"], format!("http://{}", out.defaults["host"]));
+        assert_eq!(
+            out.defaults["url"],
+            format!("http://{}", out.defaults["host"])
+        );
     }
 
     #[test]
@@ -449,7 +621,12 @@ mod tests {
         let text = "kind: Template\nmetadata: {name: x}\nspec:\n  inputs:\n    smtp:\n      type: boolean\n      default: 'false'\n    smtp_host:\n      type: string\n      required: true\n      if: inputs.smtp === 'true'\n---\n";
         let t = Template::parse(text).unwrap();
         assert!(t.render(&req(1)).is_ok());
-        let err = t.render(&RenderRequest { inputs: [("smtp".into(), "true".into())].into(), ..req(1) }).unwrap_err();
+        let err = t
+            .render(&RenderRequest {
+                inputs: [("smtp".into(), "true".into())].into(),
+                ..req(1)
+            })
+            .unwrap_err();
         assert_eq!(err.to_string(), "input `smtp_host`: is required");
     }
 }

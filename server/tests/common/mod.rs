@@ -31,12 +31,28 @@ pub struct TestNamespace {
 impl TestNamespace {
     /// Creates (server-side apply) a fresh namespace for one test.
     pub async fn create(client: &Client, purpose: &str) -> TestNamespace {
-        let suffix = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 0xffffff);
+        let suffix = format!(
+            "{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+                % 0xffffff
+        );
         let name = format!("berth-test-{purpose}-{suffix}");
         let api: Api<Namespace> = Api::all(client.clone());
         let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        api.patch(&name, &PatchParams::apply("berth-tests").force(), &Patch::Apply(&ns)).await.expect("create namespace");
-        TestNamespace { name, client: client.clone() }
+        api.patch(
+            &name,
+            &PatchParams::apply("berth-tests").force(),
+            &Patch::Apply(&ns),
+        )
+        .await
+        .expect("create namespace");
+        TestNamespace {
+            name,
+            client: client.clone(),
+        }
     }
 }
 
@@ -45,10 +61,21 @@ impl TestNamespace {
     /// namespace behind; `end2end/cluster/down` wipes etcd, so nothing outlives the cluster.
     pub async fn delete(self) {
         let api: Api<Namespace> = Api::all(self.client.clone());
-        api.delete(&self.name, &DeleteParams::background()).await.expect("delete namespace");
+        api.delete(&self.name, &DeleteParams::background())
+            .await
+            .expect("delete namespace");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while api.get_opt(&self.name).await.expect("get namespace").is_some() {
-            assert!(tokio::time::Instant::now() < deadline, "namespace {} not gone after 60s", self.name);
+        while api
+            .get_opt(&self.name)
+            .await
+            .expect("get namespace")
+            .is_some()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "namespace {} not gone after 60s",
+                self.name
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }

@@ -1,0 +1,139 @@
+//! Both platform variants of `manifests/posthog` pass a server-side dry-run apply against the
+//! local control plane, object by object: `kubernetes` as it is, and `sealos` once the Sealos and
+//! KubeBlocks CRDs from `shared/reference/crds/` are installed.
+
+mod common;
+
+use std::time::Duration;
+
+use berth::template::{RenderRequest, Template};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::{
+    Api, Client,
+    api::{DynamicObject, GroupVersionKind, Patch, PatchParams},
+    discovery::{self, Scope},
+    runtime::wait::{await_condition, conditions},
+};
+
+fn render(platform: &str, namespace: &str) -> Vec<serde_json::Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../manifests/posthog/index.yaml"
+    );
+    let template =
+        Template::parse(&std::fs::read_to_string(path).expect("template file")).expect("parses");
+    let request = RenderRequest {
+        inputs: [("platform".to_string(), platform.to_string())].into(),
+        platform: [("SEALOS_NAMESPACE".to_string(), namespace.to_string())].into(),
+        seed: Some(42),
+        ..Default::default()
+    };
+    template
+        .render(&request)
+        .expect("renders")
+        .objects
+        .into_iter()
+        .map(|o| o.object)
+        .collect()
+}
+
+/// Dry-runs each object with server-side apply; returns "Kind/name: error" for each failure.
+async fn dry_run_each(
+    client: &Client,
+    namespace: &str,
+    objects: &[serde_json::Value],
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for obj in objects {
+        let api_version = obj["apiVersion"].as_str().expect("apiVersion");
+        let kind = obj["kind"].as_str().expect("kind");
+        let name = obj["metadata"]["name"].as_str().expect("name");
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        let (resource, caps) = match discovery::pinned_kind(client, &gvk).await {
+            Ok(found) => found,
+            Err(e) => {
+                failures.push(format!("{kind}/{name}: kind not served: {e}"));
+                continue;
+            }
+        };
+        let api: Api<DynamicObject> = match caps.scope {
+            Scope::Namespaced => Api::namespaced_with(client.clone(), namespace, &resource),
+            Scope::Cluster => Api::all_with(client.clone(), &resource),
+        };
+        let params = PatchParams::apply("berth").force().dry_run();
+        if let Err(e) = api.patch(name, &params, &Patch::Apply(obj)).await {
+            failures.push(format!("{kind}/{name}: {e}"));
+        }
+    }
+    failures
+}
+
+#[tokio::test]
+async fn the_kubernetes_variant_passes_a_server_side_dry_run() {
+    let client = common::cluster_client().await;
+    let ns = common::TestNamespace::create(&client, "ph-k8s").await;
+    let objects = render("kubernetes", &ns.name);
+    assert!(objects.len() >= 30, "{} objects", objects.len());
+    let failures = dry_run_each(&client, &ns.name, &objects).await;
+    assert!(
+        failures.is_empty(),
+        "dry run failed:\n{}",
+        failures.join("\n")
+    );
+    ns.delete().await;
+}
+
+#[tokio::test]
+async fn the_sealos_variant_passes_a_server_side_dry_run_once_the_crds_are_installed() {
+    let client = common::cluster_client().await;
+    install_reference_crds(&client).await;
+    let ns = common::TestNamespace::create(&client, "ph-sealos").await;
+    let objects = render("sealos", &ns.name);
+    let kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+    for expected in ["Cluster", "ObjectStorageBucket", "App"] {
+        assert!(
+            kinds.contains(&expected),
+            "the sealos variant has a {expected}"
+        );
+    }
+    let failures = dry_run_each(&client, &ns.name, &objects).await;
+    assert!(
+        failures.is_empty(),
+        "dry run failed:\n{}",
+        failures.join("\n")
+    );
+    ns.delete().await;
+}
+
+/// Installs the Sealos and KubeBlocks CRDs this test needs and waits until they are served.
+async fn install_reference_crds(client: &Client) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/crds");
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for file in [
+        "app.sealos.io_apps.yaml",
+        "apps.kubeblocks.io_clusters.yaml",
+        "objectstorage.sealos.io_objectstoragebuckets.yaml",
+    ] {
+        let text = std::fs::read_to_string(format!("{dir}/{file}")).expect("crd file");
+        let crd: serde_json::Value = serde_saphyr::from_str(&text).expect("crd yaml");
+        let name = crd["metadata"]["name"]
+            .as_str()
+            .expect("crd name")
+            .to_string();
+        crds.patch(
+            &name,
+            &PatchParams::apply("berth-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .expect("apply crd");
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            await_condition(crds.clone(), &name, conditions::is_crd_established()),
+        )
+        .await
+        .expect("crd established in 30s")
+        .expect("watch");
+    }
+}

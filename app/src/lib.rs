@@ -5,6 +5,7 @@
 //! on kube, sqlx or tokio; the server reaches it only through [`shell`] and [`App`].
 
 pub mod components;
+pub mod model;
 pub mod pages;
 pub mod theme;
 

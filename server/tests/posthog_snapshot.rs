@@ -1,0 +1,40 @@
+//! A snapshot of Berth's PostHog stack rendered with fixed inputs and a seeded `random()`, so every
+//! change to the template or the engine shows up as a reviewable diff.
+
+use berth::template::{RenderRequest, Template};
+
+fn render(platform: &str) -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../manifests/posthog/index.yaml"
+    );
+    let template = Template::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let request = RenderRequest {
+        inputs: [("platform".to_string(), platform.to_string())].into(),
+        platform: [("SEALOS_NAMESPACE".to_string(), "ns-demo".to_string())].into(),
+        seed: Some(2026),
+        ..Default::default()
+    };
+    let rendered = template.render(&request).unwrap();
+    let mut out = String::new();
+    for obj in &rendered.objects {
+        out.push_str(&format!("--- # line {}\n", obj.line));
+        out.push_str(&serde_saphyr::to_string(&obj.object).unwrap());
+    }
+    out
+}
+
+#[test]
+fn posthog_kubernetes_snapshot() {
+    insta::assert_snapshot!(render("kubernetes"));
+}
+
+#[test]
+fn posthog_sealos_snapshot() {
+    insta::assert_snapshot!(render("sealos"));
+}
+
+#[test]
+fn rendering_is_deterministic_for_a_seed() {
+    assert_eq!(render("kubernetes"), render("kubernetes"));
+}

@@ -1,11 +1,12 @@
 //! Against the local control plane: the other workload kinds Berth deploys behave as on a real
-//! cluster. A StatefulSet's pods become Running and Ready; a Job's pod completes.
+//! cluster. A StatefulSet's pods, with volumes claimed from the default StorageClass, become Running
+//! and Ready; a Job's pod completes.
 
 mod common;
 
 use std::time::Duration;
 
-use k8s_openapi::api::{apps::v1::StatefulSet, batch::v1::Job};
+use k8s_openapi::api::{apps::v1::StatefulSet, batch::v1::Job, core::v1::PersistentVolumeClaim};
 use kube::{
     Api,
     api::{Patch, PatchParams},
@@ -26,7 +27,10 @@ async fn a_statefulset_becomes_ready_and_a_job_completes() {
             "replicas": 2, "serviceName": "db",
             "selector": {"matchLabels": {"app": "db"}},
             "template": {"metadata": {"labels": {"app": "db"}},
-                "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}}
+                "spec": {"containers": [{"name": "db", "image": "postgres:16",
+                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}]}},
+            "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]
         }
     });
     sts.patch("db", &ssa, &Patch::Apply(&manifest))
@@ -59,5 +63,12 @@ async fn a_statefulset_becomes_ready_and_a_job_completes() {
     .await
     .expect("job completed within 90s")
     .expect("watch ok");
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns.name);
+    for claim in ["data-db-0", "data-db-1"] {
+        let pvc = pvcs.get(claim).await.expect("claim exists");
+        assert_eq!(pvc.status.and_then(|s| s.phase).as_deref(), Some("Bound"), "{claim} is bound");
+        let class = pvc.spec.and_then(|s| s.storage_class_name);
+        assert_eq!(class.as_deref(), Some("berth-local"), "the default class applies");
+    }
     ns.delete().await;
 }

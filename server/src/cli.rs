@@ -55,6 +55,7 @@ pub fn run(command: TemplateCommand) -> Result<String, String> {
                 platform: platform.into_iter().collect(),
                 app_name: name,
                 seed,
+                ..Default::default()
             };
             let rendered = template.render(&request).map_err(|e| located(&file, e))?;
             let mut out = String::new();

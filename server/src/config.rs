@@ -8,7 +8,7 @@ use std::{net::SocketAddr, path::PathBuf};
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 
 /// Everything the server needs to start.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "BERTH_ADDR", default_value = DEFAULT_ADDR)]
@@ -21,6 +21,27 @@ pub struct Config {
     /// Directory holding the built site (`pkg/berth.js`, `pkg/berth.wasm`, `pkg/berth.css`).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// Directory of templates (`<dir>/<id>/index.yaml`).
+    #[arg(long, env = "BERTH_TEMPLATES", default_value = "manifests")]
+    pub templates_dir: PathBuf,
+
+    /// Namespace for instances whose request names none.
+    #[arg(long, env = "BERTH_NAMESPACE", default_value = "berth")]
+    pub namespace: String,
+
+    /// `SEALOS_CLOUD_DOMAIN` for templates: public hosts are `<app>.<domain>`.
+    #[arg(long, env = "BERTH_CLOUD_DOMAIN", default_value = "berth.localhost")]
+    pub cloud_domain: String,
+
+    /// `SEALOS_CERT_SECRET_NAME` for templates: the TLS Secret of the public hosts.
+    #[arg(long, env = "BERTH_CERT_SECRET", default_value = "wildcard-cert")]
+    pub cert_secret_name: String,
+
+    /// Key that encrypts secret values kept for rollback (32 bytes, base64 or hex). Without it,
+    /// Berth uses (and on first start creates, mode 0600) the file `<db>.key`.
+    #[arg(long, env = "BERTH_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
 
     /// Kubeconfig file to use. Without it the standard resolution applies: `KUBECONFIG`, then
     /// `~/.kube/config`, then the in-cluster service account.
@@ -42,6 +63,30 @@ impl Config {
             site_root: PathBuf::from("target/site"),
             kubeconfig: None,
             kube_context: None,
+            templates_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests")),
+            namespace: "berth".into(),
+            cloud_domain: "berth.localhost".into(),
+            cert_secret_name: "wildcard-cert".into(),
+            secret_key: Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
         }
+    }
+
+    /// The file holding the secret-encryption key when none is given.
+    pub fn key_file(&self) -> PathBuf {
+        let mut name = self.db_path.clone().into_os_string();
+        name.push(".key");
+        PathBuf::from(name)
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("db_path", &self.db_path)
+            .field("templates_dir", &self.templates_dir)
+            .field("namespace", &self.namespace)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<hidden>"))
+            .finish_non_exhaustive()
     }
 }

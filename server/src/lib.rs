@@ -8,11 +8,14 @@ pub mod cli;
 pub mod cluster;
 pub mod components;
 pub mod config;
+pub mod engine;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod state;
 pub mod store;
 pub mod template;
+pub mod templates;
 
 pub use config::Config;
 pub use state::AppState;

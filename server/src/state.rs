@@ -5,7 +5,17 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
-use crate::{cluster::Cluster, config::Config, store::Store};
+use crate::{
+    cluster::Cluster,
+    config::Config,
+    engine::{
+        history::History,
+        instances::{Engine, Platform},
+        seal::Sealer,
+    },
+    store::Store,
+    templates::Templates,
+};
 
 /// Shared application state. Cheap to clone.
 #[derive(Clone, FromRef)]
@@ -16,6 +26,8 @@ pub struct AppState {
     pub store: Store,
     /// The Kubernetes connection (possibly absent).
     pub cluster: Cluster,
+    /// Instances, revisions and operations.
+    pub engine: Engine,
 }
 
 impl AppState {
@@ -24,10 +36,37 @@ impl AppState {
         let store = Store::open(&config.db_path).await?;
         let cluster =
             Cluster::connect(config.kubeconfig.as_deref(), config.kube_context.as_deref()).await;
+        AppState::assemble(config, store, cluster).await
+    }
+
+    /// Builds the state from an open store and a cluster handle: loads the templates and the
+    /// secret key, and marks operations a previous run left unfinished as interrupted.
+    pub async fn assemble(
+        config: &Config,
+        store: Store,
+        cluster: Cluster,
+    ) -> anyhow::Result<AppState> {
+        let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file())?;
+        let history = History::new(store.pool().clone(), sealer);
+        let interrupted = history.mark_interrupted().await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "operations left running by a previous run are marked interrupted"
+            );
+        }
+        let templates = Templates::load(&config.templates_dir);
+        let platform = Platform {
+            default_namespace: config.namespace.clone(),
+            cloud_domain: config.cloud_domain.clone(),
+            cert_secret_name: config.cert_secret_name.clone(),
+        };
+        let engine = Engine::new(history, templates, platform, cluster.clone());
         Ok(AppState {
             leptos_options: leptos_options(config),
             store,
             cluster,
+            engine,
         })
     }
 }

@@ -66,9 +66,17 @@ async fn a_statefulset_becomes_ready_and_a_job_completes() {
     let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns.name);
     for claim in ["data-db-0", "data-db-1"] {
         let pvc = pvcs.get(claim).await.expect("claim exists");
-        assert_eq!(pvc.status.and_then(|s| s.phase).as_deref(), Some("Bound"), "{claim} is bound");
+        assert_eq!(
+            pvc.status.and_then(|s| s.phase).as_deref(),
+            Some("Bound"),
+            "{claim} is bound"
+        );
         let class = pvc.spec.and_then(|s| s.storage_class_name);
-        assert_eq!(class.as_deref(), Some("berth-local"), "the default class applies");
+        assert_eq!(
+            class.as_deref(),
+            Some("berth-local"),
+            "the default class applies"
+        );
     }
     ns.delete().await;
 }

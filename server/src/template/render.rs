@@ -35,6 +35,9 @@ pub struct RenderRequest {
     pub app_name: Option<String>,
     /// Seed for `random()`; `None` draws from the operating system.
     pub seed: Option<u64>,
+    /// Defaults computed by an earlier render, reused as they are (so a re-render with new
+    /// inputs keeps the generated passwords).
+    pub fixed_defaults: BTreeMap<String, String>,
 }
 
 /// One rendered Kubernetes object.
@@ -166,7 +169,10 @@ impl<'t> Renderer<'t> {
                 self.eval.set_map("defaults", &values).map_err(internal)?;
                 let value = match (&self.request.app_name, def.name.as_str()) {
                     (Some(name), "app_name") => name.clone(),
-                    _ => self.substitute(&def.value, def.line)?,
+                    _ => match self.request.fixed_defaults.get(&def.name) {
+                        Some(fixed) => fixed.clone(),
+                        None => self.substitute(&def.value, def.line)?,
+                    },
                 };
                 values.insert(def.name.clone(), value);
             }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: a client for the test cluster and throwaway namespaces.
 #![allow(dead_code)]
 
+pub mod api;
+
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
@@ -79,4 +81,19 @@ impl TestNamespace {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
+}
+
+/// A kubeconfig whose API server is a closed loopback port.
+pub fn unreachable_kubeconfig() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "berth-unreachable-{}.kubeconfig",
+        std::process::id()
+    ));
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\n\
+         users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: gone\n  context: {cluster: gone, user: u}\ncurrent-context: gone\n",
+    )
+    .expect("write kubeconfig");
+    path
 }

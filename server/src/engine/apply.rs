@@ -1,0 +1,509 @@
+//! Applying manifests to the cluster: preflight, dry run, ordered parallel server-side apply,
+//! pruning and deletion. Every call goes through one shared client; every object gets its own
+//! result.
+//!
+//! Order (after gitops-engine's `sync_tasks.go`): namespace; CRDs; config, secrets and RBAC;
+//! volume claims; services; databases, queues and storage; Jobs; workloads; ingress and the
+//! rest. Objects in the same tier go in parallel. Every apply uses the field manager `berth`.
+
+use std::{collections::HashMap, time::Duration};
+
+use app::model::{CardKind, Component, ObjectAction, ObjectRef, ObjectResult};
+use futures::{StreamExt, stream};
+use kube::{
+    Api, Client,
+    api::{DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PropagationPolicy},
+    core::ApiResource,
+    discovery::{self, ApiCapabilities, Scope},
+};
+use serde_json::Value;
+
+use super::manifest;
+
+/// The field manager of every apply.
+pub const FIELD_MANAGER: &str = "berth";
+/// How many objects of one tier are applied at once.
+const PARALLELISM: usize = 16;
+
+/// An object with the API it lives under.
+#[derive(Clone)]
+pub struct Resolved {
+    /// The object as Berth applies it.
+    pub object: Value,
+    /// Its identity.
+    pub key: ObjectRef,
+    resource: ApiResource,
+    namespaced: bool,
+    tier: u8,
+}
+
+impl Resolved {
+    /// The API resource the object is served under.
+    pub fn api_resource(&self) -> ApiResource {
+        self.resource.clone()
+    }
+}
+
+/// Errors before anything is applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Kinds the cluster does not serve.
+    #[error("the cluster does not serve {}; install the CRDs {} first (nothing was applied)", .kinds.join(", "), .crds.join(", "))]
+    MissingKinds {
+        /// `Kind (group/version)` for each.
+        kinds: Vec<String>,
+        /// CRD names (`plural.group`) that would serve them.
+        crds: Vec<String>,
+    },
+    /// The API server could not be reached or refused a request.
+    #[error("cluster request failed: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// Applies objects through one shared client.
+#[derive(Clone)]
+pub struct Applier {
+    client: Client,
+}
+
+impl Applier {
+    /// An applier over `client`.
+    pub fn new(client: Client) -> Applier {
+        Applier { client }
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Resolves every object's kind through discovery. Fails, naming them, when any kind is
+    /// not served: a preflight, so a stack is never half applied for want of an operator.
+    pub async fn resolve(
+        &self,
+        objects: &[Value],
+        components: &[Component],
+    ) -> Result<Vec<Resolved>, ApplyError> {
+        let mut gvks: Vec<GroupVersionKind> = Vec::new();
+        for o in objects {
+            let gvk = gvk_of(o);
+            if !gvks.contains(&gvk) {
+                gvks.push(gvk);
+            }
+        }
+        let lookups: Vec<_> = gvks
+            .into_iter()
+            .map(|gvk| async move {
+                let r = discovery::pinned_kind(&self.client, &gvk).await;
+                (gvk, r)
+            })
+            .collect();
+        let found: Vec<(
+            GroupVersionKind,
+            Result<(ApiResource, ApiCapabilities), kube::Error>,
+        )> = stream::iter(lookups)
+            .buffer_unordered(PARALLELISM)
+            .collect()
+            .await;
+        let mut served: HashMap<String, (ApiResource, ApiCapabilities)> = HashMap::new();
+        let mut missing: Vec<GroupVersionKind> = Vec::new();
+        for (gvk, r) in found {
+            match r {
+                Ok(pair) => {
+                    served.insert(gvk_string(&gvk), pair);
+                }
+                Err(kube::Error::Api(ref s)) if s.code == 404 => missing.push(gvk),
+                Err(kube::Error::Discovery(_)) => missing.push(gvk),
+                Err(e) => return Err(ApplyError::Kube(e)),
+            }
+        }
+        if !missing.is_empty() {
+            missing.sort_by_key(gvk_string);
+            return Err(ApplyError::MissingKinds {
+                kinds: missing
+                    .iter()
+                    .map(|g| format!("{} ({})", g.kind, api_version(g)))
+                    .collect(),
+                crds: missing
+                    .iter()
+                    .filter(|g| !g.group.is_empty())
+                    .map(|g| format!("{}s.{}", g.kind.to_lowercase(), g.group))
+                    .collect(),
+            });
+        }
+        let cards: HashMap<String, CardKind> =
+            components.iter().map(|c| (c.id.clone(), c.card)).collect();
+        Ok(objects
+            .iter()
+            .map(|o| {
+                let gvk = gvk_of(o);
+                let (resource, caps) = served[&gvk_string(&gvk)].clone();
+                let component = o
+                    .pointer(&format!(
+                        "/metadata/labels/{}",
+                        manifest::COMPONENT_LABEL.replace('/', "~1")
+                    ))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let card = cards.get(component).copied().unwrap_or(CardKind::App);
+                Resolved {
+                    tier: tier(&gvk, card),
+                    object: o.clone(),
+                    key: manifest::key(o),
+                    resource,
+                    namespaced: caps.scope == Scope::Namespaced,
+                }
+            })
+            .collect())
+    }
+
+    fn api(&self, r: &Resolved, namespace: &str) -> Api<DynamicObject> {
+        if r.namespaced {
+            Api::namespaced_with(self.client.clone(), namespace, &r.resource)
+        } else {
+            Api::all_with(self.client.clone(), &r.resource)
+        }
+    }
+
+    /// Whether the namespace exists.
+    pub async fn namespace_exists(&self, namespace: &str) -> Result<bool, kube::Error> {
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        Ok(api.get_opt(namespace).await?.is_some())
+    }
+
+    /// Creates (server-side applies) the namespace.
+    pub async fn ensure_namespace(&self, namespace: &str) -> Result<(), kube::Error> {
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace,
+            "labels": {manifest::MANAGED_BY.0: manifest::MANAGED_BY.1}}});
+        api.patch(
+            namespace,
+            &PatchParams::apply(FIELD_MANAGER),
+            &Patch::Apply(&ns),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Server-side dry run of every object, in parallel. `Planned` for each that would apply.
+    /// A Job whose template changed is reported as to be replaced (Jobs are immutable).
+    pub async fn dry_run(
+        &self,
+        objects: &[Resolved],
+        namespace: &str,
+        force: bool,
+    ) -> Vec<ObjectResult> {
+        let params = PatchParams {
+            dry_run: true,
+            force,
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        let futs: Vec<_> = objects
+            .iter()
+            .map(|r| {
+                let params = params.clone();
+                async move {
+                    let api = self.api(r, namespace);
+                    match api
+                        .patch(&r.key.name, &params, &Patch::Apply(&r.object))
+                        .await
+                    {
+                        Ok(_) => ObjectResult {
+                            object: r.key.clone(),
+                            action: ObjectAction::Planned,
+                            message: None,
+                        },
+                        Err(e) if r.key.kind == "Job" && is_immutable(&e) => ObjectResult {
+                            object: r.key.clone(),
+                            action: ObjectAction::Planned,
+                            message: Some(
+                                "will be replaced: a Job's template cannot change".into(),
+                            ),
+                        },
+                        Err(e) => failed(&r.key, &e),
+                    }
+                }
+            })
+            .collect();
+        stream::iter(futs).buffered(PARALLELISM).collect().await
+    }
+
+    /// Applies every object, tier by tier, parallel within a tier. `progress` is told about each
+    /// result as it happens. A failing tier stops the later ones (their objects are reported
+    /// failed, "not applied").
+    pub async fn apply(
+        &self,
+        objects: &[Resolved],
+        namespace: &str,
+        force: bool,
+        progress: &(dyn Fn(&ObjectResult) + Sync),
+    ) -> Vec<ObjectResult> {
+        let params = PatchParams {
+            force,
+            field_manager: Some(FIELD_MANAGER.into()),
+            ..Default::default()
+        };
+        let mut tiers: Vec<u8> = objects.iter().map(|r| r.tier).collect();
+        tiers.sort_unstable();
+        tiers.dedup();
+        let mut results: HashMap<String, ObjectResult> = HashMap::new();
+        let mut stopped = false;
+        for t in tiers {
+            let batch: Vec<&Resolved> = objects.iter().filter(|r| r.tier == t).collect();
+            if stopped {
+                for r in batch {
+                    let res = ObjectResult {
+                        object: r.key.clone(),
+                        action: ObjectAction::Failed,
+                        message: Some("not applied: an earlier step failed".into()),
+                    };
+                    progress(&res);
+                    results.insert(manifest::group_key(&r.key), res);
+                }
+                continue;
+            }
+            let futs: Vec<_> = batch
+                .into_iter()
+                .map(|r| {
+                    let params = params.clone();
+                    async move {
+                        let res = self.apply_one(r, namespace, &params).await;
+                        progress(&res);
+                        res
+                    }
+                })
+                .collect();
+            let done: Vec<ObjectResult> = stream::iter(futs)
+                .buffer_unordered(PARALLELISM)
+                .collect()
+                .await;
+            stopped = done.iter().any(|r| r.action == ObjectAction::Failed);
+            for res in done {
+                results.insert(manifest::group_key(&res.object), res);
+            }
+        }
+        objects
+            .iter()
+            .filter_map(|r| results.remove(&manifest::group_key(&r.key)))
+            .collect()
+    }
+
+    async fn apply_one(&self, r: &Resolved, namespace: &str, params: &PatchParams) -> ObjectResult {
+        let api = self.api(r, namespace);
+        let before = match api.get_opt(&r.key.name).await {
+            Ok(b) => b,
+            Err(e) => return failed(&r.key, &e),
+        };
+        let mut outcome = api
+            .patch(&r.key.name, params, &Patch::Apply(&r.object))
+            .await;
+        if let Err(e) = &outcome
+            && r.key.kind == "Job"
+            && is_immutable(e)
+        {
+            // Jobs cannot change their template: replace the old run with the new one.
+            if let Err(e) = self.delete_and_wait(&api, &r.key.name).await {
+                return failed(&r.key, &e);
+            }
+            outcome = api
+                .patch(&r.key.name, params, &Patch::Apply(&r.object))
+                .await;
+            if outcome.is_ok() {
+                return ObjectResult {
+                    object: r.key.clone(),
+                    action: ObjectAction::Configured,
+                    message: Some("replaced (a Job's template cannot change)".into()),
+                };
+            }
+        }
+        match (outcome, before) {
+            (Err(e), _) => failed(&r.key, &e),
+            (Ok(_), None) => ObjectResult {
+                object: r.key.clone(),
+                action: ObjectAction::Created,
+                message: None,
+            },
+            (Ok(after), Some(before))
+                if after.metadata.resource_version == before.metadata.resource_version =>
+            {
+                ObjectResult {
+                    object: r.key.clone(),
+                    action: ObjectAction::Unchanged,
+                    message: None,
+                }
+            }
+            (Ok(_), Some(_)) => ObjectResult {
+                object: r.key.clone(),
+                action: ObjectAction::Configured,
+                message: None,
+            },
+        }
+    }
+
+    async fn delete_and_wait(
+        &self,
+        api: &Api<DynamicObject>,
+        name: &str,
+    ) -> Result<(), kube::Error> {
+        let dp = DeleteParams {
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..Default::default()
+        };
+        match api.delete(name, &dp).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while api.get_opt(name).await?.is_some() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(())
+    }
+
+    /// Deletes objects, latest tier first (ingress before workloads before databases), and
+    /// reports each with `action`. Objects already gone count as deleted.
+    pub async fn delete(
+        &self,
+        objects: &[Resolved],
+        namespace: &str,
+        action: ObjectAction,
+    ) -> Vec<ObjectResult> {
+        let mut sorted: Vec<&Resolved> = objects.iter().collect();
+        sorted.sort_by_key(|r| std::cmp::Reverse(r.tier));
+        let dp = DeleteParams {
+            propagation_policy: Some(PropagationPolicy::Background),
+            ..Default::default()
+        };
+        let futs: Vec<_> = sorted
+            .into_iter()
+            .map(|r| {
+                let dp = dp.clone();
+                async move {
+                    match self.api(r, namespace).delete(&r.key.name, &dp).await {
+                        Ok(_) => ObjectResult {
+                            object: r.key.clone(),
+                            action,
+                            message: None,
+                        },
+                        Err(kube::Error::Api(s)) if s.code == 404 => ObjectResult {
+                            object: r.key.clone(),
+                            action,
+                            message: Some("already gone".into()),
+                        },
+                        Err(e) => failed(&r.key, &e),
+                    }
+                }
+            })
+            .collect();
+        stream::iter(futs).buffered(PARALLELISM).collect().await
+    }
+
+    /// Deletes the volume claims a StatefulSet's claim templates created for `instance` (the
+    /// StatefulSet itself leaves them behind). Returns what it deleted.
+    pub async fn delete_claims(
+        &self,
+        namespace: &str,
+        instance: &str,
+    ) -> Result<Vec<ObjectResult>, kube::Error> {
+        let api: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+            Api::namespaced(self.client.clone(), namespace);
+        let selector = format!(
+            "{}={instance},{}={}",
+            manifest::INSTANCE_LABEL,
+            manifest::MANAGED_BY.0,
+            manifest::MANAGED_BY.1
+        );
+        let claims = api
+            .list(&kube::api::ListParams::default().labels(&selector))
+            .await?;
+        let mut out = Vec::new();
+        for c in claims.items {
+            let name = c.metadata.name.unwrap_or_default();
+            let key = ObjectRef {
+                api_version: "v1".into(),
+                kind: "PersistentVolumeClaim".into(),
+                name: name.clone(),
+            };
+            out.push(match api.delete(&name, &DeleteParams::default()).await {
+                Ok(_) => ObjectResult {
+                    object: key,
+                    action: ObjectAction::Deleted,
+                    message: None,
+                },
+                Err(kube::Error::Api(s)) if s.code == 404 => ObjectResult {
+                    object: key,
+                    action: ObjectAction::Deleted,
+                    message: Some("already gone".into()),
+                },
+                Err(e) => failed(&key, &e),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn failed(key: &ObjectRef, e: &kube::Error) -> ObjectResult {
+    let message = match e {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    };
+    ObjectResult {
+        object: key.clone(),
+        action: ObjectAction::Failed,
+        message: Some(message),
+    }
+}
+
+fn is_immutable(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.message.contains("field is immutable"))
+}
+
+/// Whether an apply error is a server-side-apply conflict: another field manager changed a
+/// field Berth owns (drift).
+pub fn is_conflict(result: &ObjectResult) -> bool {
+    result.action == ObjectAction::Failed
+        && result
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("conflict"))
+}
+
+fn gvk_of(o: &Value) -> GroupVersionKind {
+    let av = o["apiVersion"].as_str().unwrap_or_default();
+    let (group, version) = av.rsplit_once('/').unwrap_or(("", av));
+    GroupVersionKind::gvk(group, version, o["kind"].as_str().unwrap_or_default())
+}
+
+fn gvk_string(g: &GroupVersionKind) -> String {
+    format!("{}/{}/{}", g.group, g.version, g.kind)
+}
+
+fn api_version(g: &GroupVersionKind) -> String {
+    if g.group.is_empty() {
+        g.version.clone()
+    } else {
+        format!("{}/{}", g.group, g.version)
+    }
+}
+
+/// The apply tier of a kind (lower goes first).
+fn tier(gvk: &GroupVersionKind, card: CardKind) -> u8 {
+    match (gvk.group.as_str(), gvk.kind.as_str()) {
+        (_, "Namespace") => 0,
+        (_, "CustomResourceDefinition") => 1,
+        (
+            _,
+            "ServiceAccount" | "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+            | "ConfigMap" | "Secret",
+        ) => 2,
+        (_, "PersistentVolumeClaim" | "StorageClass" | "PersistentVolume") => 3,
+        (_, "Service") => 4,
+        ("apps.kubeblocks.io", _) | ("objectstorage.sealos.io", _) => 5,
+        (_, "StatefulSet") if card != CardKind::App => 5,
+        (_, "Job") => 6,
+        (_, "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "Pod" | "ReplicaSet") => 7,
+        _ => 8,
+    }
+}

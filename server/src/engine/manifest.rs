@@ -1,0 +1,331 @@
+//! Rendered objects as Berth applies and stores them: ownership labels, identity keys, secret
+//! redaction and unified diffs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use app::model::{Component, ObjectRef};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Label on every object Berth manages.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "berth");
+/// Label naming the instance an object belongs to.
+pub const INSTANCE_LABEL: &str = "berth.dev/instance";
+/// Label naming the component an object belongs to.
+pub const COMPONENT_LABEL: &str = "berth.dev/component";
+
+/// The identity of an object within an instance: group, kind and name (the namespace is the
+/// instance's).
+pub fn key(o: &Value) -> ObjectRef {
+    ObjectRef {
+        api_version: str_at(o, "/apiVersion").to_string(),
+        kind: str_at(o, "/kind").to_string(),
+        name: str_at(o, "/metadata/name").to_string(),
+    }
+}
+
+/// `group/Kind/name`, stable across API versions of the same kind.
+pub fn group_key(r: &ObjectRef) -> String {
+    let group = r.api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    format!("{group}/{}/{}", r.kind, r.name)
+}
+
+fn str_at<'v>(v: &'v Value, p: &str) -> &'v str {
+    v.pointer(p).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Adds Berth's labels (managed-by, instance, component) to each object, to its pod template and
+/// to its volume claim templates, so pods and claims can be traced back too. Sets the namespace.
+pub fn label(objects: &mut [Value], components: &[Component], instance: &str, namespace: &str) {
+    let mut component_of: BTreeMap<String, String> = BTreeMap::new();
+    for c in components {
+        for o in &c.objects {
+            component_of.insert(format!("{}/{}", o.kind, o.name), c.id.clone());
+        }
+    }
+    for o in objects.iter_mut() {
+        let r = key(o);
+        let component = component_of
+            .get(&format!("{}/{}", r.kind, r.name))
+            .cloned()
+            .unwrap_or_default();
+        let labels = [
+            (MANAGED_BY.0, MANAGED_BY.1.to_string()),
+            (INSTANCE_LABEL, instance.to_string()),
+            (COMPONENT_LABEL, component),
+        ];
+        set_labels(o.pointer_mut("/metadata"), &labels);
+        if !is_cluster_scoped(&r.kind)
+            && let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            meta.insert("namespace".into(), Value::String(namespace.to_string()));
+        }
+        let pod_meta = match r.kind.as_str() {
+            "CronJob" => "/spec/jobTemplate/spec/template/metadata",
+            _ => "/spec/template/metadata",
+        };
+        if matches!(
+            r.kind.as_str(),
+            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob"
+        ) {
+            ensure_object(o, pod_meta);
+            set_labels(o.pointer_mut(pod_meta), &labels);
+        }
+        if let Some(vcts) = o
+            .pointer_mut("/spec/volumeClaimTemplates")
+            .and_then(Value::as_array_mut)
+        {
+            for vct in vcts {
+                if r.kind == "StatefulSet" {
+                    ensure_object(vct, "/metadata");
+                    set_labels(vct.pointer_mut("/metadata"), &labels);
+                }
+            }
+        }
+    }
+}
+
+fn ensure_object(v: &mut Value, pointer: &str) {
+    let mut cur = v;
+    for part in pointer.split('/').skip(1) {
+        let Some(map) = cur.as_object_mut() else {
+            return;
+        };
+        cur = map
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+fn set_labels(meta: Option<&mut Value>, labels: &[(&str, String)]) {
+    let Some(meta) = meta.and_then(Value::as_object_mut) else {
+        return;
+    };
+    let entry = meta
+        .entry("labels")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if entry.is_null() {
+        *entry = Value::Object(Map::new());
+    }
+    if let Some(map) = entry.as_object_mut() {
+        for (k, v) in labels {
+            if !v.is_empty() {
+                map.insert((*k).to_string(), Value::String(v.clone()));
+            }
+        }
+    }
+}
+
+/// Kinds without a namespace that templates may contain.
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "StorageClass"
+            | "PersistentVolume"
+    )
+}
+
+/// What must never leave Berth in the clear: the values of Secrets and of generated defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: BTreeSet<String>,
+}
+
+impl Redactor {
+    /// Secret values are found in `objects` (Secret `data`/`stringData`) and in `sensitive`
+    /// (generated default values that templates may place anywhere, such as env values).
+    pub fn new(objects: &[Value], sensitive: impl IntoIterator<Item = String>) -> Redactor {
+        let mut secrets: BTreeSet<String> =
+            sensitive.into_iter().filter(|s| s.len() >= 8).collect();
+        for o in objects {
+            if str_at(o, "/kind") == "Secret" {
+                for field in ["data", "stringData"] {
+                    for v in o
+                        .get(field)
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flat_map(|m| m.values())
+                    {
+                        if let Some(s) = v.as_str().filter(|s| s.len() >= 8) {
+                            secrets.insert(s.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        Redactor { secrets }
+    }
+
+    /// A copy of `o` with every Secret value replaced by a digest marker and every known secret
+    /// string masked wherever it appears.
+    pub fn redact(&self, o: &Value) -> Value {
+        let mut out = o.clone();
+        if str_at(o, "/kind") == "Secret" {
+            for field in ["data", "stringData"] {
+                if let Some(map) = out.get_mut(field).and_then(Value::as_object_mut) {
+                    for v in map.values_mut() {
+                        *v = Value::String(marker(v.as_str().unwrap_or_default()));
+                    }
+                }
+            }
+        }
+        self.mask(&mut out);
+        out
+    }
+
+    fn mask(&self, v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                if self
+                    .secrets
+                    .iter()
+                    .any(|secret| s.contains(secret.as_str()))
+                {
+                    let mut masked = s.clone();
+                    for secret in &self.secrets {
+                        masked = masked.replace(secret.as_str(), &marker(secret));
+                    }
+                    *s = masked;
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|v| self.mask(v)),
+            Value::Object(m) => m.values_mut().for_each(|v| self.mask(v)),
+            _ => {}
+        }
+    }
+}
+
+/// `<redacted:1a2b3c4d>`: a short digest, so a diff still shows that a value changed.
+fn marker(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    format!("<redacted:{}>", &hex::encode(digest)[..8])
+}
+
+/// Multi-document YAML of `objects`, in order.
+pub fn to_yaml(objects: &[Value]) -> String {
+    let mut out = String::new();
+    for o in objects {
+        out.push_str(&format!(
+            "--- # {}/{}\n",
+            str_at(o, "/kind"),
+            str_at(o, "/metadata/name")
+        ));
+        out.push_str(
+            &serde_saphyr::to_string(o).unwrap_or_else(|e| format!("# cannot serialise: {e}\n")),
+        );
+    }
+    out
+}
+
+/// A unified diff between two sets of (already redacted) objects, object by object in a stable
+/// order, with `before`/`after` labels.
+pub fn unified_diff(
+    before: &[Value],
+    after: &[Value],
+    before_label: &str,
+    after_label: &str,
+) -> String {
+    let index = |objs: &[Value]| -> BTreeMap<String, String> {
+        objs.iter()
+            .map(|o| {
+                (
+                    group_key(&key(o)),
+                    serde_saphyr::to_string(o).unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (index(before), index(after));
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let mut out = String::new();
+    for k in keys {
+        let (x, y) = (
+            a.get(k).map(String::as_str).unwrap_or(""),
+            b.get(k).map(String::as_str).unwrap_or(""),
+        );
+        if x == y {
+            continue;
+        }
+        let diff = similar::TextDiff::from_lines(x, y);
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(
+                    &format!("{before_label}/{k}"),
+                    &format!("{after_label}/{k}"),
+                )
+                .to_string(),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn labels_reach_objects_pod_templates_and_claim_templates() {
+        let mut objs = vec![
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "x-db"},
+            "spec": {"template": {"spec": {}}, "volumeClaimTemplates": [{"spec": {}}]}}),
+        ];
+        let comps = crate::components::derive(&objs, "x");
+        label(&mut objs, &comps, "x", "ns1");
+        let o = &objs[0];
+        assert_eq!(o["metadata"]["namespace"], "ns1");
+        assert_eq!(o["metadata"]["labels"]["berth.dev/instance"], "x");
+        assert_eq!(o["metadata"]["labels"]["berth.dev/component"], "db");
+        assert_eq!(
+            o["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "berth"
+        );
+        assert_eq!(
+            o["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"]["berth.dev/instance"],
+            "x"
+        );
+    }
+
+    #[test]
+    fn secrets_never_survive_redaction() {
+        let objs = vec![
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"password": "hunter2hunter2"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                   "spec": {"template": {"spec": {"containers": [{"env": [{"name": "URL", "value": "pg://u:hunter2hunter2@h/db"},
+                                                                            {"name": "KEY", "value": "generatedkey123"}]}]}}}}),
+        ];
+        let r = Redactor::new(&objs, ["generatedkey123".to_string()]);
+        let text =
+            serde_json::to_string(&objs.iter().map(|o| r.redact(o)).collect::<Vec<_>>()).unwrap();
+        assert!(!text.contains("hunter2hunter2"), "{text}");
+        assert!(!text.contains("generatedkey123"), "{text}");
+        assert!(text.contains("<redacted:"), "{text}");
+        assert!(
+            text.contains("pg://u:<redacted:"),
+            "the rest of a value stays readable: {text}"
+        );
+    }
+
+    #[test]
+    fn a_diff_names_the_object_and_shows_the_change() {
+        let a = vec![
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": 1}}),
+        ];
+        let b = vec![
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": 3}}),
+        ];
+        let d = unified_diff(&a, &b, "r1", "r2");
+        assert!(d.contains("--- r1/apps/Deployment/d"), "{d}");
+        assert!(
+            d.contains("-  replicas: 1") && d.contains("+  replicas: 3"),
+            "{d}"
+        );
+        assert_eq!(unified_diff(&a, &a, "r1", "r2"), "");
+    }
+}

@@ -1,0 +1,432 @@
+//! Against the local control plane, through the REST API: deploy the `kubernetes` variant of
+//! PostHog, watch it become Healthy, change it with a previewed change set, roll back, refuse bad
+//! input without changing anything, keep history readable with the cluster down, and delete it
+//! leaving nothing behind.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use berth::cluster::Cluster;
+use common::api::TestApi;
+use k8s_openapi::api::{
+    apps::v1::{Deployment, StatefulSet},
+    core::v1::{PersistentVolumeClaim, Pod},
+};
+use kube::{Api, api::ListParams};
+use serde_json::{Value, json};
+
+async fn wait_until<F, Fut>(what: &str, secs: u64, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn deployment_of(objects: &[Value], name: &str) -> Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == name)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn posthog_lifecycle_through_the_api() {
+    let client = common::cluster_client().await;
+    let ns = common::TestNamespace::create(&client, "posthog").await;
+    let api = TestApi::new(Cluster::connect(None, None).await).await;
+    let base = format!("/api/v1/instances/{}/ph", ns.name);
+
+    // Given the PostHog template with its inputs schema
+    let (status, t) = api.get("/api/v1/templates/posthog").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(t["inputs"][0]["name"], "platform");
+
+    // When it is deployed (kubernetes variant)
+    let (status, op) = api
+        .post("/api/v1/instances?wait=true", json!({"template": "posthog", "namespace": ns.name, "name": "ph", "inputs": {"platform": "kubernetes"}}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{op}");
+    assert_eq!(op["status"], "succeeded", "{op}");
+    let results = op["results"].as_array().unwrap();
+    assert!(results.len() >= 30);
+    assert!(results.iter().all(|r| r["action"] == "created"), "{op}");
+
+    // Then every object exists and every workload becomes ready, and the instance is Healthy
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
+    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &ns.name);
+    wait_until("the instance to be Healthy", 180, || async {
+        let (_, view) = api.get(&base).await;
+        view["health"]["state"] == "Healthy"
+    })
+    .await;
+    let (_, view) = api.get(&base).await;
+    let ids: Vec<&str> = view["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "web",
+        "worker",
+        "plugins",
+        "capture",
+        "replay-capture",
+        "feature-flags",
+        "pg",
+        "redis",
+        "kafka",
+        "clickhouse",
+        "zookeeper",
+        "storage",
+        "ingress",
+    ] {
+        assert!(ids.contains(&expected), "component {expected} in {ids:?}");
+    }
+    for d in deployments.list(&ListParams::default()).await.unwrap() {
+        let s = d.status.unwrap_or_default();
+        assert_eq!(
+            s.ready_replicas, d.spec.replicas,
+            "{:?} ready",
+            d.metadata.name
+        );
+    }
+    for s in statefulsets.list(&ListParams::default()).await.unwrap() {
+        assert_eq!(
+            s.status.unwrap_or_default().ready_replicas,
+            Some(1),
+            "{:?} ready",
+            s.metadata.name
+        );
+    }
+
+    // When a change set scales capture to 3 and gives worker 2Gi
+    let edits = json!([
+        {"type": "replicas", "component": "capture", "replicas": 3},
+        {"type": "resources", "component": "worker", "memoryRequest": "2Gi", "memoryLimit": "2Gi"}
+    ]);
+    let (status, preview) = api
+        .post(
+            &format!("{base}/changes/preview"),
+            json!({"baseRevision": 1, "edits": edits}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let diff = preview["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("-  replicas: 1") && diff.contains("+  replicas: 3"),
+        "{diff}"
+    );
+    assert!(diff.contains("+            memory: 2Gi"), "{diff}");
+    assert!(
+        preview["dryRun"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "planned"),
+        "{preview}"
+    );
+    assert!(
+        !diff.contains("<redacted") || !diff.contains("password:"),
+        "no secrets in the diff"
+    );
+
+    // Nothing changes before the confirming call
+    let capture = deployments.get("ph-capture").await.unwrap();
+    assert_eq!(capture.spec.replicas, Some(1));
+    let (status, err) = api
+        .post(
+            &format!("{base}/changes"),
+            json!({"baseRevision": 1, "edits": edits}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "apply needs the preview's plan hash: {err}"
+    );
+
+    let (status, op) = api
+        .post(
+            &format!("{base}/changes?wait=true"),
+            json!({"baseRevision": 1, "edits": edits, "planHash": preview["planHash"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{op}");
+    assert_eq!(op["status"], "succeeded", "{op}");
+    assert_eq!(op["revision"], 2);
+    wait_until("3/3 ready capture pods", 60, || async {
+        deployments
+            .get("ph-capture")
+            .await
+            .ok()
+            .and_then(|d| d.status)
+            .and_then(|s| s.ready_replicas)
+            == Some(3)
+    })
+    .await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns.name);
+    let capture_pods = pods
+        .list(&ListParams::default().labels("berth.dev/component=capture"))
+        .await
+        .unwrap();
+    assert_eq!(
+        capture_pods
+            .items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .count(),
+        3
+    );
+    let worker = deployments.get("ph-worker").await.unwrap();
+    let limits = worker.spec.template.spec.unwrap().containers[0]
+        .resources
+        .clone()
+        .unwrap()
+        .limits
+        .unwrap();
+    assert_eq!(limits["memory"].0, "2Gi");
+
+    // A stale change set is refused with the current revision
+    let (status, err) = api
+        .post(
+            &format!("{base}/changes/preview"),
+            json!({"baseRevision": 1, "edits": edits}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["details"]["currentRevision"], 2);
+
+    // Bad input gets a clear error and changes nothing
+    for (edit, needle) in [
+        (
+            json!({"type": "replicas", "component": "captur", "replicas": 2}),
+            "unknown component `captur`",
+        ),
+        (
+            json!({"type": "resources", "component": "worker", "memoryLimit": "2 gigs"}),
+            "`2 gigs` is not a valid memory quantity",
+        ),
+        (
+            json!({"type": "storage", "component": "clickhouse", "size": "1Gi"}),
+            "cannot shrink from 5Gi to 1Gi",
+        ),
+        (
+            json!({"type": "input", "name": "platform", "value": "openshift"}),
+            "expected one of kubernetes, sealos",
+        ),
+    ] {
+        let (status, err) = api
+            .post(
+                &format!("{base}/changes/preview"),
+                json!({"baseRevision": 2, "edits": [edit]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert!(err["message"].as_str().unwrap().contains(needle), "{err}");
+        assert_eq!(err["error"], "invalid");
+    }
+    let (status, err) = api
+        .post(
+            &format!("{base}/changes/preview"),
+            json!({"baseRevision": 2, "edits": [{"type": "teleport"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let (status, _) = api
+        .call(
+            axum::http::Method::POST,
+            &format!("{base}/changes/preview"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, revisions) = api.get(&format!("{base}/revisions")).await;
+    assert_eq!(
+        revisions["revisions"].as_array().unwrap().len(),
+        2,
+        "refused changes leave no revision"
+    );
+
+    // Rolling back restores the previous manifests exactly
+    let (status, op) = api
+        .post(&format!("{base}/revisions/1/rollback?wait=true"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{op}");
+    assert_eq!(op["status"], "succeeded", "{op}");
+    assert_eq!(op["revision"], 3);
+    let (_, r1) = api.get(&format!("{base}/revisions/1")).await;
+    let (_, r3) = api.get(&format!("{base}/revisions/3")).await;
+    assert_eq!(
+        r1["manifests"], r3["manifests"],
+        "revision 3 has revision 1's manifests"
+    );
+    assert_eq!(r3["kind"], "rollback");
+    assert_eq!(r3["change"]["rollbackTo"], 1);
+    let (_, d) = api.get(&format!("{base}/revisions/3/diff?against=1")).await;
+    assert_eq!(d["diff"], "");
+    let (_, d) = api.get(&format!("{base}/revisions/2/diff?against=1")).await;
+    assert!(d["diff"].as_str().unwrap().contains("+  replicas: 3"));
+    let live_worker = deployments.get("ph-worker").await.unwrap();
+    let limits = live_worker.spec.template.spec.unwrap().containers[0]
+        .resources
+        .clone()
+        .unwrap()
+        .limits
+        .unwrap();
+    assert_eq!(limits["memory"].0, "1Gi", "the worker's memory is back");
+    assert_eq!(
+        deployments.get("ph-capture").await.unwrap().spec.replicas,
+        Some(1)
+    );
+    assert_eq!(
+        deployment_of(r1["manifests"].as_array().unwrap(), "ph-capture")["spec"]["replicas"],
+        1
+    );
+
+    // History has who, what and the results; secrets never appear
+    let (_, revisions) = api.get(&format!("{base}/revisions")).await;
+    let list = revisions["revisions"].as_array().unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|r| r["kind"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["deploy", "change", "rollback"]
+    );
+    assert!(
+        list.iter()
+            .all(|r| r["actor"] == "test-suite" && r["status"] == "succeeded")
+    );
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), &ns.name);
+    let pg = secrets.get("ph-pg-conn-credential").await.unwrap();
+    let password = String::from_utf8(pg.data.unwrap()["password"].0.clone()).unwrap();
+    for path in [
+        format!("{base}/revisions/1"),
+        format!("{base}/revisions/2"),
+        base.clone(),
+    ] {
+        let (_, body) = api.get(&path).await;
+        assert!(
+            !body.to_string().contains(&password),
+            "{path} leaks a secret"
+        );
+    }
+
+    // With the cluster down, history stays readable and operations answer 503
+    let down = TestApi::with_store(
+        berth::Config::for_tests(),
+        api.state.store.clone(),
+        Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await,
+    )
+    .await;
+    let (status, revs) = down.get(&format!("{base}/revisions")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(revs["revisions"].as_array().unwrap().len(), 3);
+    let (status, err) = down
+        .post(
+            &format!("{base}/changes/preview"),
+            json!({"baseRevision": 3, "edits": edits}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
+    assert_eq!(err["error"], "unavailable");
+    let (status, view) = down.get(&base).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["health"]["state"], "Unknown");
+
+    // Delete leaves nothing behind
+    let (status, op) = api.call(axum::http::Method::DELETE, &base, None).await;
+    assert_eq!(status, StatusCode::OK, "{op}");
+    assert_eq!(op["status"], "succeeded", "{op}");
+    let removed = op["results"].as_array().unwrap();
+    assert!(
+        removed
+            .iter()
+            .any(|r| r["object"]["kind"] == "PersistentVolumeClaim"),
+        "claims of StatefulSets are removed too"
+    );
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns.name);
+    wait_until("every object to be gone", 120, || async {
+        let lp = ListParams::default().labels("berth.dev/instance=ph");
+        deployments.list(&lp).await.unwrap().items.is_empty()
+            && statefulsets.list(&lp).await.unwrap().items.is_empty()
+            && claims.list(&lp).await.unwrap().items.is_empty()
+            && pods.list(&lp).await.unwrap().items.is_empty()
+            && secrets.list(&lp).await.unwrap().items.is_empty()
+    })
+    .await;
+    let (_, revisions) = api.get(&format!("{base}/revisions")).await;
+    assert_eq!(
+        revisions["revisions"].as_array().unwrap().len(),
+        4,
+        "the delete is a revision and history is kept"
+    );
+    ns.delete().await;
+}
+
+#[tokio::test]
+async fn a_template_with_a_failing_expression_is_refused_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("berth-templates-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("broken")).unwrap();
+    std::fs::write(
+        dir.join("broken/index.yaml"),
+        "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: broken\nspec:\n  title: Broken\n  defaults:\n    app_name:\n      type: string\n      value: broken-${{ random(4) }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  x: ${{ inputs.missing.toUpperCase() }}\n",
+    )
+    .unwrap();
+    let config = berth::Config {
+        templates_dir: dir.clone(),
+        ..berth::Config::for_tests()
+    };
+    let api = TestApi::with_config(config, Cluster::connect(None, None).await).await;
+    let (status, err) = api
+        .post(
+            "/api/v1/instances",
+            json!({"template": "broken", "namespace": "berth-test-broken"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 17: expression `inputs.missing.toUpperCase()` failed"),
+        "{err}"
+    );
+    assert_eq!(err["details"]["line"], 17);
+    let (status, err) = api
+        .post("/api/v1/instances", json!({"template": "nope"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
+    let (_, list) = api.get("/api/v1/instances").await;
+    assert_eq!(list["instances"], json!([]), "nothing was recorded");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_gives_503_on_create() {
+    let api =
+        TestApi::new(Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await).await;
+    let (status, err) = api
+        .post(
+            "/api/v1/instances",
+            json!({"template": "posthog", "namespace": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("unreachable"),
+        "{err}"
+    );
+}

@@ -71,16 +71,12 @@ impl AppState {
     }
 }
 
-/// Leptos' options from its environment (as cargo-leptos sets it), with Berth's address and site root.
+/// Leptos' options: the output name cargo-leptos compiled in (`berth`), and Berth's address and
+/// site root.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
-    let mut options = leptos::prelude::get_configuration(None)
-        .map(|c| c.leptos_options)
-        .unwrap_or_else(|_| {
-            LeptosOptions::builder()
-                .output_name(Arc::<str>::from("berth"))
-                .build()
-        });
-    options.site_addr = config.addr;
-    options.site_root = Arc::from(config.site_root.to_string_lossy().as_ref());
-    options
+    LeptosOptions::builder()
+        .output_name(Arc::<str>::from(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("berth")))
+        .site_root(Arc::<str>::from(config.site_root.to_string_lossy().as_ref()))
+        .site_addr(config.addr)
+        .build()
 }

@@ -12,11 +12,7 @@ use tower::ServiceExt;
 async fn state_with(cluster: Cluster) -> AppState {
     let config = Config::for_tests();
     let store = Store::open(&config.db_path).await.expect("in-memory store");
-    AppState {
-        leptos_options: berth::state::leptos_options(&config),
-        store,
-        cluster,
-    }
+    AppState::assemble(&config, store, cluster).await.expect("state")
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, String) {

@@ -88,7 +88,7 @@ pub fn document() -> Value {
         },
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error", "message"], "properties": {
-                "error": {"type": "string", "enum": ["bad_request", "invalid", "not_found", "conflict", "unavailable", "internal"]},
+                "error": {"type": "string", "enum": ["bad_request", "invalid", "not_found", "conflict", "too_large", "unavailable", "internal"]},
                 "message": {"type": "string"}, "details": {}}},
             "CreateInstance": {"type": "object", "required": ["template"], "properties": {
                 "template": {"type": "string"}, "namespace": {"type": "string"}, "name": {"type": "string"},

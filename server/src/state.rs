@@ -75,8 +75,12 @@ impl AppState {
 /// site root.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
-        .output_name(Arc::<str>::from(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("berth")))
-        .site_root(Arc::<str>::from(config.site_root.to_string_lossy().as_ref()))
+        .output_name(Arc::<str>::from(
+            option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("berth"),
+        ))
+        .site_root(Arc::<str>::from(
+            config.site_root.to_string_lossy().as_ref(),
+        ))
         .site_addr(config.addr)
         .build()
 }

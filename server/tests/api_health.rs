@@ -12,7 +12,9 @@ use tower::ServiceExt;
 async fn state_with(cluster: Cluster) -> AppState {
     let config = Config::for_tests();
     let store = Store::open(&config.db_path).await.expect("in-memory store");
-    AppState::assemble(&config, store, cluster).await.expect("state")
+    AppState::assemble(&config, store, cluster)
+        .await
+        .expect("state")
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, String) {

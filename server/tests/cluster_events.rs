@@ -17,26 +17,47 @@ async fn events_stream_progress_then_health_until_healthy() {
     let ns = common::TestNamespace::create(&client, "events").await;
     let api = TestApi::new(Cluster::connect(None, None).await).await;
 
-    let (status, op) = api.post("/api/v1/instances", json!({"template": "posthog", "namespace": ns.name, "name": "ev"})).await;
+    let (status, op) = api
+        .post(
+            "/api/v1/instances",
+            json!({"template": "posthog", "namespace": ns.name, "name": "ev"}),
+        )
+        .await;
     assert_eq!(status, axum::http::StatusCode::ACCEPTED, "{op}");
     assert_eq!(op["status"], "running");
 
-    let req = Request::get(format!("/api/v1/instances/{}/ev/events", ns.name)).body(Body::empty()).unwrap();
+    let req = Request::get(format!("/api/v1/instances/{}/ev/events", ns.name))
+        .body(Body::empty())
+        .unwrap();
     let resp = api.router.clone().oneshot(req).await.unwrap();
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let mut stream = resp.into_body().into_data_stream();
 
     let mut buffer = String::new();
-    let (mut health_events, mut progress_events, mut finished, mut healthy) = (0, 0, None::<Value>, false);
+    let (mut health_events, mut progress_events, mut finished, mut healthy) =
+        (0, 0, None::<Value>, false);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     while !(healthy && finished.is_some()) {
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("events before the deadline").expect("stream open").expect("chunk");
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("events before the deadline")
+            .expect("stream open")
+            .expect("chunk");
         buffer.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buffer.find("\n\n") {
             let frame: String = buffer.drain(..end + 2).collect();
-            let event = frame.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or_default().to_string();
-            let data: String = frame.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
-            let Ok(value) = serde_json::from_str::<Value>(&data) else { continue };
+            let event = frame
+                .lines()
+                .find_map(|l| l.strip_prefix("event: "))
+                .unwrap_or_default()
+                .to_string();
+            let data: String = frame
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .collect();
+            let Ok(value) = serde_json::from_str::<Value>(&data) else {
+                continue;
+            };
             match event.as_str() {
                 "health" => {
                     health_events += 1;
@@ -51,9 +72,18 @@ async fn events_stream_progress_then_health_until_healthy() {
             }
         }
     }
-    assert!(health_events >= 2, "an initial snapshot and at least one update ({health_events})");
+    assert!(
+        health_events >= 2,
+        "an initial snapshot and at least one update ({health_events})"
+    );
     assert!(progress_events >= 1, "per-object progress was pushed");
     assert_eq!(finished.unwrap()["status"], "succeeded");
-    let (_, _) = api.call(axum::http::Method::DELETE, &format!("/api/v1/instances/{}/ev", ns.name), None).await;
+    let (_, _) = api
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/instances/{}/ev", ns.name),
+            None,
+        )
+        .await;
     ns.delete().await;
 }

@@ -62,6 +62,57 @@ async fn posthog_lifecycle_through_the_api() {
     assert!(results.len() >= 30);
     assert!(results.iter().all(|r| r["action"] == "created"), "{op}");
 
+    // A second instance of the same template in the namespace does not collide: the same name is
+    // refused, and an unnamed one gets its own generated name for every object
+    let (status, err) = api
+        .post(
+            "/api/v1/instances",
+            json!({"template": "posthog", "namespace": ns.name, "name": "ph"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    let (status, plan) = api
+        .post(
+            "/api/v1/instances",
+            json!({"template": "posthog", "namespace": ns.name, "dryRun": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let other = plan["name"].as_str().unwrap();
+    assert!(other.starts_with("posthog-") && other != "ph", "{other}");
+    assert!(
+        plan["dryRun"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "planned"),
+        "{plan}"
+    );
+    let foreign: Vec<&str> = plan["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["metadata"]["name"].as_str().unwrap())
+        .filter(|n| !n.contains(other))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "every object is named after the instance {other}: {foreign:?}"
+    );
+    let pg_secret = plan["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metadata"]["name"] == format!("{other}-pg-conn-credential"))
+        .unwrap();
+    assert!(
+        pg_secret["stringData"]["password"]
+            .as_str()
+            .unwrap()
+            .starts_with("<redacted:"),
+        "plans redact secrets: {pg_secret}"
+    );
+
     // Then every object exists and every workload becomes ready, and the instance is Healthy
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
     let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), &ns.name);

@@ -44,6 +44,15 @@ impl Resolved {
     }
 }
 
+/// What the dry run found for one object.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// `Planned`, or `Failed` with the API server's message.
+    pub result: ObjectResult,
+    /// For objects that passed: their current resourceVersion, or None when they are new.
+    pub existing: Option<Option<String>>,
+}
+
 /// Errors before anything is applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -193,6 +202,15 @@ impl Applier {
         namespace: &str,
         force: bool,
     ) -> Vec<ObjectResult> {
+        self.plan(objects, namespace, force)
+            .await
+            .into_iter()
+            .map(|p| p.result)
+            .collect()
+    }
+
+    /// The dry run, keeping what it learnt about each object's current version.
+    pub async fn plan(&self, objects: &[Resolved], namespace: &str, force: bool) -> Vec<Planned> {
         let params = PatchParams {
             dry_run: true,
             force,
@@ -209,19 +227,29 @@ impl Applier {
                         .patch(&r.key.name, &params, &Patch::Apply(&r.object))
                         .await
                     {
-                        Ok(_) => ObjectResult {
-                            object: r.key.clone(),
-                            action: ObjectAction::Planned,
-                            message: None,
+                        // A dry-run create has no resourceVersion; an update carries the current one.
+                        Ok(o) => Planned {
+                            result: ObjectResult {
+                                object: r.key.clone(),
+                                action: ObjectAction::Planned,
+                                message: None,
+                            },
+                            existing: Some(o.metadata.resource_version.filter(|v| !v.is_empty())),
                         },
-                        Err(e) if r.key.kind == "Job" && is_immutable(&e) => ObjectResult {
-                            object: r.key.clone(),
-                            action: ObjectAction::Planned,
-                            message: Some(
-                                "will be replaced: a Job's template cannot change".into(),
-                            ),
+                        Err(e) if r.key.kind == "Job" && is_immutable(&e) => Planned {
+                            result: ObjectResult {
+                                object: r.key.clone(),
+                                action: ObjectAction::Planned,
+                                message: Some(
+                                    "will be replaced: a Job's template cannot change".into(),
+                                ),
+                            },
+                            existing: Some(Some("replace".into())),
                         },
-                        Err(e) => failed(&r.key, &e),
+                        Err(e) => Planned {
+                            result: failed(&r.key, &e),
+                            existing: None,
+                        },
                     }
                 }
             })
@@ -229,12 +257,14 @@ impl Applier {
         stream::iter(futs).buffered(PARALLELISM).collect().await
     }
 
-    /// Applies every object, tier by tier, parallel within a tier. `progress` is told about each
-    /// result as it happens. A failing tier stops the later ones (their objects are reported
-    /// failed, "not applied").
+    /// Applies every object, tier by tier, parallel within a tier. `plan` is the dry run's
+    /// knowledge of which objects exist (to report created, configured or unchanged without an
+    /// extra read). `progress` is told about each result as it happens. A failing tier stops the
+    /// later ones (their objects are reported failed, "not applied").
     pub async fn apply(
         &self,
         objects: &[Resolved],
+        plan: &[Planned],
         namespace: &str,
         force: bool,
         progress: &(dyn Fn(&ObjectResult) + Sync),
@@ -244,6 +274,14 @@ impl Applier {
             field_manager: Some(FIELD_MANAGER.into()),
             ..Default::default()
         };
+        let existing: HashMap<String, Option<String>> = plan
+            .iter()
+            .filter_map(|p| {
+                p.existing
+                    .clone()
+                    .map(|v| (manifest::group_key(&p.result.object), v))
+            })
+            .collect();
         let mut tiers: Vec<u8> = objects.iter().map(|r| r.tier).collect();
         tiers.sort_unstable();
         tiers.dedup();
@@ -267,8 +305,12 @@ impl Applier {
                 .into_iter()
                 .map(|r| {
                     let params = params.clone();
+                    let before = existing
+                        .get(&manifest::group_key(&r.key))
+                        .cloned()
+                        .flatten();
                     async move {
-                        let res = self.apply_one(r, namespace, &params).await;
+                        let res = self.apply_one(r, namespace, &params, before).await;
                         progress(&res);
                         res
                     }
@@ -289,12 +331,15 @@ impl Applier {
             .collect()
     }
 
-    async fn apply_one(&self, r: &Resolved, namespace: &str, params: &PatchParams) -> ObjectResult {
+    /// Applies one object. `before` is its resourceVersion before the apply (None: it is new).
+    async fn apply_one(
+        &self,
+        r: &Resolved,
+        namespace: &str,
+        params: &PatchParams,
+        before: Option<String>,
+    ) -> ObjectResult {
         let api = self.api(r, namespace);
-        let before = match api.get_opt(&r.key.name).await {
-            Ok(b) => b,
-            Err(e) => return failed(&r.key, &e),
-        };
         let mut outcome = api
             .patch(&r.key.name, params, &Patch::Apply(&r.object))
             .await;
@@ -317,25 +362,21 @@ impl Applier {
                 };
             }
         }
-        match (outcome, before) {
-            (Err(e), _) => failed(&r.key, &e),
-            (Ok(_), None) => ObjectResult {
-                object: r.key.clone(),
-                action: ObjectAction::Created,
-                message: None,
-            },
-            (Ok(after), Some(before))
-                if after.metadata.resource_version == before.metadata.resource_version =>
+        let action = match (&outcome, before) {
+            (Err(_), _) => ObjectAction::Failed,
+            (Ok(_), None) => ObjectAction::Created,
+            (Ok(after), Some(v))
+                if after.metadata.resource_version.as_deref() == Some(v.as_str()) =>
             {
-                ObjectResult {
-                    object: r.key.clone(),
-                    action: ObjectAction::Unchanged,
-                    message: None,
-                }
+                ObjectAction::Unchanged
             }
-            (Ok(_), Some(_)) => ObjectResult {
+            (Ok(_), Some(_)) => ObjectAction::Configured,
+        };
+        match outcome {
+            Err(e) => failed(&r.key, &e),
+            Ok(_) => ObjectResult {
                 object: r.key.clone(),
-                action: ObjectAction::Configured,
+                action,
                 message: None,
             },
         }

@@ -238,6 +238,27 @@ impl History {
         Ok(())
     }
 
+    /// Records the health an instance had once a revision finished applying.
+    pub async fn set_health(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+        health: HealthState,
+    ) -> Result<(), HistoryError> {
+        let text = serde_json::to_value(health)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        sqlx::query("UPDATE revisions SET health = ? WHERE instance_id = ? AND number = ?")
+            .bind(text)
+            .bind(id(namespace, name))
+            .bind(number)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The instance's revisions, oldest first.
     pub async fn revisions(
         &self,

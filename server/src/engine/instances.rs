@@ -375,13 +375,22 @@ impl Engine {
         Ok((name, objects, comps, rendered.defaults))
     }
 
-    fn redactor(objects: &[Value], defaults: &BTreeMap<String, String>) -> Redactor {
-        // Generated defaults are secrets, except the names and hosts derived from them.
-        let sensitive = defaults
+    fn redactor(
+        objects: &[Value],
+        defaults: &BTreeMap<String, String>,
+        inputs: &BTreeMap<String, String>,
+    ) -> Redactor {
+        // Generated defaults are secrets, except the names and hosts derived from them; so are
+        // inputs whose names say they are.
+        let generated = defaults
             .iter()
             .filter(|(k, _)| !(k.ends_with("name") || k.ends_with("host")))
             .map(|(_, v)| v.clone());
-        Redactor::new(objects, sensitive)
+        let typed = inputs
+            .iter()
+            .filter(|(k, _)| looks_secret(k))
+            .map(|(_, v)| v.clone());
+        Redactor::new(objects, generated.chain(typed))
     }
 
     fn redact_inputs(inputs: &BTreeMap<String, String>) -> Value {
@@ -436,8 +445,10 @@ impl Engine {
                 "instance {namespace}/{name} already exists"
             )));
         }
+        let t_resolve = std::time::Instant::now();
         let resolved = applier.resolve(&objects, &comps).await?;
-        let redactor = Self::redactor(&objects, &defaults);
+        tracing::info!(resolve_ms = t_resolve.elapsed().as_millis(), "preflight");
+        let redactor = Self::redactor(&objects, &defaults, &req.inputs);
         if req.dry_run {
             let dry_run = if applier
                 .namespace_exists(&namespace)
@@ -559,20 +570,29 @@ impl Engine {
             let (status, message, results) = engine
                 .run(&applier, &namespace, &resolved, &prune, force, &progress)
                 .await;
-            let health = engine
-                .instance_health(&namespace, &name)
-                .await
-                .map(|h| h.state)
-                .ok();
             if let Err(e) = engine
                 .history
                 .finish_revision(
-                    &namespace, &name, revision, status, &message, &results, health,
+                    &namespace, &name, revision, status, &message, &results, None,
                 )
                 .await
             {
                 tracing::error!(error = %e, "cannot record the end of an operation");
             }
+            // The health right after applying, on the revision just recorded.
+            let t_health = std::time::Instant::now();
+            if let Ok(h) = engine.instance_health(&namespace, &name).await
+                && let Err(e) = engine
+                    .history
+                    .set_health(&namespace, &name, revision, h.state)
+                    .await
+            {
+                tracing::error!(error = %e, "cannot record the health after an operation");
+            }
+            tracing::info!(
+                health_ms = t_health.elapsed().as_millis(),
+                "health recorded"
+            );
             let _ = engine.progress.send(Progress::Finished {
                 instance,
                 revision,
@@ -614,9 +634,12 @@ impl Engine {
                 Vec::new(),
             );
         }
-        let dry = applier.dry_run(resolved, namespace, force).await;
-        let refused: Vec<ObjectResult> = dry
-            .into_iter()
+        let started = std::time::Instant::now();
+        let plan = applier.plan(resolved, namespace, force).await;
+        let dry_run_ms = started.elapsed().as_millis();
+        let refused: Vec<ObjectResult> = plan
+            .iter()
+            .map(|p| p.result.clone())
             .filter(|r| r.action == ObjectAction::Failed)
             .collect();
         if !refused.is_empty() {
@@ -635,7 +658,16 @@ impl Engine {
             refused.iter().for_each(progress);
             return (OperationStatus::Failed, message, refused);
         }
-        let mut results = applier.apply(resolved, namespace, force, progress).await;
+        let mut results = applier
+            .apply(resolved, &plan, namespace, force, progress)
+            .await;
+        tracing::info!(
+            namespace,
+            objects = resolved.len(),
+            dry_run_ms,
+            apply_ms = started.elapsed().as_millis() - dry_run_ms,
+            "applied"
+        );
         if results.iter().all(|r| r.action != ObjectAction::Failed) && !prune.is_empty() {
             let pruned = applier.delete(prune, namespace, ObjectAction::Pruned).await;
             pruned.iter().for_each(progress);
@@ -800,7 +832,11 @@ impl Engine {
         if req.plan_hash.as_deref() != Some(plan.preview.plan_hash.as_str()) {
             return Err(EngineError::StalePlan);
         }
-        let redactor = Self::redactor(&plan.state.manifests, &plan.state.defaults);
+        let redactor = Self::redactor(
+            &plan.state.manifests,
+            &plan.state.defaults,
+            &plan.state.inputs,
+        );
         let redacted: Vec<Value> = plan
             .state
             .manifests
@@ -917,8 +953,8 @@ impl Engine {
             .cloned()
             .collect();
 
-        let redact_before = Self::redactor(&state.manifests, &state.defaults);
-        let redact_after = Self::redactor(&new.manifests, &new.defaults);
+        let redact_before = Self::redactor(&state.manifests, &state.defaults, &state.inputs);
+        let redact_after = Self::redactor(&new.manifests, &new.defaults, &new.inputs);
         let diff = manifest::unified_diff(
             &state
                 .manifests
@@ -1018,7 +1054,7 @@ impl Engine {
         } else {
             applier.resolve(&prune_objects, &comps).await?
         };
-        let redactor = Self::redactor(&state.manifests, &state.defaults);
+        let redactor = Self::redactor(&state.manifests, &state.defaults, &state.inputs);
         let redacted: Vec<Value> = state.manifests.iter().map(|o| redactor.redact(o)).collect();
         let change = json!({"rollbackTo": to, "from": summary.revision});
         let revision = self
@@ -1065,7 +1101,7 @@ impl Engine {
         let (_, state, comps) = self.current(namespace, name).await?;
         let applier = self.applier()?;
         let resolved = applier.resolve(&state.manifests, &comps).await?;
-        let redactor = Self::redactor(&state.manifests, &state.defaults);
+        let redactor = Self::redactor(&state.manifests, &state.defaults, &state.inputs);
         let redacted: Vec<Value> = state.manifests.iter().map(|o| redactor.redact(o)).collect();
         let revision = self
             .history
@@ -1204,4 +1240,12 @@ fn summarize(results: Vec<ObjectResult>) -> (OperationStatus, String, Vec<Object
         message,
         results,
     )
+}
+
+/// Whether an input's name says it holds a secret.
+fn looks_secret(name: &str) -> bool {
+    let n = name.to_lowercase();
+    ["password", "secret", "token", "key", "credential"]
+        .iter()
+        .any(|w| n.contains(w))
 }

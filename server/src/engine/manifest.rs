@@ -136,27 +136,19 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// Secret values are found in `objects` (Secret `data`/`stringData`) and in `sensitive`
-    /// (generated default values that templates may place anywhere, such as env values).
+    /// Every Secret's own values are always replaced. Beyond that, `sensitive` strings
+    /// (generated passwords, secret-looking inputs) are masked wherever they appear, such as in
+    /// env values. Plain Secret values (a host, a bucket name) are not hunted for elsewhere: they
+    /// are often names, and masking them would hide what a manifest means.
     pub fn new(objects: &[Value], sensitive: impl IntoIterator<Item = String>) -> Redactor {
-        let mut secrets: BTreeSet<String> =
-            sensitive.into_iter().filter(|s| s.len() >= 8).collect();
-        for o in objects {
-            if str_at(o, "/kind") == "Secret" {
-                for field in ["data", "stringData"] {
-                    for v in o
-                        .get(field)
-                        .and_then(Value::as_object)
-                        .into_iter()
-                        .flat_map(|m| m.values())
-                    {
-                        if let Some(s) = v.as_str().filter(|s| s.len() >= 8) {
-                            secrets.insert(s.to_string());
-                        }
-                    }
-                }
-            }
-        }
+        let names: BTreeSet<&str> = objects
+            .iter()
+            .map(|o| str_at(o, "/metadata/name"))
+            .collect();
+        let secrets = sensitive
+            .into_iter()
+            .filter(|s| s.len() >= 8 && !names.contains(s.as_str()))
+            .collect();
         Redactor { secrets }
     }
 
@@ -300,7 +292,10 @@ mod tests {
                    "spec": {"template": {"spec": {"containers": [{"env": [{"name": "URL", "value": "pg://u:hunter2hunter2@h/db"},
                                                                             {"name": "KEY", "value": "generatedkey123"}]}]}}}}),
         ];
-        let r = Redactor::new(&objs, ["generatedkey123".to_string()]);
+        let r = Redactor::new(
+            &objs,
+            ["generatedkey123".to_string(), "hunter2hunter2".to_string()],
+        );
         let text =
             serde_json::to_string(&objs.iter().map(|o| r.redact(o)).collect::<Vec<_>>()).unwrap();
         assert!(!text.contains("hunter2hunter2"), "{text}");

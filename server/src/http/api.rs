@@ -47,7 +47,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "expected Content-Type: application/json",
             )),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::too_large(format!("request body is larger than {} bytes", crate::http::BODY_LIMIT)))
+                Err(ApiError::too_large(format!(
+                    "request body is larger than {} bytes",
+                    crate::http::BODY_LIMIT
+                )))
             }
             Err(e) => Err(ApiError::bad_request(e.body_text())),
         }

@@ -4,6 +4,9 @@
 //! `hydrate` into the browser bundle (which takes over the server-rendered HTML). It never depends
 //! on kube, sqlx or tokio; the server reaches it only through [`shell`] and [`App`].
 
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
 pub mod components;
 pub mod model;
 pub mod pages;

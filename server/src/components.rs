@@ -487,13 +487,21 @@ fn references(o: &Obj, name: &str) -> bool {
     o.value.get("spec").is_some_and(|s| walk(s, name))
 }
 
-/// Every string under the object's content (not its metadata), skipping Secret values when asked.
+/// Every string under the object's content, skipping metadata (names, labels and annotations at
+/// any depth, such as a pod template's) and label selectors, which name nothing they depend on;
+/// and Secret values when asked.
 fn collect_spec_strings<'v>(v: &'v Value, skip_values: bool, out: &mut Vec<&'v str>) {
     fn walk<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
         match v {
             Value::String(s) => out.push(s),
             Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
-            Value::Object(m) => m.values().for_each(|v| walk(v, out)),
+            Value::Object(m) => {
+                for (k, v) in m {
+                    if !matches!(k.as_str(), "metadata" | "selector" | "matchLabels") {
+                        walk(v, out);
+                    }
+                }
+            }
             _ => {}
         }
     }

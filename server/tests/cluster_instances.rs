@@ -145,6 +145,27 @@ async fn posthog_lifecycle_through_the_api() {
     ] {
         assert!(ids.contains(&expected), "component {expected} in {ids:?}");
     }
+    let card = |id: &str| {
+        view["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(card("capture")["dependsOn"], json!(["kafka", "redis"]));
+    assert_eq!(card("capture")["card"], "app");
+    assert_eq!(card("capture")["health"]["reason"], "1/1 ready");
+    assert_eq!(
+        (
+            card("capture")["podsReady"].clone(),
+            card("capture")["podsTotal"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(card("clickhouse")["dependsOn"], json!(["zookeeper"]));
+    assert_eq!(card("pg")["card"], "database");
     for d in deployments.list(&ListParams::default()).await.unwrap() {
         let s = d.status.unwrap_or_default();
         assert_eq!(

@@ -22,8 +22,16 @@ fn components_for(platform: &str) -> BTreeMap<String, (CardKind, Vec<String>, Ve
         ..Default::default()
     };
     let rendered = template.render(&request).unwrap();
-    let objects: Vec<_> = rendered.objects.iter().map(|o| o.object.clone()).collect();
+    let mut objects: Vec<_> = rendered.objects.iter().map(|o| o.object.clone()).collect();
     let comps = components::derive(&objects, "ph");
+    // Berth's own labels (added before applying) must not change the model: the engine derives
+    // it again from the labelled manifests.
+    berth::engine::manifest::label(&mut objects, &comps, "ph", "ns");
+    assert_eq!(
+        components::derive(&objects, "ph"),
+        comps,
+        "labels change nothing"
+    );
     // Every object belongs to exactly one component.
     let total: usize = comps.iter().map(|c| c.objects.len()).sum();
     assert_eq!(total, objects.len(), "each object is in one component");

@@ -398,9 +398,7 @@ impl Engine {
             inputs
                 .iter()
                 .map(|(k, v)| {
-                    let secret = ["password", "secret", "token", "key"]
-                        .iter()
-                        .any(|w| k.to_lowercase().contains(w));
+                    let secret = looks_secret(k);
                     (
                         k.clone(),
                         Value::String(if secret && !v.is_empty() {

@@ -308,6 +308,24 @@ mod tests {
     }
 
     #[test]
+    fn names_are_never_masked_even_when_a_secret_holds_them() {
+        let objs = vec![
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bucket-key"}, "stringData": {"bucket": "posthog-abcdefgh"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "posthog-abcdefgh"}}),
+        ];
+        let r = Redactor::new(&objs, ["posthog-abcdefgh".to_string()]);
+        assert_eq!(r.redact(&objs[1])["metadata"]["name"], "posthog-abcdefgh");
+        let bucket = r.redact(&objs[0])["stringData"]["bucket"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            bucket.starts_with("<redacted:"),
+            "the Secret's own value is still hidden: {bucket}"
+        );
+    }
+
+    #[test]
     fn a_diff_names_the_object_and_shows_the_change() {
         let a = vec![
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": 1}}),

@@ -304,11 +304,14 @@ fn bucket(b: &Value) -> Health {
     }
 }
 
-/// The worst of several health values; its reason wins.
+/// The worst of several health values; its reason wins, and among equals the first one's.
 pub fn worst(items: impl IntoIterator<Item = Health>) -> Health {
     items
         .into_iter()
-        .max_by_key(|h| h.state.severity())
+        .fold(None::<Health>, |acc, h| match acc {
+            Some(a) if a.state.severity() >= h.state.severity() => Some(a),
+            _ => Some(h),
+        })
         .unwrap_or_else(|| Health::new(HealthState::Healthy, "no objects"))
 }
 

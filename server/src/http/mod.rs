@@ -3,6 +3,7 @@
 pub mod api;
 pub mod health;
 pub mod openapi;
+pub mod ui;
 
 use axum::{
     Router,
@@ -60,7 +61,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .nest("/api/v1", api_routes())
-        .leptos_routes(&state, routes, move || app::shell(options.clone()))
+        .route("/ui/{*fn_name}", post(ui::server_fn))
+        .leptos_routes_with_context(&state, routes, ui::context(&state), move || {
+            app::shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

@@ -1,6 +1,8 @@
 //! `/healthz` and the UI when the cluster is unreachable, and when it is the local control plane.
 //! The router is driven in-process, with the store in memory.
 
+mod common;
+
 use axum::{
     body::Body,
     http::{Request, StatusCode},
@@ -29,24 +31,9 @@ async fn get(state: AppState, path: &str) -> (StatusCode, String) {
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
-/// A kubeconfig whose API server is a closed loopback port.
-fn unreachable_kubeconfig() -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "berth-unreachable-{}.kubeconfig",
-        std::process::id()
-    ));
-    std::fs::write(
-        &path,
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\n\
-         users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: gone\n  context: {cluster: gone, user: u}\ncurrent-context: gone\n",
-    )
-    .expect("write kubeconfig");
-    path
-}
-
 #[tokio::test]
 async fn with_an_unreachable_cluster_berth_serves_its_page_and_reports_the_cluster_down() {
-    let cluster = Cluster::connect(Some(&unreachable_kubeconfig()), None).await;
+    let cluster = Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await;
     let state = state_with(cluster).await;
 
     let (status, body) = get(state.clone(), "/healthz").await;
@@ -106,7 +93,7 @@ async fn against_the_local_control_plane_the_cluster_is_reachable() {
 
 #[tokio::test]
 async fn an_unknown_path_is_a_404_page() {
-    let cluster = Cluster::connect(Some(&unreachable_kubeconfig()), None).await;
+    let cluster = Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await;
     let (status, page) = get(state_with(cluster).await, "/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("Page not found"));

@@ -175,7 +175,7 @@ fn containers<'v>(
     o: &'v mut Value,
     only: Option<&str>,
     component: &str,
-) -> Result<Vec<&'v mut Value>, ChangeError> {
+) -> Result<Vec<&'v mut serde_json::Map<String, Value>>, ChangeError> {
     let list = o
         .pointer_mut("/spec/template/spec/containers")
         .and_then(Value::as_array_mut)
@@ -184,9 +184,11 @@ fn containers<'v>(
         .iter()
         .filter_map(|c| c["name"].as_str().map(str::to_string))
         .collect();
-    let picked: Vec<&mut Value> = list
+    // Only well-formed containers (mappings) can be edited; anything else is left alone.
+    let picked: Vec<&mut serde_json::Map<String, Value>> = list
         .iter_mut()
-        .filter(|c| only.is_none_or(|n| c["name"] == n))
+        .filter_map(Value::as_object_mut)
+        .filter(|c| only.is_none_or(|n| c.get("name").and_then(Value::as_str) == Some(n)))
         .collect();
     if picked.is_empty() {
         return Err(ChangeError::Invalid(format!(
@@ -244,11 +246,7 @@ fn apply_edit(
             for ctr in containers(&mut objects[i], container.as_deref(), name)? {
                 for (value, section, resource) in &checks {
                     if let Some(v) = value {
-                        let res = ctr
-                            .as_object_mut()
-                            .expect("container is an object")
-                            .entry("resources")
-                            .or_insert_with(|| json!({}));
+                        let res = ctr.entry("resources").or_insert_with(|| json!({}));
                         let sec = res
                             .as_object_mut()
                             .ok_or_else(|| {
@@ -279,11 +277,7 @@ fn apply_edit(
                 )));
             }
             for ctr in containers(&mut objects[i], container.as_deref(), name)? {
-                let env = ctr
-                    .as_object_mut()
-                    .expect("container is an object")
-                    .entry("env")
-                    .or_insert_with(|| json!([]));
+                let env = ctr.entry("env").or_insert_with(|| json!([]));
                 let list = env
                     .as_array_mut()
                     .ok_or_else(|| ChangeError::Invalid("env is not a list".into()))?;
@@ -404,8 +398,12 @@ fn apply_edit(
                 )));
             }
             for ctr in containers(&mut objects[i], container.as_deref(), name)? {
-                let current = ctr["image"].as_str().unwrap_or_default().to_string();
-                ctr["image"] = json!(with_tag(&current, image));
+                let current = ctr
+                    .get("image")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                ctr.insert("image".into(), json!(with_tag(&current, image)));
             }
         }
         Edit::Domain { host } => {

@@ -325,7 +325,7 @@ impl Engine {
     fn lock_for(&self, id: &str) -> Arc<Mutex<()>> {
         self.locks
             .lock()
-            .expect("lock map")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(id.to_string())
             .or_default()
             .clone()
@@ -549,14 +549,19 @@ impl Engine {
         };
         self.operations
             .lock()
-            .expect("operations")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id.clone(), info.clone());
         let engine = self.clone();
         let handle = tokio::spawn(async move {
             let _guard = guard;
             let instance = instance_id(&namespace, &name);
             let progress = |r: &ObjectResult| {
-                if let Some(op) = engine.operations.lock().expect("operations").get_mut(&id) {
+                if let Some(op) = engine
+                    .operations
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_mut(&id)
+                {
                     op.results.push(r.clone());
                 }
                 let _ = engine.progress.send(Progress::Object {
@@ -609,7 +614,7 @@ impl Engine {
             engine
                 .operations
                 .lock()
-                .expect("operations")
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(id, done.clone());
             done
         });
@@ -1145,14 +1150,19 @@ impl Engine {
         };
         self.operations
             .lock()
-            .expect("operations")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(id, info.clone());
         Ok(info)
     }
 
     /// An operation's state: live while it runs, then from history.
     pub async fn operation(&self, id: &str) -> Result<OperationInfo, EngineError> {
-        if let Some(op) = self.operations.lock().expect("operations").get(id) {
+        if let Some(op) = self
+            .operations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+        {
             return Ok(op.clone());
         }
         let mut parts = id.splitn(3, ':');
@@ -1184,24 +1194,15 @@ struct ChangePlan {
     prune: Vec<Resolved>,
 }
 
+/// A card whose live state cannot be known (no cluster, or it is unreachable).
 fn unknown_status(c: &Component, why: &str) -> ComponentStatus {
-    health::component_status(&ComponentLive {
+    let mut status = health::component_status(&ComponentLive {
         component: c,
         objects: Vec::new(),
         pods: Vec::new(),
-    })
-    .with_health(Health::new(HealthState::Unknown, why))
-}
-
-trait WithHealth {
-    fn with_health(self, h: Health) -> Self;
-}
-
-impl WithHealth for ComponentStatus {
-    fn with_health(mut self, h: Health) -> Self {
-        self.health = h;
-        self
-    }
+    });
+    status.health = Health::new(HealthState::Unknown, why);
+    status
 }
 
 /// Overall status and a one-line summary of per-object results.

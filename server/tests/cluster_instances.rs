@@ -157,6 +157,18 @@ async fn posthog_lifecycle_through_the_api() {
     assert_eq!(card("capture")["dependsOn"], json!(["kafka", "redis"]));
     assert_eq!(card("capture")["card"], "app");
     assert_eq!(card("capture")["health"]["reason"], "1/1 ready");
+    let capture_service = card("capture")["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["object"]["kind"] == "Service")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        capture_service["health"],
+        json!({"state": "Healthy", "reason": "1 endpoint"}),
+        "Services report their endpoints"
+    );
     assert_eq!(
         (
             card("capture")["podsReady"].clone(),

@@ -767,7 +767,20 @@ impl Engine {
         for c in comps {
             let mut objects = Vec::new();
             for r in &c.objects {
-                let live = if !watches.watches(&r.kind).await {
+                let desired_service = (r.kind == "Service")
+                    .then(|| {
+                        manifests.iter().find(|o| {
+                            o["kind"] == "Service" && o["metadata"]["name"] == r.name.as_str()
+                        })
+                    })
+                    .flatten();
+                let live = if let Some(svc) = desired_service {
+                    if watches.is_ready("Pod").await {
+                        Live::Derived(health::service(svc, &pods))
+                    } else {
+                        Live::NotSynced
+                    }
+                } else if !watches.watches(&r.kind).await {
                     Live::NotWatched
                 } else if !watches.is_ready(&r.kind).await {
                     Live::NotSynced

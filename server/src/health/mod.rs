@@ -304,6 +304,47 @@ fn bucket(b: &Value) -> Health {
     }
 }
 
+/// A Service's health from the pods that would back it: the pods matching its selector (as Berth
+/// applied it) that are ready, or all matching pods for a headless Service that publishes
+/// not-ready addresses. A Service without a selector has its endpoints managed elsewhere.
+pub fn service(desired: &Value, pods: &[Value]) -> Health {
+    let Some(selector) = desired
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .filter(|s| !s.is_empty())
+    else {
+        return Health::new(
+            HealthState::Healthy,
+            "no selector: endpoints are managed elsewhere",
+        );
+    };
+    let not_ready_too = desired
+        .pointer("/spec/publishNotReadyAddresses")
+        .and_then(Value::as_bool)
+        == Some(true);
+    let matching: Vec<&Value> = pods
+        .iter()
+        .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
+        .filter(|p| {
+            let labels = p.pointer("/metadata/labels").and_then(Value::as_object);
+            labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+        })
+        .collect();
+    let ready = matching
+        .iter()
+        .filter(|p| not_ready_too || condition(p, "Ready").is_some_and(|c| c["status"] == "True"))
+        .count();
+    match (ready, matching.len()) {
+        (0, 0) => Health::new(HealthState::Progressing, "no pods match its selector yet"),
+        (0, n) => Health::new(
+            HealthState::Progressing,
+            format!("no ready endpoints (0/{n} pods ready)"),
+        ),
+        (1, _) => Health::new(HealthState::Healthy, "1 endpoint"),
+        (r, _) => Health::new(HealthState::Healthy, format!("{r} endpoints")),
+    }
+}
+
 /// The worst of several health values; its reason wins, and among equals the first one's.
 pub fn worst(items: impl IntoIterator<Item = Health>) -> Health {
     items
@@ -323,8 +364,10 @@ pub enum Live {
     Absent,
     /// Its kind is watched but the first list has not arrived yet.
     NotSynced,
-    /// Its kind is not watched (ConfigMaps, Secrets, Services, RBAC...).
+    /// Its kind is not watched (ConfigMaps, Secrets, RBAC...).
     NotWatched,
+    /// Its health was worked out from other live objects (a Service from its pods).
+    Derived(Health),
 }
 
 /// Live state of one component's objects and its pods.
@@ -351,6 +394,7 @@ pub fn component_status(live: &ComponentLive) -> ComponentStatus {
                 HealthState::Healthy,
                 format!("applied (no health check for {})", r.kind),
             ),
+            Live::Derived(h) => h.clone(),
         };
         objects.push(ObjectHealth {
             object: r.clone(),
@@ -571,6 +615,33 @@ mod tests {
             pods: vec![],
         };
         assert_eq!(component_status(&gone).health.state, HealthState::Missing);
+    }
+
+    #[test]
+    fn services_count_ready_endpoints() {
+        let svc = json!({"kind": "Service", "spec": {"selector": {"app": "web"}}});
+        let pod = |app: &str, ready: &str| json!({"kind": "Pod", "metadata": {"labels": {"app": app}}, "status": {"conditions": [{"type": "Ready", "status": ready}]}});
+        assert_eq!(
+            service(
+                &svc,
+                &[pod("web", "True"), pod("web", "True"), pod("db", "True")]
+            ),
+            Health::new(HealthState::Healthy, "2 endpoints")
+        );
+        assert_eq!(
+            service(&svc, &[pod("web", "False")]).reason,
+            "no ready endpoints (0/1 pods ready)"
+        );
+        assert_eq!(service(&svc, &[]).state, HealthState::Progressing);
+        let headless = json!({"kind": "Service", "spec": {"selector": {"app": "web"}, "publishNotReadyAddresses": true}});
+        assert_eq!(
+            service(&headless, &[pod("web", "False")]).state,
+            HealthState::Healthy
+        );
+        assert_eq!(
+            service(&json!({"kind": "Service", "spec": {}}), &[]).state,
+            HealthState::Healthy
+        );
     }
 
     #[test]

@@ -29,6 +29,10 @@ spec:
       description: Add an extra ConfigMap
       type: boolean
       default: 'true'
+    init_tag:
+      description: Tag of the init Job's image
+      type: string
+      default: '1.36'
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -45,6 +49,19 @@ spec:
       containers:
         - name: app
           image: nginx:1.27
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${{ defaults.app_name }}-init
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: init
+          image: busybox:${{ inputs.init_tag }}
+          command: ['true']
 ---
 ${{ if(inputs.extra === 'true') }}
 apiVersion: v1
@@ -199,6 +216,43 @@ async fn pruning_and_drift() {
     assert_eq!(
         deployments.get("tiny").await.unwrap().spec.replicas,
         Some(2)
+    );
+
+    // A Job's pod template cannot change: a new revision replaces the Job instead of failing
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(client.clone(), &ns.name);
+    let first_uid = jobs.get("tiny-init").await.unwrap().metadata.uid;
+    let edits = json!([{"type": "input", "name": "init_tag", "value": "1.37"}]);
+    let (_, preview) = api
+        .post(
+            &format!("{base}/changes/preview"),
+            json!({"baseRevision": 4, "edits": edits}),
+        )
+        .await;
+    let job_plan = preview["dryRun"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["object"]["kind"] == "Job")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        job_plan["message"], "will be replaced: a Job's template cannot change",
+        "{preview}"
+    );
+    let (_, op) = api
+        .post(
+            &format!("{base}/changes?wait=true"),
+            json!({"baseRevision": 4, "edits": edits, "planHash": preview["planHash"]}),
+        )
+        .await;
+    assert_eq!(op["status"], "succeeded", "{op}");
+    let job = jobs.get("tiny-init").await.unwrap();
+    assert_ne!(job.metadata.uid, first_uid, "a new Job");
+    assert_eq!(
+        job.spec.unwrap().template.spec.unwrap().containers[0]
+            .image
+            .as_deref(),
+        Some("busybox:1.37")
     );
 
     let _ = api.call(axum::http::Method::DELETE, &base, None).await;

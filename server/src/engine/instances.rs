@@ -611,11 +611,12 @@ impl Engine {
                 message,
                 results,
             };
+            // History now has the outcome; the live map only holds running operations.
             engine
                 .operations
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(id, done.clone());
+                .remove(&id);
             done
         });
         (info, handle)
@@ -1161,14 +1162,10 @@ impl Engine {
             message,
             results,
         };
-        self.operations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id, info.clone());
         Ok(info)
     }
 
-    /// An operation's state: live while it runs, then from history.
+    /// An operation's state: live while it runs (from memory), then from history.
     pub async fn operation(&self, id: &str) -> Result<OperationInfo, EngineError> {
         if let Some(op) = self
             .operations

@@ -3,7 +3,7 @@
 
 use std::{future::Future, pin::Pin};
 
-use crate::model::InstanceSummary;
+use crate::model::{InstanceDetail, InstanceSummary};
 
 /// A boxed future, as trait methods return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -12,4 +12,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait Backend: Send + Sync {
     /// Every instance that is not deleted, newest first.
     fn list_instances(&self) -> BoxFuture<'_, Result<Vec<InstanceSummary>, String>>;
+
+    /// One instance with its components' live health; `Ok(None)` when there is no such instance.
+    fn instance(
+        &self,
+        namespace: String,
+        name: String,
+    ) -> BoxFuture<'_, Result<Option<InstanceDetail>, String>>;
 }

@@ -15,7 +15,7 @@ pub mod theme;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -60,6 +60,10 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=StaticSegment("") view=pages::instances::InstancesPage/>
+                    <Route
+                        path=(StaticSegment("instances"), ParamSegment("namespace"), ParamSegment("name"))
+                        view=pages::instance::InstancePage
+                    />
                 </Routes>
             </main>
         </Router>

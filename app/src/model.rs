@@ -141,8 +141,8 @@ pub struct ComponentStatus {
     pub pods_total: u32,
     /// Container restarts summed over its pods.
     pub restarts: u32,
-    /// Each object's health.
-    pub objects: Vec<ObjectHealth>,
+    /// Each object's health. (Not `objects`: the flattened component already has that key.)
+    pub object_health: Vec<ObjectHealth>,
 }
 
 /// What applying did to one object.
@@ -256,4 +256,16 @@ pub struct InstanceSummary {
     pub created_by: String,
     /// When it was deleted, if it was.
     pub deleted_at: Option<String>,
+}
+
+/// An instance with its components' live status, as the instance page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceDetail {
+    /// Stored facts.
+    pub summary: InstanceSummary,
+    /// The worst component's health.
+    pub health: Health,
+    /// One card per component.
+    pub components: Vec<ComponentStatus>,
 }

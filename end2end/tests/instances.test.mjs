@@ -1,5 +1,6 @@
 // The Instances page lists what is deployed: an instance created through the REST API shows up
-// as a row, rendered on the server and kept after hydration; once deleted it is gone.
+// as a row, rendered on the server and kept after hydration; its page shows one card per
+// component with live health; once deleted it is gone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseURL, launch, openPage, waitForHydration } from './fixtures/browser.mjs';
@@ -17,7 +18,7 @@ async function api(method, path, body) {
   return { status: res.status, body: await res.json() };
 }
 
-test('a deployed instance is listed, and gone once deleted', async () => {
+test('a deployed instance is listed with a card per component, and gone once deleted', async () => {
   const namespace = `berth-e2e-${Date.now() % 1_000_000}`;
   const created = await api('POST', '/api/v1/instances?wait=true', { template: 'posthog', namespace, name: 'e2e-ph' });
   assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -32,6 +33,27 @@ test('a deployed instance is listed, and gone once deleted', async () => {
     assert.match(text, new RegExp(namespace));
     assert.match(text, /posthog/);
     assert.match(text, /browser-test/);
+
+    // Its name opens the instance page: one card per component, each with live health.
+    await row.getByRole('link', { name: 'e2e-ph' }).click();
+    await page.waitForURL(`**/instances/${namespace}/e2e-ph`);
+    const cards = page.getByTestId('component-card');
+    await cards.first().waitFor();
+    const ids = await cards.evaluateAll((els) => els.map((e) => e.dataset.component));
+    for (const id of ['web', 'worker', 'plugins', 'capture', 'replay-capture', 'feature-flags', 'pg', 'redis', 'kafka', 'clickhouse', 'zookeeper', 'storage', 'ingress']) {
+      assert.ok(ids.includes(id), `card ${id} in ${ids}`);
+    }
+    const capture = page.locator('[data-component="capture"]');
+    assert.equal(await capture.getAttribute('data-card'), 'app');
+    assert.match(await capture.innerText(), /depends on kafka, redis/);
+    // KWOK makes pods ready within seconds; refresh until the card says so.
+    for (let i = 0; i < 60 && !/Healthy/.test(await capture.getByTestId('health-badge').innerText()); i++) {
+      await page.waitForTimeout(500);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+    }
+    assert.equal(await capture.getByTestId('health-badge').innerText(), 'Healthy');
+    assert.match(await capture.innerText(), /1\/1 pods ready/);
+    assert.equal(await page.locator('[data-component="pg"]').getAttribute('data-card'), 'database');
     assert.deepEqual(errors, []);
     await context.close();
   } finally {
@@ -40,5 +62,13 @@ test('a deployed instance is listed, and gone once deleted', async () => {
   }
   const { page, context } = await openPage(browser);
   assert.equal(await page.getByTestId('instance-row').filter({ hasText: 'e2e-ph' }).count(), 0);
+  await context.close();
+});
+
+test('an unknown instance says so', async () => {
+  const { page, context, errors } = await openPage(browser, '/instances/nowhere/nothing');
+  assert.equal(await page.getByTestId('instance-missing').isVisible(), true);
+  await waitForHydration(page);
+  assert.deepEqual(errors, []);
   await context.close();
 });

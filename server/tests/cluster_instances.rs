@@ -157,7 +157,7 @@ async fn posthog_lifecycle_through_the_api() {
     assert_eq!(card("capture")["dependsOn"], json!(["kafka", "redis"]));
     assert_eq!(card("capture")["card"], "app");
     assert_eq!(card("capture")["health"]["reason"], "1/1 ready");
-    let capture_service = card("capture")["objects"]
+    let capture_service = card("capture")["objectHealth"]
         .as_array()
         .unwrap()
         .iter()

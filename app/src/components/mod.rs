@@ -1,3 +1,4 @@
 //! Reusable pieces of the UI, one per file.
 
 pub mod header;
+pub mod health_badge;

@@ -59,7 +59,7 @@ fn InstanceTable(list: Vec<InstanceSummary>) -> impl IntoView {
             <tbody>
                 {list.into_iter().map(|i| view! {
                     <tr data-testid="instance-row">
-                        <td class="mono">{i.name}</td>
+                        <td class="mono"><a href=format!("/instances/{}/{}", i.namespace, i.name)>{i.name.clone()}</a></td>
                         <td class="mono">{i.namespace}</td>
                         <td>{i.template}</td>
                         <td class="num">{i.revision}</td>

@@ -1,4 +1,5 @@
 //! One module per route.
 
+pub mod instance;
 pub mod instances;
 pub mod not_found;

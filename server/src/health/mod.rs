@@ -449,7 +449,7 @@ pub fn component_status(live: &ComponentLive) -> ComponentStatus {
         pods_ready: ready as u32,
         pods_total: workload_pods.len() as u32,
         restarts: restarts.max(0) as u32,
-        objects,
+        object_health: objects,
     }
 }
 
@@ -598,7 +598,7 @@ mod tests {
             s.health,
             Health::new(HealthState::Progressing, "waiting for `x-migrate` Job")
         );
-        assert_eq!(s.objects.len(), 3);
+        assert_eq!(s.object_health.len(), 3);
         let unsynced = ComponentLive {
             component: &comp,
             objects: vec![(comp.primary.clone(), Live::NotSynced)],

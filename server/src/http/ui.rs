@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use app::{
     backend::{Backend, BoxFuture},
-    model::InstanceSummary,
+    model::{InstanceDetail, InstanceSummary},
 };
 use axum::{
     body::Body,
@@ -15,7 +15,10 @@ use axum::{
 };
 use leptos::prelude::provide_context;
 
-use crate::{engine::instances::Engine, state::AppState};
+use crate::{
+    engine::instances::{Engine, EngineError},
+    state::AppState,
+};
 
 struct EngineBackend(Engine);
 
@@ -27,6 +30,24 @@ impl Backend for EngineBackend {
                 .instances(false)
                 .await
                 .map_err(|e| e.to_string())
+        })
+    }
+
+    fn instance(
+        &self,
+        namespace: String,
+        name: String,
+    ) -> BoxFuture<'_, Result<Option<InstanceDetail>, String>> {
+        Box::pin(async move {
+            match self.0.get(&namespace, &name).await {
+                Ok(v) => Ok(Some(InstanceDetail {
+                    summary: v.summary,
+                    health: v.health,
+                    components: v.components,
+                })),
+                Err(EngineError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
         })
     }
 }

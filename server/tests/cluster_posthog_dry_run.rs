@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use berth::template::{RenderRequest, Template};
+use berth::template::RenderRequest;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
     Api, Client,
@@ -16,12 +16,7 @@ use kube::{
 };
 
 fn render(platform: &str, namespace: &str) -> Vec<serde_json::Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../manifests/posthog/index.yaml"
-    );
-    let template =
-        Template::parse(&std::fs::read_to_string(path).expect("template file")).expect("parses");
+    let template = common::posthog_template();
     let request = RenderRequest {
         inputs: [("platform".to_string(), platform.to_string())].into(),
         platform: [("SEALOS_NAMESPACE".to_string(), namespace.to_string())].into(),

@@ -1,20 +1,15 @@
 //! The component model of Berth's PostHog stack: every seed component becomes a card, with the
 //! right kind and the right dependency edges, on both platforms.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use app::model::CardKind;
-use berth::{
-    components,
-    template::{RenderRequest, Template},
-};
+use berth::{components, template::RenderRequest};
 
 fn components_for(platform: &str) -> BTreeMap<String, (CardKind, Vec<String>, Vec<String>)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../manifests/posthog/index.yaml"
-    );
-    let template = Template::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let template = common::posthog_template();
     let request = RenderRequest {
         inputs: [("platform".to_string(), platform.to_string())].into(),
         app_name: Some("ph".into()),

@@ -1,14 +1,12 @@
 //! A snapshot of Berth's PostHog stack rendered with fixed inputs and a seeded `random()`, so every
 //! change to the template or the engine shows up as a reviewable diff.
 
-use berth::template::{RenderRequest, Template};
+mod common;
+
+use berth::template::RenderRequest;
 
 fn render(platform: &str) -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../manifests/posthog/index.yaml"
-    );
-    let template = Template::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let template = common::posthog_template();
     let request = RenderRequest {
         inputs: [("platform".to_string(), platform.to_string())].into(),
         platform: [("SEALOS_NAMESPACE".to_string(), "ns-demo".to_string())].into(),

@@ -986,7 +986,17 @@ impl Engine {
             "proposed",
         );
         let applier = self.applier()?;
-        let resolved_changed = applier.resolve(&changed_objects, &comps_after).await?;
+        // One discovery pass for every kind; the dry run covers only what changes.
+        let resolved = applier.resolve(&new.manifests, &comps_after).await?;
+        let changed_keys: BTreeSet<String> = changed_objects
+            .iter()
+            .map(|o| manifest::group_key(&manifest::key(o)))
+            .collect();
+        let resolved_changed: Vec<Resolved> = resolved
+            .iter()
+            .filter(|r| changed_keys.contains(&manifest::group_key(&r.key)))
+            .cloned()
+            .collect();
         let dry_run = applier
             .dry_run(&resolved_changed, namespace, req.force)
             .await;
@@ -995,7 +1005,6 @@ impl Engine {
             .filter(|r| super::apply::is_conflict(r))
             .cloned()
             .collect();
-        let resolved = applier.resolve(&new.manifests, &comps_after).await?;
         let prune = if prune_objects.is_empty() {
             Vec::new()
         } else {
@@ -1152,9 +1161,8 @@ impl Engine {
         self.history
             .finish_revision(namespace, name, revision, status, &message, &results, None)
             .await?;
-        let id = operation_id(namespace, name, revision);
         let info = OperationInfo {
-            id: id.clone(),
+            id: operation_id(namespace, name, revision),
             namespace: namespace.into(),
             name: name.into(),
             revision,

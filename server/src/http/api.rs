@@ -19,7 +19,7 @@ use tokio_stream::{StreamExt, wrappers::ReceiverStream};
 use crate::{
     engine::{
         apply::ApplyError,
-        instances::{ChangeRequest, CreateRequest, EngineError, Progress},
+        instances::{ChangeRequest, CreateRequest, EngineError, OperationInfo, Progress},
         manifest,
     },
     error::{ApiError, ApiResult},
@@ -108,6 +108,12 @@ pub struct WaitQuery {
     wait: bool,
 }
 
+/// An operation's answer: `done` (200, or 201 for a create) when the caller waited for it,
+/// 202 Accepted while it still runs in the background.
+fn operation_response(op: OperationInfo, waited: bool, done: StatusCode) -> Response {
+    (if waited { done } else { StatusCode::ACCEPTED }, Json(op)).into_response()
+}
+
 /// GET /api/v1/templates
 pub async fn list_templates(State(s): State<AppState>) -> Json<Value> {
     Json(json!({"templates": s.engine.templates().list()}))
@@ -145,14 +151,7 @@ pub async fn create_instance(
     ApiJson(req): ApiJson<CreateRequest>,
 ) -> ApiResult<Response> {
     match s.engine.create(req, &actor(&headers), q.wait).await? {
-        Ok(op) => {
-            let code = if q.wait {
-                StatusCode::CREATED
-            } else {
-                StatusCode::ACCEPTED
-            };
-            Ok((code, Json(op)).into_response())
-        }
+        Ok(op) => Ok(operation_response(op, q.wait, StatusCode::CREATED)),
         Err(plan) => Ok((StatusCode::OK, Json(plan)).into_response()),
     }
 }
@@ -200,15 +199,7 @@ pub async fn apply_change(
         .engine
         .apply_change(&ns, &name, &req, &actor(&headers), q.wait)
         .await?;
-    Ok((
-        if q.wait {
-            StatusCode::OK
-        } else {
-            StatusCode::ACCEPTED
-        },
-        Json(op),
-    )
-        .into_response())
+    Ok(operation_response(op, q.wait, StatusCode::OK))
 }
 
 /// GET /api/v1/instances/{namespace}/{name}/revisions
@@ -290,15 +281,7 @@ pub async fn rollback(
         .engine
         .rollback(&ns, &name, n, &actor(&headers), q.force, q.wait)
         .await?;
-    Ok((
-        if q.wait {
-            StatusCode::OK
-        } else {
-            StatusCode::ACCEPTED
-        },
-        Json(op),
-    )
-        .into_response())
+    Ok(operation_response(op, q.wait, StatusCode::OK))
 }
 
 /// GET /api/v1/operations/{id}

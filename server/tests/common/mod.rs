@@ -97,3 +97,13 @@ pub fn unreachable_kubeconfig() -> std::path::PathBuf {
     .expect("write kubeconfig");
     path
 }
+
+/// Berth's PostHog template, parsed.
+pub fn posthog_template() -> berth::template::Template {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../manifests/posthog/index.yaml"
+    );
+    berth::template::Template::parse(&std::fs::read_to_string(path).expect("template file"))
+        .expect("the PostHog template parses")
+}

@@ -5,11 +5,12 @@
 //! on kube, sqlx or tokio; the server reaches it only through [`shell`] and [`App`].
 
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod backend;
 pub mod components;
+pub mod error;
 pub mod model;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod service;
 pub mod theme;
 
 use leptos::prelude::*;

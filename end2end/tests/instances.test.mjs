@@ -57,7 +57,7 @@ test('a deployed instance is listed with a card per component, and gone once del
     assert.deepEqual(errors, []);
     await context.close();
   } finally {
-    const deleted = await api('DELETE', `/api/v1/instances/${namespace}/e2e-ph`);
+    const deleted = await api('DELETE', `/api/v1/instances/${namespace}/e2e-ph?wait=true`);
     assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
   }
   const { page, context } = await openPage(browser);

@@ -24,12 +24,28 @@ pub enum TemplateCommand {
         /// Seed for `random()`, for reproducible output.
         #[arg(long)]
         seed: Option<u64>,
+        /// Refuse any expression that fails or is undefined, instead of rendering it as Sealos
+        /// does ('' in resources, `undefined` in defaults) with a warning.
+        #[arg(long)]
+        strict: bool,
     },
     /// Validate a template (rendering it with its defaults) and print the inputs it takes.
     Check {
         /// The template file.
         file: PathBuf,
+        /// Refuse any expression that fails or is undefined (see `render --strict`).
+        #[arg(long)]
+        strict: bool,
     },
+}
+
+/// What a template command prints: `stdout`, and warnings for stderr.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// The YAML or the report.
+    pub stdout: String,
+    /// One line per expression rendered leniently, each naming the file and line.
+    pub warnings: Vec<String>,
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -39,8 +55,8 @@ fn key_value(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Runs a template command, returning what to print on stdout.
-pub fn run(command: TemplateCommand) -> Result<String, String> {
+/// Runs a template command, returning what to print.
+pub fn run(command: TemplateCommand) -> Result<Output, String> {
     match command {
         TemplateCommand::Render {
             file,
@@ -48,6 +64,7 @@ pub fn run(command: TemplateCommand) -> Result<String, String> {
             platform,
             name,
             seed,
+            strict,
         } => {
             let template = load(&file)?;
             let request = RenderRequest {
@@ -55,6 +72,7 @@ pub fn run(command: TemplateCommand) -> Result<String, String> {
                 platform: platform.into_iter().collect(),
                 app_name: name,
                 seed,
+                strict,
                 ..Default::default()
             };
             let rendered = template.render(&request).map_err(|e| located(&file, e))?;
@@ -64,9 +82,12 @@ pub fn run(command: TemplateCommand) -> Result<String, String> {
                 out.push_str("---\n");
                 out.push_str(&serde_saphyr::to_string(&obj.object).map_err(|e| e.to_string())?);
             }
-            Ok(out)
+            Ok(Output {
+                stdout: out,
+                warnings: warnings(&file, &rendered.warnings),
+            })
         }
-        TemplateCommand::Check { file } => {
+        TemplateCommand::Check { file, strict } => {
             let template = load(&file)?;
             let required: BTreeMap<String, String> = template
                 .inputs
@@ -78,6 +99,7 @@ pub fn run(command: TemplateCommand) -> Result<String, String> {
                 .render(&RenderRequest {
                     inputs: required,
                     seed: Some(0),
+                    strict,
                     ..Default::default()
                 })
                 .map_err(|e| located(&file, e))?;
@@ -116,9 +138,19 @@ pub fn run(command: TemplateCommand) -> Result<String, String> {
                     out.push('\n');
                 }
             }
-            Ok(out)
+            Ok(Output {
+                stdout: out,
+                warnings: warnings(&file, &rendered.warnings),
+            })
         }
     }
+}
+
+fn warnings(file: &std::path::Path, warnings: &[app::model::TemplateWarning]) -> Vec<String> {
+    warnings
+        .iter()
+        .map(|w| format!("{}: {w}", file.display()))
+        .collect()
 }
 
 fn load(file: &PathBuf) -> Result<Template, String> {

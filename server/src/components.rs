@@ -17,10 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use app::model::{CardKind, Component, ObjectRef};
 use serde_json::Value;
 
-/// Annotation naming an object's component explicitly.
-pub const COMPONENT_ANNOTATION: &str = "berth.dev/component";
-/// Annotation overriding a component's card kind.
-pub const CARD_ANNOTATION: &str = "berth.dev/card";
+use crate::kube::{CARD_ANNOTATION, COMPONENT_KEY, str_at};
 
 /// Derives the components of a rendered template. `app_name` is the instance name
 /// (`defaults.app_name`), which prefixes the object names.
@@ -41,17 +38,15 @@ impl Obj<'_> {
             .and_then(Value::as_str)
     }
     fn is_primary(&self) -> bool {
-        matches!(
-            (
-                self.r.api_version.split('/').next().unwrap_or_default(),
-                self.r.kind.as_str()
-            ),
-            (_, "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob")
-                | ("apps.kubeblocks.io", "Cluster")
-                | ("objectstorage.sealos.io", "ObjectStorageBucket")
-                | (_, "Ingress")
-                | ("app.sealos.io", "App")
-        )
+        let group = self.r.api_version.split('/').next().unwrap_or_default();
+        crate::kube::is_workload(&self.r.kind)
+            || matches!(
+                (group, self.r.kind.as_str()),
+                ("apps.kubeblocks.io", "Cluster")
+                    | ("objectstorage.sealos.io", "ObjectStorageBucket")
+                    | (_, "Ingress")
+                    | ("app.sealos.io", "App")
+            )
     }
     fn pod_spec(&self) -> Option<&Value> {
         match self.r.kind.as_str() {
@@ -128,7 +123,7 @@ impl<'a> Deriver<'a> {
                 continue;
             }
             let id = self.objs[i]
-                .annotation(COMPONENT_ANNOTATION)
+                .annotation(COMPONENT_KEY)
                 .map(str::to_string)
                 .unwrap_or_else(|| self.default_id(&self.objs[i]));
             if !self.primaries.iter().any(|(p, _)| p == &id) {
@@ -141,7 +136,7 @@ impl<'a> Deriver<'a> {
     fn assign_annotated(&mut self) {
         for i in 0..self.objs.len() {
             if self.owner[i].is_none()
-                && let Some(id) = self.objs[i].annotation(COMPONENT_ANNOTATION)
+                && let Some(id) = self.objs[i].annotation(COMPONENT_KEY)
             {
                 self.owner[i] = Some(id.to_string());
                 if !self.primaries.iter().any(|(p, _)| p == id) {
@@ -528,12 +523,6 @@ fn image_name(image: &str) -> &str {
     let no_tag = image.split('@').next().unwrap_or(image);
     let last = no_tag.rsplit('/').next().unwrap_or(no_tag);
     last.split(':').next().unwrap_or(last)
-}
-
-fn str_at<'v>(v: &'v Value, pointer: &str) -> &'v str {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 /// Components by id, for lookups.

@@ -6,6 +6,12 @@ use std::{net::SocketAddr, path::PathBuf};
 
 /// Default listening address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// Namespace for instances whose request names none.
+pub const DEFAULT_NAMESPACE: &str = "berth";
+/// `SEALOS_CLOUD_DOMAIN` unless configured: public hosts are `<app>.berth.localhost`.
+pub const DEFAULT_CLOUD_DOMAIN: &str = "berth.localhost";
+/// `SEALOS_CERT_SECRET_NAME` unless configured.
+pub const DEFAULT_CERT_SECRET: &str = "wildcard-cert";
 
 /// Everything the server needs to start.
 #[derive(Clone, clap::Args)]
@@ -27,16 +33,22 @@ pub struct Config {
     pub templates_dir: PathBuf,
 
     /// Namespace for instances whose request names none.
-    #[arg(long, env = "BERTH_NAMESPACE", default_value = "berth")]
+    #[arg(long, env = "BERTH_NAMESPACE", default_value = DEFAULT_NAMESPACE)]
     pub namespace: String,
 
     /// `SEALOS_CLOUD_DOMAIN` for templates: public hosts are `<app>.<domain>`.
-    #[arg(long, env = "BERTH_CLOUD_DOMAIN", default_value = "berth.localhost")]
+    #[arg(long, env = "BERTH_CLOUD_DOMAIN", default_value = DEFAULT_CLOUD_DOMAIN)]
     pub cloud_domain: String,
 
     /// `SEALOS_CERT_SECRET_NAME` for templates: the TLS Secret of the public hosts.
-    #[arg(long, env = "BERTH_CERT_SECRET", default_value = "wildcard-cert")]
+    #[arg(long, env = "BERTH_CERT_SECRET", default_value = DEFAULT_CERT_SECRET)]
     pub cert_secret_name: String,
+
+    /// What a template deploys to when it has no `platform` input of its own: `kubernetes`, or
+    /// `sealos` (also create Sealos's `Instance` CR and ownership labels, so that Sealos's
+    /// console lists and cleans up the instance).
+    #[arg(long, env = "BERTH_PLATFORM", value_enum, default_value_t = TargetPlatform::Kubernetes)]
+    pub platform: TargetPlatform,
 
     /// Key that encrypts secret values kept for rollback (32 bytes, base64 or hex). Without it,
     /// Berth uses (and on first start creates, mode 0600) the file `<db>.key`.
@@ -54,6 +66,26 @@ pub struct Config {
     pub kube_context: Option<String>,
 }
 
+/// The kind of cluster an instance is deployed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetPlatform {
+    /// Plain Kubernetes: the template's objects and Berth's labels, nothing more.
+    Kubernetes,
+    /// Sealos: also Sealos's `Instance` CR and `cloud.sealos.io/deploy-on-sealos` labels.
+    Sealos,
+}
+
+impl TargetPlatform {
+    /// Reads a template's `platform` input value.
+    pub fn from_input(value: &str) -> Option<TargetPlatform> {
+        match value {
+            "kubernetes" => Some(TargetPlatform::Kubernetes),
+            "sealos" => Some(TargetPlatform::Sealos),
+            _ => None,
+        }
+    }
+}
+
 impl Config {
     /// A configuration for tests: in-memory database, an ephemeral port, the default kubeconfig.
     pub fn for_tests() -> Config {
@@ -64,9 +96,10 @@ impl Config {
             kubeconfig: None,
             kube_context: None,
             templates_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests")),
-            namespace: "berth".into(),
-            cloud_domain: "berth.localhost".into(),
-            cert_secret_name: "wildcard-cert".into(),
+            namespace: DEFAULT_NAMESPACE.into(),
+            cloud_domain: DEFAULT_CLOUD_DOMAIN.into(),
+            cert_secret_name: DEFAULT_CERT_SECRET.into(),
+            platform: TargetPlatform::Kubernetes,
             secret_key: Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
         }
     }

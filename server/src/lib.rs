@@ -1,17 +1,32 @@
-//! Berth's server: configuration, storage, the cluster connection and the HTTP surface.
+//! Berth's server. Dependencies point one way:
+//!
+//! ```text
+//! http ─▶ service ─▶ plan, apply, health, store, template, components, manifest ─▶ kube
+//! ```
+//!
+//! - [`http`]: routes, extractors and the OpenAPI document; thin callers of the service;
+//! - [`error`]: the only place that chooses HTTP status codes;
+//! - [`service`]: every operation, once (the REST API and the UI both call it);
+//! - [`plan`]: pure planning of a new revision; [`apply`]: dry runs, ordered apply, prune;
+//! - [`health`]: health rules and watches; [`store`]: SQLite; [`template`]: the template engine;
+//! - [`components`], [`manifest`]: pure helpers over rendered objects;
+//! - [`kube`]: the cluster connection, cached discovery, and the keys Berth writes.
 //!
 //! `main.rs` only parses the command line and calls into this library, so tests can build the
 //! same [`http::router`] without a socket, or bind `127.0.0.1:0` and run the real server.
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod cli;
-pub mod cluster;
 pub mod components;
 pub mod config;
-pub mod engine;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod kube;
+pub mod manifest;
+pub mod plan;
+pub mod service;
 pub mod state;
 pub mod store;
 pub mod template;

@@ -27,7 +27,10 @@ fn main() -> anyhow::Result<()> {
     if let Some(Command::Template(command)) = cli.command {
         return match berth::cli::run(command) {
             Ok(out) => {
-                print!("{out}");
+                for warning in &out.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                print!("{}", out.stdout);
                 Ok(())
             }
             Err(message) => {

@@ -1,4 +1,4 @@
-//! The state every request handler can reach: Leptos' options, the store and the cluster.
+//! The state every request handler can reach: Leptos' options and the service.
 
 use std::sync::Arc;
 
@@ -6,14 +6,10 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
 use crate::{
-    cluster::Cluster,
     config::Config,
-    engine::{
-        history::History,
-        instances::{Engine, Platform},
-        seal::Sealer,
-    },
-    store::Store,
+    kube::Cluster,
+    service::{Platform, Service},
+    store::{Sealer, Store},
     templates::Templates,
 };
 
@@ -22,33 +18,28 @@ use crate::{
 pub struct AppState {
     /// Options for server rendering and static files.
     pub leptos_options: LeptosOptions,
-    /// The SQLite store.
-    pub store: Store,
-    /// The Kubernetes connection (possibly absent).
-    pub cluster: Cluster,
-    /// Instances, revisions and operations.
-    pub engine: Engine,
+    /// Everything Berth does.
+    pub service: Service,
 }
 
 impl AppState {
     /// Opens the store and connects to the cluster as `config` says.
     pub async fn init(config: &Config) -> anyhow::Result<AppState> {
-        let store = Store::open(&config.db_path).await?;
+        let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file())?;
+        let store = Store::open(&config.db_path, sealer).await?;
         let cluster =
             Cluster::connect(config.kubeconfig.as_deref(), config.kube_context.as_deref()).await;
         AppState::assemble(config, store, cluster).await
     }
 
-    /// Builds the state from an open store and a cluster handle: loads the templates and the
-    /// secret key, and marks operations a previous run left unfinished as interrupted.
+    /// Builds the state from an open store and a cluster handle: loads the templates and marks
+    /// operations a previous run left unfinished as interrupted.
     pub async fn assemble(
         config: &Config,
         store: Store,
         cluster: Cluster,
     ) -> anyhow::Result<AppState> {
-        let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file())?;
-        let history = History::new(store.pool().clone(), sealer);
-        let interrupted = history.mark_interrupted().await?;
+        let interrupted = store.mark_interrupted().await?;
         if interrupted > 0 {
             tracing::warn!(
                 interrupted,
@@ -60,13 +51,12 @@ impl AppState {
             default_namespace: config.namespace.clone(),
             cloud_domain: config.cloud_domain.clone(),
             cert_secret_name: config.cert_secret_name.clone(),
+            default_target: config.platform,
         };
-        let engine = Engine::new(history, templates, platform, cluster.clone());
+        let service = Service::new(store, templates, platform, cluster, true);
         Ok(AppState {
             leptos_options: leptos_options(config),
-            store,
-            cluster,
-            engine,
+            service,
         })
     }
 }

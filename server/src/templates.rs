@@ -3,61 +3,19 @@
 
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
-use serde::Serialize;
+use app::model::{InputInfo, TemplateInfo};
 
-use crate::template::{InputDef, Template};
+use crate::template::Template;
 
-/// A template as the API lists it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TemplateInfo {
-    /// Id (`metadata.name`).
-    pub id: String,
-    /// Display name.
-    pub title: String,
-    /// One line about it.
-    pub description: String,
-    /// Icon URL.
-    pub icon: String,
-    /// Categories.
-    pub categories: Vec<String>,
-    /// The deploy form: each input with its type, default, options and condition.
-    pub inputs: Vec<InputInfo>,
-}
-
-/// One input of the deploy form.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InputInfo {
-    /// Name.
-    pub name: String,
-    /// Help text.
-    pub description: String,
-    /// `string`, `number`, `choice` or `boolean`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// Default value (may be an expression).
-    pub default: String,
-    /// Whether a value is needed.
-    pub required: bool,
-    /// Choices for `choice`.
-    pub options: Vec<String>,
-    /// When the field is shown (JavaScript over `inputs`).
-    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
-    pub condition: Option<String>,
-}
-
-impl From<&InputDef> for InputInfo {
-    fn from(i: &InputDef) -> InputInfo {
-        InputInfo {
-            name: i.name.clone(),
-            description: i.description.clone(),
-            kind: i.kind.as_str(),
-            default: i.default.clone(),
-            required: i.required,
-            options: i.options.clone(),
-            condition: i.condition.clone(),
-        }
+fn input_info(i: &crate::template::InputDef) -> InputInfo {
+    InputInfo {
+        name: i.name.clone(),
+        description: i.description.clone(),
+        kind: i.kind.as_str().to_string(),
+        default: i.default.clone(),
+        required: i.required,
+        options: i.options.clone(),
+        condition: i.condition.clone(),
     }
 }
 
@@ -119,6 +77,6 @@ fn info(t: &Template) -> TemplateInfo {
         description: t.description.clone(),
         icon: t.icon.clone(),
         categories: t.categories.clone(),
-        inputs: t.inputs.iter().map(InputInfo::from).collect(),
+        inputs: t.inputs.iter().map(input_info).collect(),
     }
 }

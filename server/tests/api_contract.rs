@@ -7,9 +7,8 @@ mod common;
 use axum::http::{Method, StatusCode};
 use berth::{
     Config,
-    cluster::Cluster,
-    engine::{history::RevisionState, seal::Sealer},
-    store::Store,
+    kube::Cluster,
+    store::{NewRevision, RevisionState, Sealer, Store},
 };
 use common::api::TestApi;
 use serde_json::json;
@@ -18,14 +17,17 @@ async fn api() -> TestApi {
     TestApi::new(Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await).await
 }
 
+/// Methods a route could be called with.
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
 #[tokio::test]
-async fn every_documented_route_exists() {
+async fn every_documented_route_exists_and_every_route_is_documented() {
     let api = api().await;
     let (status, doc) = api.get("/api/v1/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    assert!(paths.len() >= 13);
+    assert!(paths.len() >= 14, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, methods) in paths {
         let concrete = path
             .replace("{namespace}", "ns")
@@ -37,21 +39,181 @@ async fn every_documented_route_exists() {
         } else {
             concrete
         };
-        for method in methods.as_object().unwrap().keys() {
+        let documented = methods.as_object().unwrap();
+        for method in METHODS {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body = (m == Method::POST).then(|| json!({}));
             let (status, body) = api.call(m.clone(), &concrete, body).await;
-            let unrouted =
-                status == StatusCode::NOT_FOUND && body["message"] == "no such API route";
-            assert!(
-                !unrouted && status != StatusCode::METHOD_NOT_ALLOWED,
-                "{method} {path} is documented but not routed ({status} {body})"
-            );
+            if documented.contains_key(method) {
+                let unrouted =
+                    status == StatusCode::NOT_FOUND && body["message"] == "no such API route";
+                assert!(
+                    !unrouted && status != StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path} is documented but not routed ({status} {body})"
+                );
+            } else if path.starts_with("/api/v1") {
+                // The router answers nothing the document does not describe.
+                assert_eq!(
+                    (status, body["error"].as_str()),
+                    (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")),
+                    "{method} {path} is routed but not documented"
+                );
+            }
         }
     }
-    let (status, body) = api.get("/api/v1/no-such-thing").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["error"], "not_found");
+    for undocumented in [
+        "/api/v1/no-such-thing",
+        "/api/v1/instances/ns/nope/secrets",
+        "/api/v1/templates/x/y",
+    ] {
+        let (status, body) = api.get(undocumented).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{undocumented}");
+        assert_eq!(body["error"], "not_found", "{undocumented}");
+    }
+}
+
+#[tokio::test]
+async fn the_document_describes_every_body_and_error() {
+    let api = api().await;
+    let (_, doc) = api.get("/api/v1/openapi.json").await;
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "CreateRequest",
+        "CreatePlan",
+        "ChangeRequest",
+        "Preview",
+        "Edit",
+        "EnvValue",
+        "OperationInfo",
+        "InstanceView",
+        "InstanceList",
+        "RevisionList",
+        "RevisionRecord",
+        "RevisionDiff",
+        "TemplateList",
+        "TemplateInfo",
+        "ServiceError",
+        "TemplateWarning",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} is missing");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (code, r) in responses {
+                assert!(
+                    r["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {code} has no description"
+                );
+            }
+            let ok = responses
+                .iter()
+                .find(|(c, _)| c.starts_with('2'))
+                .map(|(_, r)| r)
+                .unwrap_or_else(|| panic!("{method} {path} has no success"));
+            assert!(
+                ok["content"].is_object(),
+                "{method} {path}: its body is described"
+            );
+            if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" {
+                for code in ["400", "404", "409", "422", "503"] {
+                    let e = &responses[code];
+                    assert_eq!(
+                        e["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ServiceError",
+                        "{method} {path} {code}"
+                    );
+                }
+            }
+            if method == "post" && !path.ends_with("/rollback") {
+                assert!(
+                    op["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string(),
+                    "{method} {path}: its request body is described"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_document_validates_as_openapi_3_1() {
+    let api = api().await;
+    let (_, doc) = api.get("/api/v1/openapi.json").await;
+    let file = std::env::temp_dir().join(format!("berth-openapi-{}.json", std::process::id()));
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let python = std::env::var("BERTH_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/berth/venv/bin/python3",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    let out = std::process::Command::new(&python)
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{python} (openapi-spec-validator, installed by end2end/install-deps): {e}")
+        });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "the OpenAPI document does not validate:\n{text}"
+    );
+    assert!(text.contains("OK"), "{text}");
+    let _ = std::fs::remove_file(file);
+}
+
+#[tokio::test]
+async fn path_query_and_method_rejections_are_json_errors() {
+    let api = api().await;
+    let (status, body) = api.get("/api/v1/instances/x/y/revisions/abc").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("bad path"),
+        "{body}"
+    );
+    let (status, body) = api
+        .call(Method::PUT, "/api/v1/instances", Some(json!({})))
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")),
+        "{body}"
+    );
+    let (status, body) = api.get("/api/v1/instances/x/y/revisions/2/diff").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("against"),
+        "{body}"
+    );
+    let (status, body) = api
+        .get("/api/v1/instances/x/y/revisions/2/diff?against=two")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = api
+        .call(Method::DELETE, "/api/v1/templates/posthog", None)
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -125,38 +287,32 @@ async fn operations_left_running_are_marked_interrupted_at_startup() {
         secret_key: None,
         ..Config::for_tests()
     };
-    let store = Store::open(&config.db_path).await.unwrap();
-    let history = berth::engine::history::History::new(
-        store.pool().clone(),
-        Sealer::load(None, &config.key_file()).unwrap(),
-    );
-    history
-        .create_instance("ns", "crashy", "posthog", "me")
-        .await
-        .unwrap();
+    let sealer = || Sealer::load(None, &config.key_file()).unwrap();
+    let store = Store::open(&config.db_path, sealer()).await.unwrap();
     let state = RevisionState {
         manifests: vec![json!({"kind": "Secret", "stringData": {"password": "do-not-leak-this"}})],
         ..Default::default()
     };
-    history
-        .begin_revision(
-            "ns",
-            "crashy",
-            "deploy",
-            "me",
-            None,
-            &json!({}),
-            &[],
-            &state,
-        )
+    store
+        .begin_revision(&NewRevision {
+            namespace: "ns",
+            name: "crashy",
+            template: "posthog",
+            kind: "deploy",
+            actor: "me",
+            change: None,
+            redacted_inputs: &json!({}),
+            redacted_manifests: &[],
+            state: &state,
+        })
         .await
         .unwrap();
-    drop(history);
+    drop(store);
 
     // Berth "restarts" over the same database and key file.
     let api = TestApi::with_store(
         config.clone(),
-        Store::open(&config.db_path).await.unwrap(),
+        Store::open(&config.db_path, sealer()).await.unwrap(),
         Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await,
     )
     .await;

@@ -7,13 +7,20 @@ use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
-use berth::{AppState, Config, cluster::Cluster, store::Store};
+use berth::{
+    AppState, Config,
+    kube::Cluster,
+    store::{Sealer, Store},
+};
 use serde_json::Value;
 use tower::ServiceExt;
 
 async fn state_with(cluster: Cluster) -> AppState {
     let config = Config::for_tests();
-    let store = Store::open(&config.db_path).await.expect("in-memory store");
+    let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file()).expect("key");
+    let store = Store::open(&config.db_path, sealer)
+        .await
+        .expect("in-memory store");
     AppState::assemble(&config, store, cluster)
         .await
         .expect("state")

@@ -109,12 +109,20 @@ fn bad_templates_and_inputs_exit_non_zero_with_the_error_on_stderr() {
         "broken.yaml",
         "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: b\nspec:\n  title: B\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.nope }}\n",
     );
-    let (code, _, err) = berth(&["template", "check", &broken]);
+    let (code, _, err) = berth(&["template", "check", "--strict", &broken]);
     assert_eq!(code, 1);
     assert!(
         err.contains("line 11: expression `defaults.nope` failed"),
         "{err}"
     );
+    let (code, _, err) = berth(&["template", "check", &broken]);
+    assert_eq!(code, 1, "rendered as Sealos does, the name is empty");
+    assert!(
+        err.contains("warning: ")
+            && err.contains("line 11: expression `defaults.nope` is undefined; rendered as \"\""),
+        "{err}"
+    );
+    assert!(err.contains("metadata.name"), "{err}");
 
     let (code, _, err) = berth(&["template", "render", "/nonexistent.yaml"]);
     assert_eq!(code, 1);
@@ -123,4 +131,39 @@ fn bad_templates_and_inputs_exit_non_zero_with_the_error_on_stderr() {
     let (code, _, err) = berth(&["template", "render", POSTHOG, "--input", "novalue"]);
     assert_eq!(code, 2, "clap usage error");
     assert!(err.contains("expected name=value"), "{err}");
+}
+
+#[test]
+fn an_undeclared_input_renders_as_sealos_renders_it_with_a_warning_unless_strict() {
+    let file = temp_file(
+        "undeclared.yaml",
+        "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: u\nspec:\n  title: U\n  defaults:\n    app_name:\n      type: string\n      value: u\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  token: \"${{ inputs.TOKEN }}\"\n  port: \"${{ SEALOS_CLOUD_PORT }}\"\n",
+    );
+    for command in ["render", "check"] {
+        let (code, out, err) = berth(&["template", command, &file]);
+        assert_eq!(code, 0, "{command}: {err}");
+        assert!(
+            err.contains(&format!(
+                "warning: {file}: line 16: expression `inputs.TOKEN` is undefined; rendered as \"\""
+            )),
+            "{command}: {err}"
+        );
+        assert!(
+            err.contains("line 17: expression `SEALOS_CLOUD_PORT` failed: ReferenceError"),
+            "{command}: {err}"
+        );
+        if command == "render" {
+            let doc: serde_json::Value =
+                serde_saphyr::from_str(out.trim_start_matches("---\n")).expect("YAML");
+            assert_eq!(doc["data"]["token"], "");
+            assert_eq!(doc["data"]["port"], "");
+        }
+        let (code, out, err) = berth(&["template", command, "--strict", &file]);
+        assert_eq!(code, 1, "{command} --strict");
+        assert!(out.is_empty());
+        assert!(
+            err.contains("line 16: expression `inputs.TOKEN` failed"),
+            "{command} --strict: {err}"
+        );
+    }
 }

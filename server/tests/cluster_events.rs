@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use axum::{body::Body, http::Request};
-use berth::cluster::Cluster;
+use berth::kube::Cluster;
 use common::api::TestApi;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -81,7 +81,7 @@ async fn events_stream_progress_then_health_until_healthy() {
     let (_, _) = api
         .call(
             axum::http::Method::DELETE,
-            &format!("/api/v1/instances/{}/ev", ns.name),
+            &format!("/api/v1/instances/{}/ev?wait=true", ns.name),
             None,
         )
         .await;

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use berth::cluster::Cluster;
+use berth::kube::Cluster;
 use common::api::TestApi;
 use k8s_openapi::api::{
     apps::v1::{Deployment, StatefulSet},
@@ -221,10 +221,8 @@ async fn posthog_lifecycle_through_the_api() {
             .all(|r| r["action"] == "planned"),
         "{preview}"
     );
-    assert!(
-        !diff.contains("<redacted") || !diff.contains("password:"),
-        "no secrets in the diff"
-    );
+    // Checked against the real generated passwords once they are in the cluster (below).
+    let preview_diff = diff.to_string();
 
     // Nothing changes before the confirming call
     let capture = deployments.get("ph-capture").await.unwrap();
@@ -392,26 +390,59 @@ async fn posthog_lifecycle_through_the_api() {
         list.iter()
             .all(|r| r["actor"] == "test-suite" && r["status"] == "succeeded")
     );
+    // Every generated password and key (the values of the instance's Secrets) stays out of
+    // every diff, revision and view.
     let secrets: Api<k8s_openapi::api::core::v1::Secret> =
         Api::namespaced(client.clone(), &ns.name);
+    let generated: Vec<String> = secrets
+        .list(&kube::api::ListParams::default().labels("berth.dev/instance=ph"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .flat_map(|s| s.data.unwrap_or_default().into_values())
+        .filter_map(|v| String::from_utf8(v.0).ok())
+        .filter(|v| v.len() >= 12 && v.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect();
+    assert!(
+        generated.len() >= 4,
+        "the instance has generated passwords: {}",
+        generated.len()
+    );
     let pg = secrets.get("ph-pg-conn-credential").await.unwrap();
     let password = String::from_utf8(pg.data.unwrap()["password"].0.clone()).unwrap();
+    assert!(generated.contains(&password));
+    let mut answers = vec![("the preview diff".to_string(), preview_diff.clone())];
     for path in [
         format!("{base}/revisions/1"),
         format!("{base}/revisions/2"),
+        format!("{base}/revisions/3"),
+        format!("{base}/revisions/2/diff?against=1"),
+        format!("{base}/revisions/3/diff?against=2"),
+        format!("{base}/revisions"),
         base.clone(),
     ] {
-        let (_, body) = api.get(&path).await;
-        assert!(
-            !body.to_string().contains(&password),
-            "{path} leaks a secret"
-        );
+        let (status, body) = api.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        answers.push((path, body.to_string()));
     }
+    for (what, text) in &answers {
+        for secret in &generated {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{what} leaks a generated secret"
+            );
+        }
+    }
+    assert!(
+        answers[1].1.contains("<redacted:"),
+        "the revision shows where a secret was"
+    );
 
     // With the cluster down, history stays readable and operations answer 503
     let down = TestApi::with_store(
         berth::Config::for_tests(),
-        api.state.store.clone(),
+        api.state.service.store().clone(),
         Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await,
     )
     .await;
@@ -430,9 +461,20 @@ async fn posthog_lifecycle_through_the_api() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(view["health"]["state"], "Unknown");
 
-    // Delete leaves nothing behind
-    let (status, op) = api.call(axum::http::Method::DELETE, &base, None).await;
-    assert_eq!(status, StatusCode::OK, "{op}");
+    // Delete runs in the background like every operation, and leaves nothing behind
+    let (status, running) = api.call(axum::http::Method::DELETE, &base, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{running}");
+    assert_eq!(running["status"], "running", "{running}");
+    let id = running["id"].as_str().unwrap().to_string();
+    let mut op = running.clone();
+    wait_until("the delete to finish", 120, || {
+        let (api, id) = (api.clone(), id.clone());
+        async move { api.get(&format!("/api/v1/operations/{id}")).await.1["status"] != "running" }
+    })
+    .await;
+    if let (StatusCode::OK, done) = api.get(&format!("/api/v1/operations/{id}")).await {
+        op = done;
+    }
     assert_eq!(op["status"], "succeeded", "{op}");
     let removed = op["results"].as_array().unwrap();
     assert!(
@@ -477,7 +519,7 @@ async fn a_template_with_a_failing_expression_is_refused_with_its_line() {
     let (status, err) = api
         .post(
             "/api/v1/instances",
-            json!({"template": "broken", "namespace": "berth-test-broken"}),
+            json!({"template": "broken", "namespace": "berth-test-broken", "strict": true}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
@@ -489,6 +531,21 @@ async fn a_template_with_a_failing_expression_is_refused_with_its_line() {
         "{err}"
     );
     assert_eq!(err["details"]["line"], 17);
+    // Without `strict` it renders as Sealos would (''), and the plan says so.
+    let (status, plan) = api
+        .post(
+            "/api/v1/instances",
+            json!({"template": "broken", "namespace": "berth-test-broken", "dryRun": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["manifests"][0]["data"]["x"], "", "{plan}");
+    assert_eq!(plan["warnings"][0]["line"], 17, "{plan}");
+    assert_eq!(
+        plan["warnings"][0]["expr"], "inputs.missing.toUpperCase()",
+        "{plan}"
+    );
+    assert_eq!(plan["warnings"][0]["renderedAs"], "", "{plan}");
     let (status, err) = api
         .post("/api/v1/instances", json!({"template": "nope"}))
         .await;
@@ -513,4 +570,74 @@ async fn an_unreachable_cluster_gives_503_on_create() {
         err["message"].as_str().unwrap().contains("unreachable"),
         "{err}"
     );
+}
+
+/// A template whose ConfigMap key comes from an input: `bad key!` is not a valid key, which only
+/// the apiserver checks.
+const REFUSED_TEMPLATE: &str = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: refused\nspec:\n  title: Refused\n  defaults:\n    app_name:\n      type: string\n      value: refused\n  inputs:\n    key:\n      type: string\n      default: ok-key\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  \"${{ inputs.key }}\": value\n";
+
+#[tokio::test]
+async fn a_create_the_apiserver_refuses_in_its_dry_run_leaves_no_instance_revision_or_namespace() {
+    let dir = std::env::temp_dir().join(format!("berth-refused-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("refused")).unwrap();
+    std::fs::write(dir.join("refused/index.yaml"), REFUSED_TEMPLATE).unwrap();
+    let config = berth::Config {
+        templates_dir: dir.clone(),
+        ..berth::Config::for_tests()
+    };
+    let api = TestApi::with_config(config, Cluster::connect(None, None).await).await;
+    let client = common::cluster_client().await;
+    let namespace = format!("berth-test-refused-{}", std::process::id());
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let body =
+        |key: &str| json!({"template": "refused", "namespace": namespace, "inputs": {"key": key}});
+
+    let (status, err) = api
+        .post("/api/v1/instances?wait=true", body("bad key!"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["error"], "invalid");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("ConfigMap/refused") && message.contains("a valid config key"),
+        "the apiserver's reason: {message}"
+    );
+    assert_eq!(
+        err["details"]["refused"][0]["object"]["kind"], "ConfigMap",
+        "{err}"
+    );
+    let (status, _) = api
+        .get(&format!("/api/v1/instances/{namespace}/refused"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no instance");
+    let (status, _) = api
+        .get(&format!("/api/v1/instances/{namespace}/refused/revisions"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no revision");
+    let (_, list) = api.get("/api/v1/instances").await;
+    assert_eq!(list["instances"], json!([]));
+    assert!(
+        namespaces.get_opt(&namespace).await.unwrap().is_none(),
+        "no namespace is left behind"
+    );
+
+    // Fixed, the same request goes through.
+    let (status, op) = api
+        .post("/api/v1/instances?wait=true", body("ok-key"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{op}");
+    assert_eq!(op["status"], "succeeded", "{op}");
+    assert_eq!(op["revision"], 1, "the first revision of a new instance");
+    let (_, deleted) = api
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/instances/{namespace}/refused?wait=true"),
+            None,
+        )
+        .await;
+    assert_eq!(deleted["status"], "succeeded", "{deleted}");
+    let _ = namespaces
+        .delete(&namespace, &kube::api::DeleteParams::default())
+        .await;
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,18 +1,14 @@
 //! Both platform variants of `manifests/posthog` pass a server-side dry-run apply against the
 //! local control plane, object by object: `kubernetes` as it is, and `sealos` once the Sealos and
-//! KubeBlocks CRDs from `shared/reference/crds/` are installed.
+//! KubeBlocks CRDs from `end2end/fixtures/crds/` are installed.
 
 mod common;
 
-use std::time::Duration;
-
 use berth::template::RenderRequest;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
     Api, Client,
     api::{DynamicObject, GroupVersionKind, Patch, PatchParams},
     discovery::{self, Scope},
-    runtime::wait::{await_condition, conditions},
 };
 
 fn render(platform: &str, namespace: &str) -> Vec<serde_json::Value> {
@@ -82,7 +78,7 @@ async fn the_kubernetes_variant_passes_a_server_side_dry_run() {
 #[tokio::test]
 async fn the_sealos_variant_passes_a_server_side_dry_run_once_the_crds_are_installed() {
     let client = common::cluster_client().await;
-    install_reference_crds(&client).await;
+    common::install_fixture_crds(&client).await;
     let ns = common::TestNamespace::create(&client, "ph-sealos").await;
     let objects = render("sealos", &ns.name);
     let kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
@@ -99,36 +95,4 @@ async fn the_sealos_variant_passes_a_server_side_dry_run_once_the_crds_are_insta
         failures.join("\n")
     );
     ns.delete().await;
-}
-
-/// Installs the Sealos and KubeBlocks CRDs this test needs and waits until they are served.
-async fn install_reference_crds(client: &Client) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/crds");
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for file in [
-        "app.sealos.io_apps.yaml",
-        "apps.kubeblocks.io_clusters.yaml",
-        "objectstorage.sealos.io_objectstoragebuckets.yaml",
-    ] {
-        let text = std::fs::read_to_string(format!("{dir}/{file}")).expect("crd file");
-        let crd: serde_json::Value = serde_saphyr::from_str(&text).expect("crd yaml");
-        let name = crd["metadata"]["name"]
-            .as_str()
-            .expect("crd name")
-            .to_string();
-        crds.patch(
-            &name,
-            &PatchParams::apply("berth-tests").force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .expect("apply crd");
-        tokio::time::timeout(
-            Duration::from_secs(30),
-            await_condition(crds.clone(), &name, conditions::is_crd_established()),
-        )
-        .await
-        .expect("crd established in 30s")
-        .expect("watch");
-    }
 }

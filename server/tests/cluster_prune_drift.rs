@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use berth::cluster::Cluster;
+use berth::kube::Cluster;
 use common::api::TestApi;
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::ConfigMap};
 use kube::{
@@ -255,7 +255,13 @@ async fn pruning_and_drift() {
         Some("busybox:1.37")
     );
 
-    let _ = api.call(axum::http::Method::DELETE, &base, None).await;
+    let _ = api
+        .call(
+            axum::http::Method::DELETE,
+            &format!("{base}?wait=true"),
+            None,
+        )
+        .await;
     let _ = std::fs::remove_dir_all(dir);
     ns.delete().await;
 }

@@ -1,83 +1,29 @@
 //! The `sealos` variant of PostHog needs the KubeBlocks and object-storage operators' CRDs. On a
 //! cluster without them it fails in preflight, naming them, with nothing applied; once they are
 //! installed it applies, and its database and storage cards say they wait for the operator.
+//!
+//! On the `sealos` platform Berth also creates Sealos's `Instance` CR and labels every object
+//! (and every StatefulSet claim template) `cloud.sealos.io/deploy-on-sealos`, so that Sealos's
+//! console sees the instance; the `kubernetes` variant has neither.
 
 mod common;
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use berth::cluster::Cluster;
+use berth::kube::Cluster;
 use common::api::TestApi;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
-    Api, Client,
-    api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams},
+    Api,
+    api::{DynamicObject, ListParams},
     discovery::ApiResource,
-    runtime::wait::{await_condition, conditions},
 };
 use serde_json::json;
-
-const CRDS: [&str; 3] = [
-    "app.sealos.io_apps.yaml",
-    "apps.kubeblocks.io_clusters.yaml",
-    "objectstorage.sealos.io_objectstoragebuckets.yaml",
-];
-
-async fn crd_names() -> Vec<(String, serde_json::Value)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/crds");
-    CRDS.iter()
-        .map(|f| {
-            let crd: serde_json::Value =
-                serde_saphyr::from_str(&std::fs::read_to_string(format!("{dir}/{f}")).unwrap())
-                    .unwrap();
-            (crd["metadata"]["name"].as_str().unwrap().to_string(), crd)
-        })
-        .collect()
-}
-
-async fn remove_crds(client: &Client) {
-    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for (name, _) in crd_names().await {
-        if api.get_opt(&name).await.unwrap().is_some() {
-            api.delete(&name, &DeleteParams::default()).await.unwrap();
-            tokio::time::timeout(Duration::from_secs(60), async {
-                while api.get_opt(&name).await.unwrap().is_some() {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            })
-            .await
-            .expect("crd removed");
-        }
-    }
-}
-
-async fn install_crds(client: &Client) {
-    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for (name, crd) in crd_names().await {
-        api.patch(
-            &name,
-            &PatchParams::apply("berth-tests").force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .unwrap();
-        tokio::time::timeout(
-            Duration::from_secs(30),
-            await_condition(api.clone(), &name, conditions::is_crd_established()),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    }
-    // Discovery caches in the API server settle quickly but not instantly.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-}
 
 #[tokio::test]
 async fn sealos_variant_preflight_then_apply_with_the_crds() {
     let client = common::cluster_client().await;
-    remove_crds(&client).await;
+    common::remove_fixture_crds(&client).await;
     let ns = common::TestNamespace::create(&client, "sealos").await;
     let api = TestApi::new(Cluster::connect(None, None).await).await;
     let body = json!({"template": "posthog", "namespace": ns.name, "name": "phs", "inputs": {"platform": "sealos"}});
@@ -90,7 +36,9 @@ async fn sealos_variant_preflight_then_apply_with_the_crds() {
         "Cluster (apps.kubeblocks.io/v1alpha1)",
         "ObjectStorageBucket (objectstorage.sealos.io/v1)",
         "App (app.sealos.io/v1)",
+        "Instance (app.sealos.io/v1)",
         "clusters.apps.kubeblocks.io",
+        "instances.app.sealos.io",
         "nothing was applied",
     ] {
         assert!(message.contains(needle), "{needle} in {message}");
@@ -109,11 +57,82 @@ async fn sealos_variant_preflight_then_apply_with_the_crds() {
     let (_, list) = api.get("/api/v1/instances").await;
     assert_eq!(list["instances"], json!([]), "no instance recorded");
 
-    // With them: it applies, and the operator-backed cards wait for their operators
-    install_crds(&client).await;
+    // With them: the dry-run plan has Sealos's Instance first and the label everywhere
+    common::install_fixture_crds(&client).await;
+    let mut plan_body = body.clone();
+    plan_body["dryRun"] = json!(true);
+    let (status, plan) = api.post("/api/v1/instances", plan_body).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let manifests = plan["manifests"].as_array().unwrap();
+    let instance = &manifests[0];
+    assert_eq!(instance["apiVersion"], "app.sealos.io/v1", "{instance}");
+    assert_eq!(instance["kind"], "Instance");
+    assert_eq!(instance["metadata"]["name"], "phs");
+    assert_eq!(instance["spec"]["title"], "PostHog");
+    assert!(instance["spec"]["defaults"]["app_name"]["value"] == "phs");
+    assert!(instance["spec"]["inputs"]["platform"]["type"] == "choice");
+    for m in manifests {
+        assert_eq!(
+            m["metadata"]["labels"]["cloud.sealos.io/deploy-on-sealos"], "phs",
+            "{}/{}",
+            m["kind"], m["metadata"]["name"]
+        );
+        for claim in m["spec"]["volumeClaimTemplates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(
+                claim["metadata"]["labels"]["cloud.sealos.io/deploy-on-sealos"], "phs",
+                "claim template of {}",
+                m["metadata"]["name"]
+            );
+        }
+    }
+    let dry_run = plan["dryRun"].as_array().unwrap();
+    assert_eq!(dry_run.len(), manifests.len());
+    assert!(
+        dry_run.iter().all(|r| r["action"] != "failed"),
+        "the apiserver accepts every object, the Instance included: {dry_run:?}"
+    );
+    assert_eq!(
+        plan["warnings"],
+        json!([]),
+        "PostHog renders without warnings"
+    );
+    let (status, k8s_plan) = api
+        .post(
+            "/api/v1/instances",
+            json!({"template": "posthog", "namespace": ns.name, "name": "phk", "dryRun": true, "inputs": {"platform": "kubernetes"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{k8s_plan}");
+    let k8s = k8s_plan["manifests"].as_array().unwrap();
+    assert!(k8s.iter().all(|m| m["kind"] != "Instance"));
+    assert!(
+        !k8s_plan
+            .to_string()
+            .contains("cloud.sealos.io/deploy-on-sealos"),
+        "the kubernetes variant carries no Sealos label"
+    );
+
+    // It applies, the Instance included, and the operator-backed cards wait for their operators
     let (status, op) = api.post("/api/v1/instances?wait=true", body).await;
     assert_eq!(status, StatusCode::CREATED, "{op}");
     assert_eq!(op["status"], "succeeded", "{op}");
+    let instances: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        &ns.name,
+        &ApiResource::from_gvk_with_plural(
+            &kube::api::GroupVersionKind::gvk("app.sealos.io", "v1", "Instance"),
+            "instances",
+        ),
+    );
+    let live = instances.get("phs").await.expect("the Instance exists");
+    assert_eq!(
+        live.metadata.labels.unwrap_or_default()["cloud.sealos.io/deploy-on-sealos"],
+        "phs"
+    );
     let clusters: Api<DynamicObject> = Api::namespaced_with(
         client.clone(),
         &ns.name,
@@ -166,7 +185,7 @@ async fn sealos_variant_preflight_then_apply_with_the_crds() {
     let (status, _) = api
         .call(
             axum::http::Method::DELETE,
-            &format!("/api/v1/instances/{}/phs", ns.name),
+            &format!("/api/v1/instances/{}/phs?wait=true", ns.name),
             None,
         )
         .await;

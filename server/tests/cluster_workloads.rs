@@ -1,82 +1,108 @@
-//! Against the local control plane: the other workload kinds Berth deploys behave as on a real
-//! cluster. A StatefulSet's pods, with volumes claimed from the default StorageClass, become Running
-//! and Ready; a Job's pod completes.
+//! Against the local control plane, Berth's apply path for the other workload kinds it deploys:
+//! a StatefulSet whose claim templates bind from the default StorageClass and a Job, applied in
+//! tiers through Berth's applier. Berth's health rules find the StatefulSet, its claims and the
+//! Job Healthy, and Berth's delete of the instance's claims removes what the StatefulSet left.
 
 mod common;
 
 use std::time::Duration;
 
+use app::model::{HealthState, ObjectAction};
+use berth::{apply::Applier, components, health, kube::Discovery, manifest};
 use k8s_openapi::api::{apps::v1::StatefulSet, batch::v1::Job, core::v1::PersistentVolumeClaim};
-use kube::{
-    Api,
-    api::{Patch, PatchParams},
-    runtime::wait::{await_condition, conditions},
-};
+use kube::Api;
+use serde_json::Value;
+
+async fn healthy<K>(api: &Api<K>, name: &str) -> bool
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+{
+    let Ok(Some(live)) = api.get_opt(name).await else {
+        return false;
+    };
+    let mut live = serde_json::to_value(live).unwrap();
+    live["kind"] = Value::String(K::kind(&()).to_string());
+    health::object_health(&live, &[]).state == HealthState::Healthy
+}
 
 #[tokio::test]
-async fn a_statefulset_becomes_ready_and_a_job_completes() {
+async fn berth_applies_a_statefulset_that_becomes_ready_and_a_job_that_completes() {
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "workloads").await;
-    let ssa = PatchParams::apply("berth").force();
+    let mut objects = vec![
+        serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "wl-db"},
+            "spec": {
+                "replicas": 2, "serviceName": "wl-db",
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {"metadata": {"labels": {"app": "db"}},
+                    "spec": {"containers": [{"name": "db", "image": "postgres:16",
+                        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}]}},
+                "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]
+            }
+        }),
+        serde_json::json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "wl-db-init"},
+            "spec": {"backoffLimit": 1, "template": {"spec": {"restartPolicy": "Never",
+                "containers": [{"name": "init", "image": "busybox:1.36", "command": ["true"]}]}}}
+        }),
+    ];
+    let comps = components::derive(&objects, "wl");
+    manifest::label(&mut objects, &comps, "wl", &ns.name);
+    let applier = Applier::new(Discovery::new(client.clone()));
+    let resolved = applier.resolve(&objects, &comps).await.expect("resolve");
+    let planned = applier.plan(&resolved, &ns.name, false).await;
+    let results = applier
+        .apply(&resolved, &planned, &ns.name, false, &|_| {})
+        .await;
+    assert!(
+        results.iter().all(|r| r.action == ObjectAction::Created),
+        "{results:?}"
+    );
 
     let sts: Api<StatefulSet> = Api::namespaced(client.clone(), &ns.name);
-    let manifest = serde_json::json!({
-        "apiVersion": "apps/v1", "kind": "StatefulSet",
-        "metadata": {"name": "db"},
-        "spec": {
-            "replicas": 2, "serviceName": "db",
-            "selector": {"matchLabels": {"app": "db"}},
-            "template": {"metadata": {"labels": {"app": "db"}},
-                "spec": {"containers": [{"name": "db", "image": "postgres:16",
-                    "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}]}},
-            "volumeClaimTemplates": [{"metadata": {"name": "data"},
-                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]
-        }
-    });
-    sts.patch("db", &ssa, &Patch::Apply(&manifest))
-        .await
-        .expect("apply statefulset");
-
     let jobs: Api<Job> = Api::namespaced(client.clone(), &ns.name);
-    let job = serde_json::json!({
-        "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {"name": "init"},
-        "spec": {"backoffLimit": 1, "template": {"spec": {"restartPolicy": "Never",
-            "containers": [{"name": "init", "image": "busybox:1.36", "command": ["true"]}]}}}
-    });
-    jobs.patch("init", &ssa, &Patch::Apply(&job))
-        .await
-        .expect("apply job");
-
-    let ready = |s: Option<&StatefulSet>| {
-        s.and_then(|s| s.status.as_ref())
-            .is_some_and(|st| st.ready_replicas == Some(2) && st.available_replicas == Some(2))
-    };
-    tokio::time::timeout(Duration::from_secs(90), await_condition(sts, "db", ready))
-        .await
-        .expect("statefulset ready within 90s")
-        .expect("watch ok");
-    tokio::time::timeout(
-        Duration::from_secs(90),
-        await_condition(jobs, "init", conditions::is_job_completed()),
-    )
-    .await
-    .expect("job completed within 90s")
-    .expect("watch ok");
     let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns.name);
-    for claim in ["data-db-0", "data-db-1"] {
-        let pvc = pvcs.get(claim).await.expect("claim exists");
-        assert_eq!(
-            pvc.status.and_then(|s| s.phase).as_deref(),
-            Some("Bound"),
-            "{claim} is bound"
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !(healthy(&sts, "wl-db").await && healthy(&jobs, "wl-db-init").await) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the StatefulSet and the Job never became Healthy"
         );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for claim in ["data-wl-db-0", "data-wl-db-1"] {
+        assert!(healthy(&pvcs, claim).await, "{claim} is bound");
+        let pvc = pvcs.get(claim).await.expect("claim exists");
         let class = pvc.spec.and_then(|s| s.storage_class_name);
         assert_eq!(
             class.as_deref(),
             Some("berth-local"),
             "the default class applies"
         );
+        assert_eq!(
+            pvc.metadata.labels.unwrap_or_default()["berth.dev/instance"],
+            "wl",
+            "claims carry the instance label from the claim template"
+        );
     }
+
+    // Deleting the StatefulSet leaves its claims; Berth removes them by the instance label.
+    applier
+        .delete(&resolved, &ns.name, ObjectAction::Deleted)
+        .await;
+    let claims = applier
+        .delete_claims(&ns.name, "wl")
+        .await
+        .expect("delete claims");
+    assert_eq!(claims.len(), 2, "{claims:?}");
+    assert!(claims.iter().all(|c| c.action == ObjectAction::Deleted));
     ns.delete().await;
 }

@@ -21,7 +21,7 @@ fn components_for(platform: &str) -> BTreeMap<String, (CardKind, Vec<String>, Ve
     let comps = components::derive(&objects, "ph");
     // Berth's own labels (added before applying) must not change the model: the engine derives
     // it again from the labelled manifests.
-    berth::engine::manifest::label(&mut objects, &comps, "ph", "ns");
+    berth::manifest::label(&mut objects, &comps, "ph", "ns");
     assert_eq!(
         components::derive(&objects, "ph"),
         comps,

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::get_instance,
     components::health_badge::HealthBadge,
-    model::{ComponentStatus, InstanceDetail},
+    model::{ComponentStatus, InstanceView},
 };
 
 /// `/instances/:namespace/:name`
@@ -52,7 +52,7 @@ pub fn InstancePage() -> impl IntoView {
 }
 
 #[component]
-fn Detail(detail: InstanceDetail, refresh: RwSignal<u32>) -> impl IntoView {
+fn Detail(detail: InstanceView, refresh: RwSignal<u32>) -> impl IntoView {
     let s = detail.summary;
     view! {
         <section class="page-head split">

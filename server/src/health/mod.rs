@@ -10,6 +10,8 @@ pub mod watch;
 use app::model::{Component, ComponentStatus, Health, HealthState, ObjectHealth, ObjectRef};
 use serde_json::Value;
 
+use crate::kube::str_at;
+
 /// Reasons a container is stuck, in the words a person would search for.
 fn waiting_reason(reason: &str) -> Option<&'static str> {
     Some(match reason {
@@ -26,10 +28,6 @@ fn waiting_reason(reason: &str) -> Option<&'static str> {
 
 fn i64_at(v: &Value, p: &str) -> i64 {
     v.pointer(p).and_then(Value::as_i64).unwrap_or(0)
-}
-
-fn str_at<'v>(v: &'v Value, p: &str) -> &'v str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or_default()
 }
 
 fn condition<'v>(v: &'v Value, kind: &str) -> Option<&'v Value> {
@@ -476,181 +474,4 @@ fn owned_by(pod: &Value, r: &ObjectRef) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn state(v: Value) -> (HealthState, String) {
-        let h = object_health(&v, &[]);
-        (h.state, h.reason)
-    }
-
-    #[test]
-    fn deployment_states() {
-        let base = |status: Value| json!({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 3}, "status": status});
-        assert_eq!(
-            state(base(json!({"observedGeneration": 1}))).0,
-            HealthState::Progressing
-        );
-        assert_eq!(
-            state(base(
-                json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3})
-            )),
-            (HealthState::Healthy, "3/3 ready".into())
-        );
-        assert_eq!(state(base(json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1, "readyReplicas": 1}))).1, "rolling out: 1/3 updated, 1 ready");
-        let stuck = json!({"kind": "Pod", "status": {"containerStatuses": [{"state": {"waiting": {"reason": "ImagePullBackOff"}}}]}});
-        let d = base(
-            json!({"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 0}),
-        );
-        let h = object_health(&d, &[&stuck]);
-        assert_eq!(
-            (h.state, h.reason.as_str()),
-            (HealthState::Degraded, "0/3 ready: image pull back-off")
-        );
-        assert_eq!(
-            state(json!({"kind": "Deployment", "spec": {"paused": true}})).0,
-            HealthState::Suspended
-        );
-    }
-
-    #[test]
-    fn jobs_claims_and_operator_kinds() {
-        assert_eq!(state(json!({"kind": "Job", "status": {"conditions": [{"type": "Complete", "status": "True"}]}})).0, HealthState::Healthy);
-        assert_eq!(
-            state(
-                json!({"kind": "Job", "status": {"conditions": [{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]}})
-            ),
-            (HealthState::Degraded, "failed: BackoffLimitExceeded".into())
-        );
-        assert_eq!(
-            state(json!({"kind": "Job", "status": {"active": 1}})),
-            (HealthState::Progressing, "running".into())
-        );
-        assert_eq!(
-            state(json!({"kind": "PersistentVolumeClaim", "status": {"phase": "Pending"}})).0,
-            HealthState::Progressing
-        );
-        assert_eq!(
-            state(
-                json!({"kind": "PersistentVolumeClaim", "status": {"phase": "Bound", "capacity": {"storage": "2Gi"}}})
-            ),
-            (HealthState::Healthy, "bound (2Gi)".into())
-        );
-        let kb = state(
-            json!({"apiVersion": "apps.kubeblocks.io/v1alpha1", "kind": "Cluster", "metadata": {}}),
-        );
-        assert_eq!(kb.0, HealthState::Progressing);
-        assert!(kb.1.starts_with("waiting for operator"), "{}", kb.1);
-        assert!(
-            state(
-                json!({"apiVersion": "objectstorage.sealos.io/v1", "kind": "ObjectStorageBucket"})
-            )
-            .1
-            .starts_with("waiting for operator")
-        );
-    }
-
-    #[test]
-    fn a_component_waiting_for_its_init_job_says_so() {
-        let comp = Component {
-            id: "web".into(),
-            card: app::model::CardKind::App,
-            primary: ObjectRef {
-                api_version: "apps/v1".into(),
-                kind: "Deployment".into(),
-                name: "x".into(),
-            },
-            objects: vec![],
-            depends_on: vec![],
-        };
-        let job_ref = ObjectRef {
-            api_version: "batch/v1".into(),
-            kind: "Job".into(),
-            name: "x-migrate".into(),
-        };
-        let live = ComponentLive {
-            component: &comp,
-            objects: vec![
-                (
-                    comp.primary.clone(),
-                    Live::Present(
-                        json!({"kind": "Deployment", "spec": {"replicas": 1}, "status": {"replicas": 1, "updatedReplicas": 1}}),
-                    ),
-                ),
-                (
-                    job_ref,
-                    Live::Present(json!({"kind": "Job", "status": {"active": 1}})),
-                ),
-                (
-                    ObjectRef {
-                        api_version: "v1".into(),
-                        kind: "Service".into(),
-                        name: "svc".into(),
-                    },
-                    Live::NotWatched,
-                ),
-            ],
-            pods: vec![],
-        };
-        let s = component_status(&live);
-        assert_eq!(
-            s.health,
-            Health::new(HealthState::Progressing, "waiting for `x-migrate` Job")
-        );
-        assert_eq!(s.object_health.len(), 3);
-        let unsynced = ComponentLive {
-            component: &comp,
-            objects: vec![(comp.primary.clone(), Live::NotSynced)],
-            pods: vec![],
-        };
-        assert_eq!(
-            component_status(&unsynced).health.state,
-            HealthState::Unknown,
-            "never Healthy before the watch has synced"
-        );
-        let gone = ComponentLive {
-            component: &comp,
-            objects: vec![(comp.primary.clone(), Live::Absent)],
-            pods: vec![],
-        };
-        assert_eq!(component_status(&gone).health.state, HealthState::Missing);
-    }
-
-    #[test]
-    fn services_count_ready_endpoints() {
-        let svc = json!({"kind": "Service", "spec": {"selector": {"app": "web"}}});
-        let pod = |app: &str, ready: &str| json!({"kind": "Pod", "metadata": {"labels": {"app": app}}, "status": {"conditions": [{"type": "Ready", "status": ready}]}});
-        assert_eq!(
-            service(
-                &svc,
-                &[pod("web", "True"), pod("web", "True"), pod("db", "True")]
-            ),
-            Health::new(HealthState::Healthy, "2 endpoints")
-        );
-        assert_eq!(
-            service(&svc, &[pod("web", "False")]).reason,
-            "no ready endpoints (0/1 pods ready)"
-        );
-        assert_eq!(service(&svc, &[]).state, HealthState::Progressing);
-        let headless = json!({"kind": "Service", "spec": {"selector": {"app": "web"}, "publishNotReadyAddresses": true}});
-        assert_eq!(
-            service(&headless, &[pod("web", "False")]).state,
-            HealthState::Healthy
-        );
-        assert_eq!(
-            service(&json!({"kind": "Service", "spec": {}}), &[]).state,
-            HealthState::Healthy
-        );
-    }
-
-    #[test]
-    fn worst_follows_gitops_engine_order() {
-        let h = worst([
-            Health::new(HealthState::Healthy, "a"),
-            Health::new(HealthState::Missing, "b"),
-            Health::new(HealthState::Progressing, "c"),
-        ]);
-        assert_eq!(h.state, HealthState::Missing);
-    }
-}
+mod tests;

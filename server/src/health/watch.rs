@@ -15,7 +15,7 @@ use kube::{
 use serde_json::Value;
 use tokio::sync::{RwLock, broadcast};
 
-use crate::engine::manifest::{INSTANCE_LABEL, MANAGED_BY};
+use crate::kube::{INSTANCE_LABEL, MANAGED_BY};
 
 /// Kinds always watched: (group, version, kind, plural).
 const CORE_KINDS: &[(&str, &str, &str, &str)] = &[

@@ -1,357 +1,305 @@
-//! The REST API under `/api/v1`: thin handlers that parse, call the [`Engine`], and map its
-//! errors to status codes (here and in `error.rs` only).
+//! The REST API under `/api/v1`: thin handlers that read the request, call the [`Service`], and
+//! answer. Each carries its OpenAPI description, from which `/api/v1/openapi.json` is generated.
+//!
+//! [`Service`]: crate::service::Service
 
-use std::{convert::Infallible, time::Duration};
+use std::convert::Infallible;
 
+use app::{
+    error::ServiceError,
+    model::{
+        ChangeRequest, CreatePlan, CreateRequest, InstanceList, InstanceView, OperationInfo,
+        Preview, RevisionDiff, RevisionList, RevisionRecord, TemplateInfo, TemplateList,
+    },
+    service::{Created, LiveEvent},
+};
 use axum::{
     Json,
-    extract::{FromRequest, Path, Query, Request, State, rejection::JsonRejection},
+    extract::State,
     http::{HeaderMap, StatusCode},
     response::{
         IntoResponse, Response,
         sse::{Event, KeepAlive, Sse},
     },
 };
-use serde::{Deserialize, de::DeserializeOwned};
-use serde_json::{Value, json};
-use tokio_stream::{StreamExt, wrappers::ReceiverStream};
+use serde::Deserialize;
+use tokio_stream::{Stream, StreamExt};
+use utoipa::{IntoParams, IntoResponses};
 
-use crate::{
-    engine::{
-        apply::ApplyError,
-        instances::{ChangeRequest, CreateRequest, EngineError, OperationInfo, Progress},
-        manifest,
-    },
-    error::{ApiError, ApiResult},
-    state::AppState,
-};
+use super::extract::{ApiJson, ApiPath, ApiQuery, actor};
+use crate::{error::ApiResult, state::AppState};
 
-/// JSON body whose rejections are JSON errors too (400 for syntax, 422 for shape).
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::invalid(format!(
-                "invalid request body: {}",
-                e.body_text()
-            ))),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request(format!(
-                "malformed JSON: {}",
-                e.body_text()
-            ))),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::bad_request(
-                "expected Content-Type: application/json",
-            )),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::too_large(format!(
-                    "request body is larger than {} bytes",
-                    crate::http::BODY_LIMIT
-                )))
-            }
-            Err(e) => Err(ApiError::bad_request(e.body_text())),
-        }
-    }
-}
-
-impl From<EngineError> for ApiError {
-    fn from(e: EngineError) -> ApiError {
-        match e {
-            EngineError::Template(t) => {
-                let line = t.line();
-                ApiError::invalid(t.to_string()).with_details(json!({"line": line}))
-            }
-            EngineError::Change(c) => ApiError::invalid(c.to_string()),
-            EngineError::Invalid(m) => ApiError::invalid(m),
-            EngineError::NotFound(m) => ApiError::not_found(m),
-            e @ EngineError::StaleRevision { current, .. } => {
-                ApiError::conflict(e.to_string()).with_details(json!({"currentRevision": current}))
-            }
-            e @ (EngineError::StalePlan | EngineError::Busy(_) | EngineError::Exists(_)) => {
-                ApiError::conflict(e.to_string())
-            }
-            EngineError::Preflight(ApplyError::MissingKinds { kinds, crds }) => {
-                let message = ApplyError::MissingKinds {
-                    kinds: kinds.clone(),
-                    crds: crds.clone(),
-                }
-                .to_string();
-                ApiError::invalid(message)
-                    .with_details(json!({"missingKinds": kinds, "missingCrds": crds}))
-            }
-            EngineError::Preflight(other) => ApiError::unavailable(other.to_string()),
-            EngineError::Unavailable(m) => {
-                ApiError::unavailable(format!("the cluster is unreachable: {m}"))
-            }
-            EngineError::History(h) => ApiError::internal(h),
-        }
-    }
-}
-
-/// Who is asking: `X-Berth-Actor`, else `api`.
-fn actor(headers: &HeaderMap) -> String {
-    headers
-        .get("x-berth-actor")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().chars().take(64).collect::<String>())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "api".to_string())
+/// The errors any route may answer, each as a [`ServiceError`].
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// Malformed JSON, path or query.
+    #[response(status = 400, description = "the request could not be understood")]
+    BadRequest(#[to_schema] ServiceError),
+    /// No such template, instance, revision or operation.
+    #[response(status = 404, description = "no such thing")]
+    NotFound(#[to_schema] ServiceError),
+    /// A stale revision or plan, a running operation, an instance that exists.
+    #[response(status = 409, description = "conflicts with the current state")]
+    Conflict(#[to_schema] ServiceError),
+    /// Over the body limit (1 MiB).
+    #[response(status = 413, description = "the body is too large")]
+    TooLarge(#[to_schema] ServiceError),
+    /// Invalid content: inputs, edits, a template that does not render, missing CRDs, objects
+    /// the apiserver refuses.
+    #[response(status = 422, description = "the content is invalid")]
+    Invalid(#[to_schema] ServiceError),
+    /// The cluster refused Berth a permission it needs.
+    #[response(status = 502, description = "the cluster refused a permission")]
+    ClusterForbidden(#[to_schema] ServiceError),
+    /// The cluster cannot be reached.
+    #[response(status = 503, description = "the cluster is unreachable")]
+    Unavailable(#[to_schema] ServiceError),
+    /// Something failed inside Berth.
+    #[response(status = 500, description = "internal error")]
+    Internal(#[to_schema] ServiceError),
 }
 
 /// `?wait=true` makes an operation answer when it is done.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
+    /// Answer when the operation has finished (200/201) instead of at once (202).
     #[serde(default)]
     wait: bool,
-}
-
-/// An operation's answer: `done` (200, or 201 for a create) when the caller waited for it,
-/// 202 Accepted while it still runs in the background.
-fn operation_response(op: OperationInfo, waited: bool, done: StatusCode) -> Response {
-    (if waited { done } else { StatusCode::ACCEPTED }, Json(op)).into_response()
-}
-
-/// GET /api/v1/templates
-pub async fn list_templates(State(s): State<AppState>) -> Json<Value> {
-    Json(json!({"templates": s.engine.templates().list()}))
-}
-
-/// GET /api/v1/templates/{id}
-pub async fn get_template(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let t = s
-        .engine
-        .templates()
-        .info(&id)
-        .ok_or_else(|| ApiError::not_found(format!("template {id}")))?;
-    Ok(Json(serde_json::to_value(t).map_err(ApiError::internal)?))
-}
-
-/// GET /api/v1/instances
-pub async fn list_instances(State(s): State<AppState>) -> ApiResult<Json<Value>> {
-    let list = s
-        .engine
-        .history()
-        .instances(false)
-        .await
-        .map_err(|e| ApiError::from(EngineError::from(e)))?;
-    Ok(Json(json!({"instances": list})))
-}
-
-/// POST /api/v1/instances
-pub async fn create_instance(
-    State(s): State<AppState>,
-    Query(q): Query<WaitQuery>,
-    headers: HeaderMap,
-    ApiJson(req): ApiJson<CreateRequest>,
-) -> ApiResult<Response> {
-    match s.engine.create(req, &actor(&headers), q.wait).await? {
-        Ok(op) => Ok(operation_response(op, q.wait, StatusCode::CREATED)),
-        Err(plan) => Ok((StatusCode::OK, Json(plan)).into_response()),
-    }
-}
-
-/// GET /api/v1/instances/{namespace}/{name}
-pub async fn get_instance(
-    State(s): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    Ok(Json(s.engine.get(&ns, &name).await?).into_response())
-}
-
-/// DELETE /api/v1/instances/{namespace}/{name}
-pub async fn delete_instance(
-    State(s): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    Ok(Json(s.engine.delete(&ns, &name, &actor(&headers)).await?).into_response())
-}
-
-/// POST /api/v1/instances/{namespace}/{name}/changes/preview
-pub async fn preview_change(
-    State(s): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-    ApiJson(req): ApiJson<ChangeRequest>,
-) -> ApiResult<Response> {
-    Ok(Json(s.engine.preview(&ns, &name, &req).await?).into_response())
-}
-
-/// POST /api/v1/instances/{namespace}/{name}/changes
-pub async fn apply_change(
-    State(s): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-    Query(q): Query<WaitQuery>,
-    headers: HeaderMap,
-    ApiJson(req): ApiJson<ChangeRequest>,
-) -> ApiResult<Response> {
-    if req.plan_hash.is_none() {
-        return Err(ApiError::invalid(
-            "applying a change needs the planHash of its preview: POST .../changes/preview first and confirm",
-        ));
-    }
-    let op = s
-        .engine
-        .apply_change(&ns, &name, &req, &actor(&headers), q.wait)
-        .await?;
-    Ok(operation_response(op, q.wait, StatusCode::OK))
-}
-
-/// GET /api/v1/instances/{namespace}/{name}/revisions
-pub async fn list_revisions(
-    State(s): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let list = s
-        .engine
-        .history()
-        .revisions(&ns, &name)
-        .await
-        .map_err(EngineError::from)?;
-    Ok(Json(json!({"revisions": list})).into_response())
-}
-
-/// GET /api/v1/instances/{namespace}/{name}/revisions/{number}
-pub async fn get_revision(
-    State(s): State<AppState>,
-    Path((ns, name, n)): Path<(String, String, i64)>,
-) -> ApiResult<Response> {
-    Ok(Json(
-        s.engine
-            .history()
-            .revision(&ns, &name, n)
-            .await
-            .map_err(EngineError::from)?,
-    )
-    .into_response())
 }
 
 /// `?against=N` for a diff.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DiffQuery {
+    /// The older revision.
     against: i64,
 }
 
-/// GET /api/v1/instances/{namespace}/{name}/revisions/{number}/diff?against=M — from M to number.
-pub async fn diff_revisions(
-    State(s): State<AppState>,
-    Path((ns, name, n)): Path<(String, String, i64)>,
-    Query(q): Query<DiffQuery>,
-) -> ApiResult<Response> {
-    let history = s.engine.history();
-    let to = history
-        .revision(&ns, &name, n)
-        .await
-        .map_err(EngineError::from)?;
-    let from = history
-        .revision(&ns, &name, q.against)
-        .await
-        .map_err(EngineError::from)?;
-    let diff = manifest::unified_diff(
-        &from.manifests,
-        &to.manifests,
-        &format!("revision-{}", q.against),
-        &format!("revision-{n}"),
-    );
-    Ok(Json(json!({"from": q.against, "to": n, "diff": diff})).into_response())
-}
-
 /// `?wait=true&force=true` for a rollback.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RollbackQuery {
+    /// Answer when the rollback has finished.
     #[serde(default)]
     wait: bool,
+    /// Overwrite fields changed outside Berth.
     #[serde(default)]
     force: bool,
 }
 
-/// POST /api/v1/instances/{namespace}/{name}/revisions/{number}/rollback
-pub async fn rollback(
+/// An operation's answer: `done` (200, or 201 for a create) when the caller waited for it,
+/// 202 Accepted while it still runs in the background.
+fn operation(op: OperationInfo, waited: bool, done: StatusCode) -> Response {
+    let status = if waited { done } else { StatusCode::ACCEPTED };
+    (status, Json(op)).into_response()
+}
+
+/// Every template, in id order.
+#[utoipa::path(get, path = "/templates", tag = "templates",
+    responses((status = 200, description = "every template", body = TemplateList), Errors))]
+pub async fn list_templates(State(s): State<AppState>) -> Json<TemplateList> {
+    Json(TemplateList {
+        templates: s.service.template_list(),
+    })
+}
+
+/// A template with the inputs its deploy form asks for.
+#[utoipa::path(get, path = "/templates/{id}", tag = "templates",
+    params(("id" = String, Path, description = "template id")),
+    responses((status = 200, description = "the template", body = TemplateInfo), Errors))]
+pub async fn get_template(
     State(s): State<AppState>,
-    Path((ns, name, n)): Path<(String, String, i64)>,
-    Query(q): Query<RollbackQuery>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<TemplateInfo>> {
+    Ok(Json(s.service.template_info(&id)?))
+}
+
+/// Every instance that is not deleted, newest first.
+#[utoipa::path(get, path = "/instances", tag = "instances",
+    responses((status = 200, description = "the instances", body = InstanceList), Errors))]
+pub async fn list_instances(State(s): State<AppState>) -> ApiResult<Json<InstanceList>> {
+    Ok(Json(InstanceList {
+        instances: s.service.instances().await?,
+    }))
+}
+
+/// Deploys a template as a new instance; with `dryRun`, only plans it.
+#[utoipa::path(post, path = "/instances", tag = "instances", params(WaitQuery),
+    request_body = CreateRequest,
+    responses(
+        (status = 200, description = "dry run: what would be applied", body = CreatePlan),
+        (status = 201, description = "deployed (with wait=true)", body = OperationInfo),
+        (status = 202, description = "deploying", body = OperationInfo),
+        Errors))]
+pub async fn create_instance(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<CreateRequest>,
+) -> ApiResult<Response> {
+    Ok(
+        match s.service.create(req, &actor(&headers), q.wait).await? {
+            Created::Started(op) => operation(op, q.wait, StatusCode::CREATED),
+            Created::Planned(plan) => (StatusCode::OK, Json(plan)).into_response(),
+        },
+    )
+}
+
+/// An instance with its components' live health.
+#[utoipa::path(get, path = "/instances/{namespace}/{name}", tag = "instances",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "the instance", body = InstanceView), Errors))]
+pub async fn get_instance(
+    State(s): State<AppState>,
+    ApiPath((ns, name)): ApiPath<(String, String)>,
+) -> ApiResult<Json<InstanceView>> {
+    Ok(Json(s.service.get(&ns, &name).await?))
+}
+
+/// Deletes every object the instance owns; its history stays.
+#[utoipa::path(delete, path = "/instances/{namespace}/{name}", tag = "instances",
+    params(("namespace" = String, Path), ("name" = String, Path), WaitQuery),
+    responses(
+        (status = 200, description = "deleted (with wait=true)", body = OperationInfo),
+        (status = 202, description = "deleting", body = OperationInfo),
+        Errors))]
+pub async fn delete_instance(
+    State(s): State<AppState>,
+    ApiPath((ns, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let op = s
-        .engine
+        .service
+        .delete(&ns, &name, &actor(&headers), q.wait)
+        .await?;
+    Ok(operation(op, q.wait, StatusCode::OK))
+}
+
+/// Previews a change set: diff, dry run, drift and plan hash. Changes nothing.
+#[utoipa::path(post, path = "/instances/{namespace}/{name}/changes/preview", tag = "changes",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    request_body = ChangeRequest,
+    responses((status = 200, description = "the preview", body = Preview), Errors))]
+pub async fn preview_change(
+    State(s): State<AppState>,
+    ApiPath((ns, name)): ApiPath<(String, String)>,
+    ApiJson(req): ApiJson<ChangeRequest>,
+) -> ApiResult<Json<Preview>> {
+    Ok(Json(s.service.preview(&ns, &name, &req).await?))
+}
+
+/// Applies a previewed change set (it must carry the preview's `planHash`).
+#[utoipa::path(post, path = "/instances/{namespace}/{name}/changes", tag = "changes",
+    params(("namespace" = String, Path), ("name" = String, Path), WaitQuery),
+    request_body = ChangeRequest,
+    responses(
+        (status = 200, description = "applied (with wait=true)", body = OperationInfo),
+        (status = 202, description = "applying", body = OperationInfo),
+        Errors))]
+pub async fn apply_change(
+    State(s): State<AppState>,
+    ApiPath((ns, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ChangeRequest>,
+) -> ApiResult<Response> {
+    let op = s
+        .service
+        .apply_change(&ns, &name, &req, &actor(&headers), q.wait)
+        .await?;
+    Ok(operation(op, q.wait, StatusCode::OK))
+}
+
+/// The instance's revisions, oldest first.
+#[utoipa::path(get, path = "/instances/{namespace}/{name}/revisions", tag = "history",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "the revisions", body = RevisionList), Errors))]
+pub async fn list_revisions(
+    State(s): State<AppState>,
+    ApiPath((ns, name)): ApiPath<(String, String)>,
+) -> ApiResult<Json<RevisionList>> {
+    Ok(Json(RevisionList {
+        revisions: s.service.revisions(&ns, &name).await?,
+    }))
+}
+
+/// One revision: its change, manifests (redacted) and per-object results.
+#[utoipa::path(get, path = "/instances/{namespace}/{name}/revisions/{number}", tag = "history",
+    params(("namespace" = String, Path), ("name" = String, Path), ("number" = i64, Path)),
+    responses((status = 200, description = "the revision", body = RevisionRecord), Errors))]
+pub async fn get_revision(
+    State(s): State<AppState>,
+    ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
+) -> ApiResult<Json<RevisionRecord>> {
+    Ok(Json(s.service.revision(&ns, &name, n).await?))
+}
+
+/// The diff from revision `against` to revision `number`.
+#[utoipa::path(get, path = "/instances/{namespace}/{name}/revisions/{number}/diff", tag = "history",
+    params(("namespace" = String, Path), ("name" = String, Path), ("number" = i64, Path), DiffQuery),
+    responses((status = 200, description = "the diff", body = RevisionDiff), Errors))]
+pub async fn diff_revisions(
+    State(s): State<AppState>,
+    ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> ApiResult<Json<RevisionDiff>> {
+    Ok(Json(s.service.diff(&ns, &name, n, q.against).await?))
+}
+
+/// Rolls back to a revision: re-applies it as a new revision.
+#[utoipa::path(post, path = "/instances/{namespace}/{name}/revisions/{number}/rollback", tag = "history",
+    params(("namespace" = String, Path), ("name" = String, Path), ("number" = i64, Path), RollbackQuery),
+    responses(
+        (status = 200, description = "rolled back (with wait=true)", body = OperationInfo),
+        (status = 202, description = "rolling back", body = OperationInfo),
+        Errors))]
+pub async fn rollback(
+    State(s): State<AppState>,
+    ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
+    ApiQuery(q): ApiQuery<RollbackQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let op = s
+        .service
         .rollback(&ns, &name, n, &actor(&headers), q.force, q.wait)
         .await?;
-    Ok(operation_response(op, q.wait, StatusCode::OK))
+    Ok(operation(op, q.wait, StatusCode::OK))
 }
 
-/// GET /api/v1/operations/{id}
+/// An operation's progress and results: live while it runs, then from history.
+#[utoipa::path(get, path = "/operations/{id}", tag = "instances",
+    params(("id" = String, Path, description = "`<namespace>:<name>:<revision>`")),
+    responses((status = 200, description = "the operation", body = OperationInfo), Errors))]
 pub async fn get_operation(
     State(s): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    Ok(Json(s.engine.operation(&id).await?).into_response())
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<OperationInfo>> {
+    Ok(Json(s.service.operation(&id).await?))
 }
 
-/// GET /api/v1/instances/{namespace}/{name}/events — Server-Sent Events: `health` whenever the
-/// instance's live objects change (and once at the start), `progress` for each applied object,
-/// `finished` when an operation ends.
+/// Server-Sent Events: `health` (an `InstanceView`) at once and whenever the instance's live
+/// objects change, `progress` (a `Progress`) for each applied object, `finished` when an
+/// operation ends.
+#[utoipa::path(get, path = "/instances/{namespace}/{name}/events", tag = "instances",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "an event stream", content_type = "text/event-stream", body = String), Errors))]
 pub async fn events(
     State(s): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-) -> ApiResult<Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>>> {
-    let first = s.engine.get(&ns, &name).await?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
-    let engine = s.engine.clone();
-    let instance = format!("{ns}/{name}");
-    tokio::spawn(async move {
-        let mut last = serde_json::to_string(&first).unwrap_or_default();
-        if tx
-            .send(Event::default().event("health").data(last.clone()))
-            .await
-            .is_err()
-        {
-            return;
-        }
-        let mut progress = engine.subscribe_progress();
-        let mut changes = engine.subscribe_changes();
-        loop {
-            let changed = async {
-                match changes.as_mut() {
-                    Some(c) => c.recv().await.ok(),
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                p = progress.recv() => {
-                    let event = match p {
-                        Ok(p @ Progress::Object { .. }) if progress_for(&p) == instance => Event::default().event("progress").json_data(&p),
-                        Ok(p @ Progress::Finished { .. }) if progress_for(&p) == instance => Event::default().event("finished").json_data(&p),
-                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(_) => return,
-                    };
-                    if let Ok(e) = event && tx.send(e).await.is_err() { return; }
-                }
-                c = changed => {
-                    if c.as_deref() != Some(instance.as_str()) { continue; }
-                    // Let a burst of watch events settle into one update.
-                    tokio::time::sleep(Duration::from_millis(150)).await;
-                    let Ok(view) = engine.get(&ns, &name).await else { continue };
-                    let now = serde_json::to_string(&view).unwrap_or_default();
-                    if now != last {
-                        last = now.clone();
-                        if tx.send(Event::default().event("health").data(now)).await.is_err() { return; }
-                    }
-                }
-                _ = tx.closed() => return,
+    ApiPath((ns, name)): ApiPath<(String, String)>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let live = s.service.watch(&ns, &name).await?;
+    let events = live.filter_map(|e| {
+        let event = match e {
+            LiveEvent::Health(view) => Event::default().event("health").json_data(&view),
+            LiveEvent::Progress(p @ app::model::Progress::Object { .. }) => {
+                Event::default().event("progress").json_data(&p)
             }
-        }
+            LiveEvent::Progress(p) => Event::default().event("finished").json_data(&p),
+        };
+        event.ok().map(Ok)
     });
-    let stream = ReceiverStream::new(rx).map(Ok);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-fn progress_for(p: &Progress) -> &str {
-    match p {
-        Progress::Object { instance, .. } | Progress::Finished { instance, .. } => instance,
-    }
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

@@ -6,14 +6,16 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::{cluster::ClusterStatus, state::AppState};
+use crate::{kube::ClusterStatus, state::AppState};
 
 /// The body of `/healthz`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     /// `ok` when both parts are fine, `degraded` when only the cluster is down, `down` otherwise.
+    #[schema(value_type = String)]
     pub status: &'static str,
     /// The SQLite store.
     pub database: DatabaseStatus,
@@ -22,7 +24,7 @@ pub struct Health {
 }
 
 /// What a probe of the store found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseStatus {
     /// Whether a query succeeded.
@@ -36,8 +38,15 @@ pub struct DatabaseStatus {
 }
 
 /// Probes the store and the cluster concurrently.
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses(
+        (status = 200, description = "Berth works (`degraded` while the cluster is down)", body = Health),
+        (status = 503, description = "the database does not answer", body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let (journal, cluster) = tokio::join!(state.store.journal_mode(), state.cluster.status());
+    let (journal, cluster) = tokio::join!(
+        state.service.store().journal_mode(),
+        state.service.cluster().status()
+    );
     let database = match journal {
         Ok(mode) => DatabaseStatus {
             ok: true,

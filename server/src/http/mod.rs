@@ -1,73 +1,73 @@
-//! The HTTP surface: every route in one table.
+//! The HTTP surface: every route in one table. API routes are registered through
+//! `utoipa_axum`, so a route and its OpenAPI description cannot drift apart: the router and
+//! `/api/v1/openapi.json` come from the same list.
 
 pub mod api;
+pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod ui;
 
-use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    routing::{get, post},
-};
+use axum::{Router, extract::DefaultBodyLimit, routing::post};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::state::AppState;
+use crate::{error::ApiError, state::AppState};
 
-/// Largest request body the API accepts.
+/// Largest request body the API (and the UI's server functions) accept.
 pub const BODY_LIMIT: usize = 1 << 20;
 
-/// The REST API routes, relative to `/api/v1`.
-pub fn api_routes() -> Router<AppState> {
-    let inst = "/instances/{namespace}/{name}";
-    Router::new()
-        .route("/openapi.json", get(openapi::openapi))
-        .route("/templates", get(api::list_templates))
-        .route("/templates/{id}", get(api::get_template))
-        .route(
-            "/instances",
-            get(api::list_instances).post(api::create_instance),
-        )
-        .route(inst, get(api::get_instance).delete(api::delete_instance))
-        .route(
-            &format!("{inst}/changes/preview"),
-            post(api::preview_change),
-        )
-        .route(&format!("{inst}/changes"), post(api::apply_change))
-        .route(&format!("{inst}/revisions"), get(api::list_revisions))
-        .route(
-            &format!("{inst}/revisions/{{number}}"),
-            get(api::get_revision),
-        )
-        .route(
-            &format!("{inst}/revisions/{{number}}/diff"),
-            get(api::diff_revisions),
-        )
-        .route(
-            &format!("{inst}/revisions/{{number}}/rollback"),
-            post(api::rollback),
-        )
-        .route(&format!("{inst}/events"), get(api::events))
-        .route("/operations/{id}", get(api::get_operation))
-        .fallback(|| async { crate::error::ApiError::not_found("no such API route") })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+/// The REST API routes, relative to `/api/v1`, with their descriptions.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(openapi::openapi))
+        .routes(routes!(api::list_templates))
+        .routes(routes!(api::get_template))
+        .routes(routes!(api::list_instances, api::create_instance))
+        .routes(routes!(api::get_instance, api::delete_instance))
+        .routes(routes!(api::preview_change))
+        .routes(routes!(api::apply_change))
+        .routes(routes!(api::list_revisions))
+        .routes(routes!(api::get_revision))
+        .routes(routes!(api::diff_revisions))
+        .routes(routes!(api::rollback))
+        .routes(routes!(api::events))
+        .routes(routes!(api::get_operation))
 }
 
-/// Builds the whole router: API routes, then the server-rendered UI, then static files.
+/// Every documented route: `/healthz` and the API under `/api/v1`, with the document.
+pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .nest("/api/v1", api_routes())
+        .split_for_parts()
+}
+
+/// Builds the whole router: the documented routes (JSON errors for unknown paths and methods
+/// under `/api/v1`), then the server-rendered UI, then static files.
 pub fn router(state: AppState) -> Router {
+    let (documented, _) = documented();
+    let api_errors = Router::new()
+        .fallback(|| async { ApiError::no_route() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
     Router::new()
-        .route("/healthz", get(health::healthz))
-        .nest("/api/v1", api_routes())
-        .route("/ui/{*fn_name}", post(ui::server_fn))
+        .merge(documented)
+        .nest("/api/v1", api_errors)
+        .route(
+            "/ui/{*fn_name}",
+            post(ui::server_fn).layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
         .leptos_routes_with_context(&state, routes, ui::context(&state), move || {
             app::shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -6,7 +6,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{TemplateError, expr::Evaluator};
+use app::model::TemplateWarning;
+
+use super::{
+    TemplateError,
+    expr::{self, Evaluator},
+};
 
 /// A line that survived the directives, with the 1-based line of the template it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,10 +40,15 @@ struct Frame {
 }
 
 /// Applies the directives in `body` (whose first line is `first_line` of the file).
+///
+/// With `lenient` (Sealos-compatible rendering), a condition that throws counts as false, as it
+/// does in Sealos, and is reported there as a warning; without it, it is an error. A condition
+/// that exceeds the sandbox's budget is an error either way.
 pub fn apply<'a>(
     body: &'a str,
     first_line: usize,
     eval: &mut Evaluator,
+    mut lenient: Option<&mut Vec<TemplateWarning>>,
 ) -> Result<Vec<SourceLine<'a>>, TemplateError> {
     let mut out = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -59,12 +69,23 @@ pub fn apply<'a>(
                     message: "the condition is empty".into(),
                 });
             }
-            eval.truthy(arg)
-                .map_err(|message| TemplateError::Expression {
+            match (eval.truthy(arg), lenient.as_deref_mut()) {
+                (Ok(taken), _) => Ok(taken),
+                (Err(message), Some(warnings)) if !expr::is_budget_error(&message) => {
+                    warnings.push(TemplateWarning {
+                        line,
+                        expr: arg.to_string(),
+                        message: format!("failed: {message}"),
+                        rendered_as: "false".into(),
+                    });
+                    Ok(false)
+                }
+                (Err(message), _) => Err(TemplateError::Expression {
                     line,
                     expr: arg.to_string(),
                     message,
-                })
+                }),
+            }
         };
         match &caps[1] {
             "if" => {
@@ -136,7 +157,7 @@ mod tests {
     fn run(body: &str, inputs: serde_json::Value) -> Result<Vec<(usize, String)>, TemplateError> {
         let mut e = Evaluator::new();
         e.set_global("inputs", &inputs).unwrap();
-        apply(body, 10, &mut e).map(|v| {
+        apply(body, 10, &mut e, None).map(|v| {
             v.into_iter()
                 .map(|l| (l.line, l.text.to_string()))
                 .collect()

@@ -221,6 +221,15 @@ fn rewrite_dashed_keys(expr: &str) -> std::borrow::Cow<'_, str> {
     DASHED.replace_all(expr, "$1['$2']")
 }
 
+/// Whether an evaluation error is the sandbox stopping a runaway expression (its loop, recursion
+/// or string budget) rather than the expression's own failure. Budget errors are never rendered
+/// leniently: a template that hits them is refused.
+pub fn is_budget_error(message: &str) -> bool {
+    message.starts_with("RuntimeLimit")
+        || message.contains("string too long")
+        || message.starts_with("result is longer than")
+}
+
 /// Whether `name` can be declared with `var`.
 pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();

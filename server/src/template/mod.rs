@@ -7,7 +7,8 @@
 //! 2. [`render`]: compute defaults (which may refer to each other), validate inputs, apply the
 //!    `if()/elif()/else()/endif()` line directives ([`directives`]), substitute every `${{ }}`
 //!    ([`expr`], a sandboxed JavaScript engine), parse the YAML documents and normalise them;
-//! 3. [`validate`]: check that each rendered document is a well-formed Kubernetes object.
+//! 3. [`validate`]: check that each rendered document is a well-formed Kubernetes object;
+//! 4. [`sealos`]: what Sealos adds when it deploys (its `Instance` CR and ownership label).
 //!
 //! Every error names the file's line and what was expected ([`TemplateError`]).
 
@@ -16,6 +17,7 @@ pub mod error;
 pub mod expr;
 pub mod parse;
 pub mod render;
+pub mod sealos;
 pub mod validate;
 
 pub use error::TemplateError;

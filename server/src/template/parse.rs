@@ -30,6 +30,12 @@ pub struct Template {
     pub categories: Vec<String>,
     /// Hidden from listings.
     pub draft: bool,
+    /// `spec.gitRepo`: where the template's source lives.
+    pub git_repo: String,
+    /// `spec.templateType` (`inline` in the corpus).
+    pub template_type: String,
+    /// `spec.author`.
+    pub author: String,
     /// `spec.defaults`, in file order: values computed at render time.
     pub defaults: Vec<DefaultDef>,
     /// `spec.inputs`, in file order: what the deploy form asks for.
@@ -47,6 +53,8 @@ pub struct DefaultDef {
     pub name: String,
     /// The value, which may contain `${{ }}`.
     pub value: String,
+    /// Its declared `type` (`string` when the template names none).
+    pub kind: String,
     /// 1-based line of the file where it is declared.
     pub line: usize,
 }
@@ -135,6 +143,9 @@ impl Template {
                 line: line_of_entry(cr_text, "defaults", &name),
                 name,
                 value: d.value.0,
+                kind: Some(d.kind.0)
+                    .filter(|k| !k.is_empty())
+                    .unwrap_or_else(|| "string".into()),
             })
             .collect();
         let mut inputs = Vec::new();
@@ -193,6 +204,9 @@ impl Template {
                 .map(|c| c.0)
                 .collect(),
             draft: spec.draft.0 == "true",
+            git_repo: spec.git_repo.0,
+            template_type: spec.template_type.0,
+            author: spec.author.0,
             defaults,
             inputs,
             body: body.to_string(),
@@ -270,6 +284,12 @@ struct CrSpec {
     url: Scalar,
     #[serde(default)]
     draft: Scalar,
+    #[serde(default, rename = "gitRepo")]
+    git_repo: Scalar,
+    #[serde(default, rename = "templateType")]
+    template_type: Scalar,
+    #[serde(default)]
+    author: Scalar,
     categories: Option<Vec<Scalar>>,
     defaults: Option<Ordered<CrDefault>>,
     inputs: Option<Ordered<Option<CrInput>>>,
@@ -279,6 +299,8 @@ struct CrSpec {
 struct CrDefault {
     #[serde(default)]
     value: Scalar,
+    #[serde(default, rename = "type")]
+    kind: Scalar,
 }
 
 #[derive(Deserialize, Default)]

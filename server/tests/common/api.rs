@@ -6,7 +6,11 @@ use axum::{
     body::Body,
     http::{Method, Request, StatusCode},
 };
-use berth::{AppState, Config, cluster::Cluster, store::Store};
+use berth::{
+    AppState, Config,
+    kube::Cluster,
+    store::{Sealer, Store},
+};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -23,7 +27,8 @@ impl TestApi {
     }
 
     pub async fn with_config(config: Config, cluster: Cluster) -> TestApi {
-        let store = Store::open(&config.db_path).await.expect("store");
+        let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file()).expect("key");
+        let store = Store::open(&config.db_path, sealer).await.expect("store");
         Self::with_store(config, store, cluster).await
     }
 

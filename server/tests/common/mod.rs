@@ -107,3 +107,75 @@ pub fn posthog_template() -> berth::template::Template {
     berth::template::Template::parse(&std::fs::read_to_string(path).expect("template file"))
         .expect("the PostHog template parses")
 }
+
+/// The CRDs under `end2end/fixtures/crds/` (Sealos's App, Instance and ObjectStorageBucket, and
+/// a KubeBlocks Cluster), as (name, CRD).
+pub fn fixture_crds() -> Vec<(String, serde_json::Value)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/fixtures/crds");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).expect("crd file");
+            let crd: serde_json::Value =
+                serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let name = crd["metadata"]["name"]
+                .as_str()
+                .expect("crd name")
+                .to_string();
+            (name, crd)
+        })
+        .collect()
+}
+
+/// Installs the fixture CRDs and waits until the apiserver serves them.
+pub async fn install_fixture_crds(client: &Client) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::{
+        api::{Patch, PatchParams},
+        runtime::wait::{await_condition, conditions},
+    };
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for (name, crd) in fixture_crds() {
+        api.patch(
+            &name,
+            &PatchParams::apply("berth-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("apply {name}: {e}"));
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            await_condition(api.clone(), &name, conditions::is_crd_established()),
+        )
+        .await
+        .expect("crd established in 30s")
+        .expect("watch");
+    }
+    // Discovery caches in the API server settle quickly but not instantly.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+}
+
+/// Removes the fixture CRDs and waits until they are gone.
+pub async fn remove_fixture_crds(client: &Client) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for (name, _) in fixture_crds() {
+        if api.get_opt(&name).await.expect("get crd").is_some() {
+            api.delete(&name, &DeleteParams::default())
+                .await
+                .expect("delete crd");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while api.get_opt(&name).await.expect("get crd").is_some() {
+                assert!(tokio::time::Instant::now() < deadline, "{name} not removed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! Rendered objects as Berth applies and stores them: ownership labels, identity keys, secret
-//! redaction and unified diffs.
+//! redaction and unified diffs. Pure: values in, values out.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,12 +7,7 @@ use app::model::{Component, ObjectRef};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-/// Label on every object Berth manages.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "berth");
-/// Label naming the instance an object belongs to.
-pub const INSTANCE_LABEL: &str = "berth.dev/instance";
-/// Label naming the component an object belongs to.
-pub const COMPONENT_LABEL: &str = "berth.dev/component";
+use crate::kube::{COMPONENT_KEY, INSTANCE_LABEL, MANAGED_BY, str_at};
 
 /// The identity of an object within an instance: group, kind and name (the namespace is the
 /// instance's).
@@ -28,10 +23,6 @@ pub fn key(o: &Value) -> ObjectRef {
 pub fn group_key(r: &ObjectRef) -> String {
     let group = r.api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
     format!("{group}/{}/{}", r.kind, r.name)
-}
-
-fn str_at<'v>(v: &'v Value, p: &str) -> &'v str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// Adds Berth's labels (managed-by, instance, component) to each object, to its pod template and
@@ -52,7 +43,7 @@ pub fn label(objects: &mut [Value], components: &[Component], instance: &str, na
         let labels = [
             (MANAGED_BY.0, MANAGED_BY.1.to_string()),
             (INSTANCE_LABEL, instance.to_string()),
-            (COMPONENT_LABEL, component),
+            (COMPONENT_KEY, component),
         ];
         set_labels(o.pointer_mut("/metadata"), &labels);
         if !is_cluster_scoped(&r.kind)
@@ -64,10 +55,7 @@ pub fn label(objects: &mut [Value], components: &[Component], instance: &str, na
             "CronJob" => "/spec/jobTemplate/spec/template/metadata",
             _ => "/spec/template/metadata",
         };
-        if matches!(
-            r.kind.as_str(),
-            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob"
-        ) {
+        if crate::kube::has_pod_template(&r.kind) {
             ensure_object(o, pod_meta);
             set_labels(o.pointer_mut(pod_meta), &labels);
         }

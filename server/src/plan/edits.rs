@@ -1,84 +1,14 @@
-//! Change sets: typed edits to an instance's components, applied to its manifests.
+//! Typed edits ([`Edit`]) applied to an instance's manifests.
 //!
 //! Each edit is a setter (applying it twice gives the same manifests), so a revision's manifests
 //! are always "render(inputs, defaults) + the edits in effect", and an input change re-renders and
 //! then re-applies the edits. Validation happens before anything is touched: an unknown component,
 //! a malformed quantity or a storage shrink is an error and changes nothing.
 
-use app::model::Component;
-use serde::{Deserialize, Serialize};
+use app::model::{Component, Edit, EnvValue};
 use serde_json::{Value, json};
 
-/// One edit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum Edit {
-    /// Set a workload's replica count.
-    #[serde(rename_all = "camelCase")]
-    Replicas { component: String, replicas: u32 },
-    /// Set CPU and memory requests and limits (each optional) of a workload's containers.
-    #[serde(rename_all = "camelCase")]
-    Resources {
-        component: String,
-        /// Only this container; all containers when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        container: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        cpu_request: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        cpu_limit: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        memory_request: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        memory_limit: Option<String>,
-    },
-    /// Set or unset an environment variable.
-    #[serde(rename_all = "camelCase")]
-    Env {
-        component: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        container: Option<String>,
-        name: String,
-        value: EnvValue,
-    },
-    /// Grow a volume (never shrink).
-    #[serde(rename_all = "camelCase")]
-    Storage {
-        component: String,
-        /// The claim template's (or claim's) name; the only one when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        volume: Option<String>,
-        size: String,
-    },
-    /// Change an image's tag (or the whole reference).
-    #[serde(rename_all = "camelCase")]
-    Image {
-        component: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        container: Option<String>,
-        /// A tag (`1.2.3`) or a full reference (`repo/name:tag`).
-        image: String,
-    },
-    /// Change the public host of the instance's Ingress rules.
-    #[serde(rename_all = "camelCase")]
-    Domain { host: String },
-    /// Change a template input (the instance is re-rendered with it).
-    #[serde(rename_all = "camelCase")]
-    Input { name: String, value: String },
-}
-
-/// The new value of an environment variable.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum EnvValue {
-    /// A literal value.
-    Value { value: String },
-    /// A reference to a key of a Secret (the value itself stays in the Secret).
-    #[serde(rename_all = "camelCase")]
-    SecretRef { secret: String, key: String },
-    /// Remove the variable.
-    Unset,
-}
+use super::quantity::parse_quantity;
 
 /// Why an edit was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,20 +41,6 @@ pub enum ChangeError {
     Invalid(String),
 }
 
-impl Edit {
-    /// The component the edit names, if any.
-    pub fn component(&self) -> Option<&str> {
-        match self {
-            Edit::Replicas { component, .. }
-            | Edit::Resources { component, .. }
-            | Edit::Env { component, .. }
-            | Edit::Storage { component, .. }
-            | Edit::Image { component, .. } => Some(component),
-            Edit::Domain { .. } | Edit::Input { .. } => None,
-        }
-    }
-}
-
 /// Applies component edits (not `Input`, which the caller handles by re-rendering) to `objects`.
 pub fn apply_edits(
     objects: &mut [Value],
@@ -153,10 +69,8 @@ fn component<'c>(components: &'c [Component], name: &str) -> Result<&'c Componen
 
 /// Index of the component's primary object, when it is a workload with a pod template.
 fn workload_index(objects: &[Value], c: &Component) -> Result<usize, ChangeError> {
-    let is_workload = matches!(
-        c.primary.kind.as_str(),
-        "Deployment" | "StatefulSet" | "DaemonSet"
-    );
+    // A CronJob's pod template sits deeper; edits reach the other workloads.
+    let is_workload = crate::kube::is_workload(&c.primary.kind) && c.primary.kind != "CronJob";
     let idx = objects.iter().position(|o| {
         o["kind"] == c.primary.kind.as_str() && o["metadata"]["name"] == c.primary.name.as_str()
     });
@@ -456,48 +370,6 @@ fn with_tag(current: &str, new: &str) -> String {
     format!("{repo}:{new}")
 }
 
-/// Parses a Kubernetes quantity into a number (cores for cpu, bytes otherwise).
-pub fn parse_quantity(s: &str, what: &'static str) -> Result<f64, ChangeError> {
-    let examples = if what == "cpu" {
-        "500m, 1, 2.5"
-    } else {
-        "512Mi, 1Gi, 10G"
-    };
-    let bad = || ChangeError::BadQuantity {
-        value: s.to_string(),
-        what,
-        examples,
-    };
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, suffix) = t.split_at(split);
-    if num.is_empty() || num.matches('.').count() > 1 || num == "." {
-        return Err(bad());
-    }
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let factor = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        _ => return Err(bad()),
-    };
-    if what != "cpu" && suffix == "m" {
-        return Err(bad());
-    }
-    Ok(n * factor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -642,21 +514,6 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("has no container `nope`")
-        );
-    }
-
-    #[test]
-    fn quantities() {
-        assert_eq!(parse_quantity("500m", "cpu").unwrap(), 0.5);
-        assert_eq!(parse_quantity("2", "cpu").unwrap(), 2.0);
-        assert_eq!(parse_quantity("1Gi", "memory").unwrap(), 1073741824.0);
-        assert_eq!(parse_quantity("10G", "storage").unwrap(), 1e10);
-        for bad in ["2 gigs", "", "Gi", "1.2.3Gi", "-1Gi", "1gb"] {
-            assert!(parse_quantity(bad, "memory").is_err(), "{bad}");
-        }
-        assert!(
-            parse_quantity("100m", "memory").is_err(),
-            "milli-bytes are not a memory size"
         );
     }
 

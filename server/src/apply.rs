@@ -1,27 +1,36 @@
 //! Applying manifests to the cluster: preflight, dry run, ordered parallel server-side apply,
-//! pruning and deletion. Every call goes through one shared client; every object gets its own
-//! result.
+//! pruning and deletion. Every call goes through one shared client and its cached discovery;
+//! every object gets its own result.
 //!
 //! Order (after gitops-engine's `sync_tasks.go`): namespace; CRDs; config, secrets and RBAC;
-//! volume claims; services; databases, queues and storage; Jobs; workloads; ingress and the
-//! rest. Objects in the same tier go in parallel. Every apply uses the field manager `berth`.
+//! volume claims; services; what other components depend on (databases, queues, storage); Jobs;
+//! workloads; ingress and the rest. Objects in the same tier go in parallel. Every apply uses the
+//! field manager [`FIELD_MANAGER`].
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{BTreeSet, HashMap},
+    time::Duration,
+};
 
-use app::model::{CardKind, Component, ObjectAction, ObjectRef, ObjectResult};
+use app::model::{Component, ObjectAction, ObjectRef, ObjectResult};
 use futures::{StreamExt, stream};
 use kube::{
     Api, Client,
     api::{DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PropagationPolicy},
     core::ApiResource,
-    discovery::{self, ApiCapabilities, Scope},
+    discovery::Scope,
 };
 use serde_json::Value;
 
-use super::manifest;
+use crate::{
+    kube::{
+        COMPONENT_KEY, Discovery, FIELD_MANAGER, INSTANCE_LABEL, MANAGED_BY,
+        failure::{self, Failure},
+        str_at,
+    },
+    manifest,
+};
 
-/// The field manager of every apply.
-pub const FIELD_MANAGER: &str = "berth";
 /// How many objects of one tier are applied at once.
 const PARALLELISM: usize = 16;
 
@@ -42,6 +51,11 @@ impl Resolved {
     pub fn api_resource(&self) -> ApiResource {
         self.resource.clone()
     }
+
+    /// Its apply tier (lower goes first).
+    pub fn tier(&self) -> u8 {
+        self.tier
+    }
 }
 
 /// What the dry run found for one object.
@@ -51,6 +65,16 @@ pub struct Planned {
     pub result: ObjectResult,
     /// For objects that passed: their current resourceVersion, or None when they are new.
     pub existing: Option<Option<String>>,
+    /// For objects that failed: how, by the apiserver's status.
+    pub failure: Option<Failure>,
+}
+
+impl Planned {
+    /// Whether the apiserver refused it as a server-side-apply conflict: another field manager
+    /// changed a field Berth owns (drift).
+    pub fn is_conflict(&self) -> bool {
+        self.failure == Some(Failure::Conflict)
+    }
 }
 
 /// Errors before anything is applied.
@@ -64,7 +88,7 @@ pub enum ApplyError {
         /// CRD names (`plural.group`) that would serve them.
         crds: Vec<String>,
     },
-    /// The API server could not be reached or refused a request.
+    /// The API server could not be asked, or refused the question.
     #[error("cluster request failed: {0}")]
     Kube(#[from] kube::Error),
 }
@@ -72,22 +96,23 @@ pub enum ApplyError {
 /// Applies objects through one shared client.
 #[derive(Clone)]
 pub struct Applier {
-    client: Client,
+    discovery: Discovery,
 }
 
 impl Applier {
-    /// An applier over `client`.
-    pub fn new(client: Client) -> Applier {
-        Applier { client }
+    /// An applier over `discovery` (and its client).
+    pub fn new(discovery: Discovery) -> Applier {
+        Applier { discovery }
     }
 
     /// The client.
     pub fn client(&self) -> &Client {
-        &self.client
+        self.discovery.client()
     }
 
-    /// Resolves every object's kind through discovery. Fails, naming them, when any kind is
-    /// not served: a preflight, so a stack is never half applied for want of an operator.
+    /// Resolves every object's kind through (cached) discovery. Fails, naming them, when any
+    /// kind is not served: a preflight, so a stack is never half applied for want of an
+    /// operator. `components` tell which objects others depend on, which go earlier.
     pub async fn resolve(
         &self,
         objects: &[Value],
@@ -100,34 +125,15 @@ impl Applier {
                 gvks.push(gvk);
             }
         }
-        let lookups: Vec<_> = gvks
-            .into_iter()
-            .map(|gvk| async move {
-                let r = discovery::pinned_kind(&self.client, &gvk).await;
-                (gvk, r)
-            })
+        let found = self.discovery.resolve(&gvks).await?;
+        let missing: Vec<&GroupVersionKind> = found
+            .iter()
+            .filter(|(_, served)| served.is_none())
+            .map(|(g, _)| g)
             .collect();
-        let found: Vec<(
-            GroupVersionKind,
-            Result<(ApiResource, ApiCapabilities), kube::Error>,
-        )> = stream::iter(lookups)
-            .buffer_unordered(PARALLELISM)
-            .collect()
-            .await;
-        let mut served: HashMap<String, (ApiResource, ApiCapabilities)> = HashMap::new();
-        let mut missing: Vec<GroupVersionKind> = Vec::new();
-        for (gvk, r) in found {
-            match r {
-                Ok(pair) => {
-                    served.insert(gvk_string(&gvk), pair);
-                }
-                Err(kube::Error::Api(ref s)) if s.code == 404 => missing.push(gvk),
-                Err(kube::Error::Discovery(_)) => missing.push(gvk),
-                Err(e) => return Err(ApplyError::Kube(e)),
-            }
-        }
         if !missing.is_empty() {
-            missing.sort_by_key(gvk_string);
+            let mut missing = missing;
+            missing.sort_by_key(|g| (g.group.clone(), g.kind.clone()));
             return Err(ApplyError::MissingKinds {
                 kinds: missing
                     .iter()
@@ -140,51 +146,63 @@ impl Applier {
                     .collect(),
             });
         }
-        let cards: HashMap<String, CardKind> =
-            components.iter().map(|c| (c.id.clone(), c.card)).collect();
-        Ok(objects
+        let served: HashMap<GroupVersionKind, _> = found
+            .into_iter()
+            .filter_map(|(g, s)| s.map(|s| (g, s)))
+            .collect();
+        let depended_on: BTreeSet<&str> = components
             .iter()
-            .map(|o| {
-                let gvk = gvk_of(o);
-                let (resource, caps) = served[&gvk_string(&gvk)].clone();
-                let component = o
-                    .pointer(&format!(
-                        "/metadata/labels/{}",
-                        manifest::COMPONENT_LABEL.replace('/', "~1")
-                    ))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let card = cards.get(component).copied().unwrap_or(CardKind::App);
-                Resolved {
-                    tier: tier(&gvk, card),
-                    object: o.clone(),
-                    key: manifest::key(o),
-                    resource,
-                    namespaced: caps.scope == Scope::Namespaced,
-                }
-            })
-            .collect())
+            .flat_map(|c| c.depends_on.iter().map(String::as_str))
+            .collect();
+        let label = format!("/metadata/labels/{}", COMPONENT_KEY.replace('/', "~1"));
+        let mut out = Vec::with_capacity(objects.len());
+        for o in objects {
+            let gvk = gvk_of(o);
+            let Some((resource, caps)) = served.get(&gvk).cloned() else {
+                continue;
+            };
+            let backing = depended_on.contains(str_at(o, &label));
+            out.push(Resolved {
+                tier: tier(&gvk, backing),
+                object: o.clone(),
+                key: manifest::key(o),
+                resource,
+                namespaced: caps.scope == Scope::Namespaced,
+            });
+        }
+        Ok(out)
     }
 
     fn api(&self, r: &Resolved, namespace: &str) -> Api<DynamicObject> {
         if r.namespaced {
-            Api::namespaced_with(self.client.clone(), namespace, &r.resource)
+            Api::namespaced_with(self.client().clone(), namespace, &r.resource)
         } else {
-            Api::all_with(self.client.clone(), &r.resource)
+            Api::all_with(self.client().clone(), &r.resource)
         }
     }
 
     /// Whether the namespace exists.
     pub async fn namespace_exists(&self, namespace: &str) -> Result<bool, kube::Error> {
-        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client().clone());
         Ok(api.get_opt(namespace).await?.is_some())
+    }
+
+    /// Deletes a namespace Berth just created for a create the apiserver then refused, and
+    /// waits (up to 30 s) until it is gone, so the same request can be sent again at once.
+    pub async fn remove_namespace(&self, namespace: &str) -> Result<(), kube::Error> {
+        let api: Api<DynamicObject> = Api::all_with(
+            self.client().clone(),
+            &ApiResource::erase::<k8s_openapi::api::core::v1::Namespace>(&()),
+        );
+        self.delete_and_wait(&api, namespace, Duration::from_secs(30))
+            .await
     }
 
     /// Creates (server-side applies) the namespace.
     pub async fn ensure_namespace(&self, namespace: &str) -> Result<(), kube::Error> {
-        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client.clone());
+        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client().clone());
         let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace,
-            "labels": {manifest::MANAGED_BY.0: manifest::MANAGED_BY.1}}});
+            "labels": {MANAGED_BY.0: MANAGED_BY.1}}});
         api.patch(
             namespace,
             &PatchParams::apply(FIELD_MANAGER),
@@ -235,6 +253,7 @@ impl Applier {
                                 message: None,
                             },
                             existing: Some(o.metadata.resource_version.filter(|v| !v.is_empty())),
+                            failure: None,
                         },
                         Err(e) if r.key.kind == "Job" && is_immutable(&e) => Planned {
                             result: ObjectResult {
@@ -245,10 +264,12 @@ impl Applier {
                                 ),
                             },
                             existing: Some(Some("replace".into())),
+                            failure: None,
                         },
                         Err(e) => Planned {
                             result: failed(&r.key, &e),
                             existing: None,
+                            failure: Some(failure::classify(&e)),
                         },
                     }
                 }
@@ -348,7 +369,10 @@ impl Applier {
             && is_immutable(e)
         {
             // Jobs cannot change their template: replace the old run with the new one.
-            if let Err(e) = self.delete_and_wait(&api, &r.key.name).await {
+            if let Err(e) = self
+                .delete_and_wait(&api, &r.key.name, Duration::from_secs(60))
+                .await
+            {
                 return failed(&r.key, &e);
             }
             outcome = api
@@ -386,6 +410,7 @@ impl Applier {
         &self,
         api: &Api<DynamicObject>,
         name: &str,
+        timeout: Duration,
     ) -> Result<(), kube::Error> {
         let dp = DeleteParams {
             propagation_policy: Some(PropagationPolicy::Background),
@@ -396,7 +421,7 @@ impl Applier {
             Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
             Err(e) => return Err(e),
         }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let deadline = tokio::time::Instant::now() + timeout;
         while api.get_opt(name).await?.is_some() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -449,12 +474,10 @@ impl Applier {
         instance: &str,
     ) -> Result<Vec<ObjectResult>, kube::Error> {
         let api: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
-            Api::namespaced(self.client.clone(), namespace);
+            Api::namespaced(self.client().clone(), namespace);
         let selector = format!(
-            "{}={instance},{}={}",
-            manifest::INSTANCE_LABEL,
-            manifest::MANAGED_BY.0,
-            manifest::MANAGED_BY.1
+            "{INSTANCE_LABEL}={instance},{}={}",
+            MANAGED_BY.0, MANAGED_BY.1
         );
         let claims = api
             .list(&kube::api::ListParams::default().labels(&selector))
@@ -486,39 +509,22 @@ impl Applier {
 }
 
 fn failed(key: &ObjectRef, e: &kube::Error) -> ObjectResult {
-    let message = match e {
-        kube::Error::Api(status) => status.message.clone(),
-        other => other.to_string(),
-    };
     ObjectResult {
         object: key.clone(),
         action: ObjectAction::Failed,
-        message: Some(message),
+        message: Some(failure::message(e)),
     }
 }
 
+/// A Job's pod template cannot change: the apiserver answers 422 Invalid, "field is immutable".
 fn is_immutable(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.message.contains("field is immutable"))
-}
-
-/// Whether an apply error is a server-side-apply conflict: another field manager changed a
-/// field Berth owns (drift).
-pub fn is_conflict(result: &ObjectResult) -> bool {
-    result.action == ObjectAction::Failed
-        && result
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("conflict"))
+    failure::classify(e) == Failure::Invalid && failure::message(e).contains("field is immutable")
 }
 
 fn gvk_of(o: &Value) -> GroupVersionKind {
     let av = o["apiVersion"].as_str().unwrap_or_default();
     let (group, version) = av.rsplit_once('/').unwrap_or(("", av));
     GroupVersionKind::gvk(group, version, o["kind"].as_str().unwrap_or_default())
-}
-
-fn gvk_string(g: &GroupVersionKind) -> String {
-    format!("{}/{}/{}", g.group, g.version, g.kind)
 }
 
 fn api_version(g: &GroupVersionKind) -> String {
@@ -529,11 +535,13 @@ fn api_version(g: &GroupVersionKind) -> String {
     }
 }
 
-/// The apply tier of a kind (lower goes first).
-fn tier(gvk: &GroupVersionKind, card: CardKind) -> u8 {
+/// The apply tier of a kind (lower goes first). `backing`: other components depend on it.
+fn tier(gvk: &GroupVersionKind, backing: bool) -> u8 {
     match (gvk.group.as_str(), gvk.kind.as_str()) {
         (_, "Namespace") => 0,
         (_, "CustomResourceDefinition") => 1,
+        // Sealos creates its Instance before anything it owns.
+        ("app.sealos.io", "Instance") => 2,
         (
             _,
             "ServiceAccount" | "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
@@ -542,9 +550,10 @@ fn tier(gvk: &GroupVersionKind, card: CardKind) -> u8 {
         (_, "PersistentVolumeClaim" | "StorageClass" | "PersistentVolume") => 3,
         (_, "Service") => 4,
         ("apps.kubeblocks.io", _) | ("objectstorage.sealos.io", _) => 5,
-        (_, "StatefulSet") if card != CardKind::App => 5,
+        (_, "StatefulSet") if backing => 5,
         (_, "Job") => 6,
-        (_, "Deployment" | "StatefulSet" | "DaemonSet" | "CronJob" | "Pod" | "ReplicaSet") => 7,
+        (_, kind) if crate::kube::is_workload(kind) => 7,
+        (_, "Pod" | "ReplicaSet") => 7,
         _ => 8,
     }
 }

@@ -26,7 +26,7 @@ pub struct Cluster {
 }
 
 /// What a probe of the cluster found.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterStatus {
     /// Whether the API server answered.
@@ -79,6 +79,14 @@ impl Cluster {
                     server: None,
                 }
             }
+        }
+    }
+
+    /// A cluster over an existing client, such as one driving a scripted apiserver in tests.
+    pub fn from_client(client: Client) -> Cluster {
+        Cluster {
+            client: Ok(client),
+            server: None,
         }
     }
 

@@ -5,7 +5,10 @@ use std::{
     sync::LazyLock,
 };
 
+use app::model::TemplateWarning;
 use regex::Regex;
+
+use crate::config;
 use serde_json::Value;
 
 use super::{
@@ -18,8 +21,8 @@ use super::{
 /// The platform values every template may read, with the values used when none is given.
 pub const PLATFORM_DEFAULTS: [(&str, &str); 4] = [
     ("SEALOS_NAMESPACE", "default"),
-    ("SEALOS_CLOUD_DOMAIN", "berth.localhost"),
-    ("SEALOS_CERT_SECRET_NAME", "wildcard-cert"),
+    ("SEALOS_CLOUD_DOMAIN", config::DEFAULT_CLOUD_DOMAIN),
+    ("SEALOS_CERT_SECRET_NAME", config::DEFAULT_CERT_SECRET),
     ("SEALOS_SERVICE_ACCOUNT", ""),
 ];
 
@@ -38,6 +41,10 @@ pub struct RenderRequest {
     /// Defaults computed by an earlier render, reused as they are (so a re-render with new
     /// inputs keeps the generated passwords).
     pub fixed_defaults: BTreeMap<String, String>,
+    /// Refuse any expression that fails or is `undefined`. Off by default: then the render is
+    /// Sealos-compatible (`''` in the resources, `undefined` in defaults and input defaults) and
+    /// each such expression is reported in [`Rendered::warnings`].
+    pub strict: bool,
 }
 
 /// One rendered Kubernetes object.
@@ -60,6 +67,11 @@ pub struct Rendered {
     pub platform: BTreeMap<String, String>,
     /// The objects, in file order.
     pub objects: Vec<RenderedObject>,
+    /// Each input's default, rendered (what the deploy form pre-fills, and what Sealos copies
+    /// into its `Instance`).
+    pub input_defaults: BTreeMap<String, String>,
+    /// Expressions rendered leniently (never set when [`RenderRequest::strict`]).
+    pub warnings: Vec<TemplateWarning>,
 }
 
 static PLACEHOLDER: LazyLock<Regex> =
@@ -76,6 +88,25 @@ impl Template {
     }
 }
 
+/// Which pass an expression is evaluated in: it decides what Sealos puts in place of an
+/// expression that fails or is `undefined`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// `spec.defaults` and the inputs' defaults: the text `undefined`.
+    Defaults,
+    /// The resource documents: the empty string.
+    Resources,
+}
+
+impl Pass {
+    fn fallback(self) -> &'static str {
+        match self {
+            Pass::Defaults => "undefined",
+            Pass::Resources => "",
+        }
+    }
+}
+
 struct Renderer<'t> {
     template: &'t Template,
     request: &'t RenderRequest,
@@ -83,6 +114,8 @@ struct Renderer<'t> {
     platform: BTreeMap<String, String>,
     /// Values of expressions that cannot change within one render (no `random`).
     cache: HashMap<String, String>,
+    pass: Pass,
+    warnings: Vec<TemplateWarning>,
 }
 
 impl<'t> Renderer<'t> {
@@ -119,16 +152,24 @@ impl<'t> Renderer<'t> {
             eval,
             platform,
             cache: HashMap::new(),
+            pass: Pass::Defaults,
+            warnings: Vec::new(),
         })
     }
 
     fn run(mut self) -> Result<Rendered, TemplateError> {
         let defaults = self.defaults()?;
         self.eval.set_map("defaults", &defaults).map_err(internal)?;
-        let inputs = self.inputs()?;
+        let (inputs, input_defaults) = self.inputs()?;
         self.eval.set_map("inputs", &inputs).map_err(internal)?;
-        let lines =
-            directives::apply(&self.template.body, self.template.body_line, &mut self.eval)?;
+        self.pass = Pass::Resources;
+        let lenient = (!self.request.strict).then_some(&mut self.warnings);
+        let lines = directives::apply(
+            &self.template.body,
+            self.template.body_line,
+            &mut self.eval,
+            lenient,
+        )?;
         let mut substituted = Vec::with_capacity(lines.len());
         for SourceLine { line, text } in lines {
             substituted.push((line, self.substitute(text, line)?));
@@ -139,6 +180,8 @@ impl<'t> Renderer<'t> {
             inputs,
             platform: self.platform,
             objects,
+            input_defaults,
+            warnings: self.warnings,
         })
     }
 
@@ -195,7 +238,11 @@ impl<'t> Renderer<'t> {
     }
 
     /// Resolves every input: the given value, else its (rendered) default; then validates.
-    fn inputs(&mut self) -> Result<BTreeMap<String, String>, TemplateError> {
+    /// Returns the values and the rendered defaults.
+    #[allow(clippy::type_complexity)]
+    fn inputs(
+        &mut self,
+    ) -> Result<(BTreeMap<String, String>, BTreeMap<String, String>), TemplateError> {
         let defs = &self.template.inputs;
         for name in self.request.inputs.keys() {
             if !defs.iter().any(|d| &d.name == name) {
@@ -212,33 +259,42 @@ impl<'t> Renderer<'t> {
             }
         }
         let mut values = BTreeMap::new();
+        let mut rendered_defaults = BTreeMap::new();
         for def in defs {
+            let default = self.substitute(&def.default, def.line)?;
             let given = self.request.inputs.get(&def.name).filter(|v| !v.is_empty());
-            let value = match given {
-                Some(v) => v.clone(),
-                None => self.substitute(&def.default, def.line)?,
-            };
-            values.insert(def.name.clone(), value);
+            values.insert(def.name.clone(), given.cloned().unwrap_or(default.clone()));
+            rendered_defaults.insert(def.name.clone(), default);
         }
         self.eval.set_map("inputs", &values).map_err(internal)?;
         for def in defs {
             let visible = match &def.condition {
-                Some(cond) => {
-                    self.eval
-                        .truthy(cond)
-                        .map_err(|message| TemplateError::Expression {
+                Some(cond) => match self.eval.truthy(cond) {
+                    Ok(visible) => visible,
+                    Err(message) if !self.request.strict && !expr::is_budget_error(&message) => {
+                        self.warnings.push(TemplateWarning {
+                            line: def.line,
+                            expr: cond.clone(),
+                            message: format!("failed: {message}"),
+                            rendered_as: "false".into(),
+                        });
+                        false
+                    }
+                    Err(message) => {
+                        return Err(TemplateError::Expression {
                             line: def.line,
                             expr: cond.clone(),
                             message,
-                        })?
-                }
+                        });
+                    }
+                },
                 None => true,
             };
             if visible {
                 validate_input(def, &values[&def.name])?;
             }
         }
-        Ok(values)
+        Ok((values, rendered_defaults))
     }
 
     /// Replaces every `${{ expr }}` in one line of text.
@@ -271,12 +327,30 @@ impl<'t> Renderer<'t> {
         if expr.is_empty() {
             return Err(fail("the expression is empty".into()));
         }
-        let value = match self.eval.eval(expr).map_err(fail)? {
-            Evaluated::Value(v) => v,
-            Evaluated::Undefined => {
-                return Err(fail(
-                    "the value is undefined (a missing input, default or platform value?)".into(),
-                ));
+        let failure = match self.eval.eval(expr) {
+            Ok(Evaluated::Value(v)) => Ok(v),
+            Ok(Evaluated::Undefined) => Err(
+                "the value is undefined (a missing input, default or platform value?)".to_string(),
+            ),
+            Err(message) if expr::is_budget_error(&message) => return Err(fail(message)),
+            Err(message) => Err(message),
+        };
+        let value = match failure {
+            Ok(v) => v,
+            Err(message) if self.request.strict => return Err(fail(message)),
+            Err(message) => {
+                let rendered_as = self.pass.fallback().to_string();
+                self.warnings.push(TemplateWarning {
+                    line,
+                    expr: expr.to_string(),
+                    message: if message.starts_with("the value is undefined") {
+                        "is undefined".into()
+                    } else {
+                        format!("failed: {message}")
+                    },
+                    rendered_as: rendered_as.clone(),
+                });
+                return Ok(rendered_as);
             }
         };
         // `defaults` and `inputs` change while they are being computed; only cache afterwards.
@@ -436,203 +510,4 @@ fn stringify_env_values(object: &mut Value) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn template(body: &str) -> Template {
-        let cr = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: demo\nspec:\n  title: Demo\n  defaults:\n    app_name:\n      type: string\n      value: demo-${{ random(8) }}\n    db_url:\n      type: string\n      value: pg://${{ defaults.app_name }}-pg:5432\n    password:\n      type: string\n      value: ${{ random(16) }}\n  inputs:\n    replicas:\n      description: Replicas\n      type: number\n      default: '1'\n      required: true\n    tier:\n      description: Tier\n      type: choice\n      default: small\n      options: [small, large]\n      required: true\n    debug:\n      description: Debug\n      type: boolean\n      default: 'false'\n      required: false\n";
-        Template::parse(&format!("{cr}---\n{body}")).expect("template parses")
-    }
-
-    fn req(seed: u64) -> RenderRequest {
-        RenderRequest {
-            seed: Some(seed),
-            ..Default::default()
-        }
-    }
-
-    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ defaults.app_name }}\n  namespace: ${{ SEALOS_NAMESPACE }}\nspec:\n  replicas: ${{ inputs.replicas }}\n  template:\n    spec:\n      containers:\n        - name: app\n          env:\n            - name: DB\n              value: ${{ defaults.db_url }}\n            - name: PORT\n              value: 8080\n            - name: DEBUG\n              value: ${{ inputs.debug }}\n            ${{ if(inputs.tier === 'large') }}\n            - name: LARGE\n              value: 'yes'\n            ${{ endif() }}\n";
-
-    #[test]
-    fn renders_defaults_that_use_other_defaults_and_stringifies_env() {
-        let t = template(DEPLOYMENT);
-        let out = t
-            .render(&RenderRequest {
-                platform: [("SEALOS_NAMESPACE".to_string(), "ns-alice".to_string())].into(),
-                ..req(1)
-            })
-            .unwrap();
-        let app = &out.defaults["app_name"];
-        assert!(app.starts_with("demo-") && app.len() == 13, "{app}");
-        assert_eq!(out.defaults["db_url"], format!("pg://{app}-pg:5432"));
-        assert_eq!(out.platform["SEALOS_SERVICE_ACCOUNT"], "alice");
-        assert_eq!(out.objects.len(), 1);
-        let d = &out.objects[0];
-        assert_eq!(d.line, 35, "the document starts right after the CR");
-        assert_eq!(d.object["metadata"]["name"], app.as_str());
-        assert_eq!(d.object["metadata"]["namespace"], "ns-alice");
-        assert_eq!(
-            d.object["spec"]["replicas"], 1,
-            "an unquoted number stays a number outside env"
-        );
-        let env = d.object["spec"]["template"]["spec"]["containers"][0]["env"]
-            .as_array()
-            .unwrap();
-        assert_eq!(env.len(), 3);
-        assert_eq!(env[1]["value"], "8080");
-        assert_eq!(env[2]["value"], "false");
-    }
-
-    #[test]
-    fn the_same_seed_renders_the_same_and_another_seed_does_not() {
-        let t = template(DEPLOYMENT);
-        let a = t.render(&req(5)).unwrap();
-        let b = t.render(&req(5)).unwrap();
-        let c = t.render(&req(6)).unwrap();
-        assert_eq!(a.objects, b.objects);
-        assert_eq!(a.defaults, b.defaults);
-        assert_ne!(a.defaults["password"], c.defaults["password"]);
-    }
-
-    #[test]
-    fn inputs_select_branches_and_are_validated() {
-        let t = template(DEPLOYMENT);
-        let large = t
-            .render(&RenderRequest {
-                inputs: [("tier".into(), "large".into())].into(),
-                ..req(1)
-            })
-            .unwrap();
-        let env = large.objects[0].object["spec"]["template"]["spec"]["containers"][0]["env"]
-            .as_array()
-            .unwrap()
-            .clone();
-        assert_eq!(env.last().unwrap()["name"], "LARGE");
-
-        let bad = |k: &str, v: &str| {
-            t.render(&RenderRequest {
-                inputs: [(k.to_string(), v.to_string())].into(),
-                ..req(1)
-            })
-            .unwrap_err()
-        };
-        assert_eq!(
-            bad("tier", "huge").to_string(),
-            "input `tier`: expected one of small, large, got \"huge\""
-        );
-        assert_eq!(
-            bad("replicas", "2 gigs").to_string(),
-            "input `replicas`: expected a number, got \"2 gigs\""
-        );
-        assert_eq!(
-            bad("debug", "yes").to_string(),
-            "input `debug`: expected 'true' or 'false', got \"yes\""
-        );
-        assert!(
-            bad("colour", "red")
-                .to_string()
-                .contains("unknown input; this template takes: replicas, tier, debug")
-        );
-    }
-
-    #[test]
-    fn an_instance_name_replaces_app_name_everywhere() {
-        let t = template(DEPLOYMENT);
-        let out = t
-            .render(&RenderRequest {
-                app_name: Some("my-posthog".into()),
-                ..req(1)
-            })
-            .unwrap();
-        assert_eq!(out.defaults["app_name"], "my-posthog");
-        assert_eq!(out.defaults["db_url"], "pg://my-posthog-pg:5432");
-        assert_eq!(out.objects[0].object["metadata"]["name"], "my-posthog");
-    }
-
-    #[test]
-    fn a_failing_expression_names_itself_and_its_line_and_never_renders_undefined() {
-        let t = template(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: ${{ inputs.nope }}\n",
-        );
-        let err = t.render(&req(1)).unwrap_err();
-        assert_eq!(err.line(), Some(40));
-        let TemplateError::Expression { expr, message, .. } = &err else {
-            panic!("{err:?}")
-        };
-        assert_eq!(expr, "inputs.nope");
-        assert!(message.contains("undefined"), "{message}");
-
-        let t = template(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name.nope.deeper }}\n",
-        );
-        let err = t.render(&req(1)).unwrap_err();
-        assert_eq!(err.line(), Some(38));
-        assert!(
-            err.to_string()
-                .contains("`defaults.app_name.nope.deeper` failed"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn multiple_documents_empty_ones_and_comments() {
-        let t = template(
-            "# a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n---\n",
-        );
-        let out = t.render(&req(1)).unwrap();
-        let names: Vec<_> = out
-            .objects
-            .iter()
-            .map(|o| {
-                (
-                    o.object["metadata"]["name"].as_str().unwrap().to_string(),
-                    o.line,
-                )
-            })
-            .collect();
-        assert_eq!(names, [("a".to_string(), 37), ("b".to_string(), 44)]);
-    }
-
-    #[test]
-    fn malformed_rendered_yaml_names_the_template_line() {
-        let t = template(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: [unclosed\n  j: 1\n",
-        );
-        let err = t.render(&req(1)).unwrap_err();
-        assert!(matches!(err, TemplateError::Yaml { .. }), "{err:?}");
-        let line = err.line().unwrap();
-        assert!((39..=41).contains(&line), "line {line}: {err}");
-    }
-
-    #[test]
-    fn a_cycle_between_defaults_is_an_error() {
-        let text = "kind: Template\nmetadata: {name: x}\nspec:\n  defaults:\n    a:\n      value: ${{ defaults.b }}\n    b:\n      value: ${{ defaults.a }}\n---\n";
-        let err = Template::parse(text).unwrap().render(&req(1)).unwrap_err();
-        assert!(err.to_string().contains("cycle: a, b"), "{err}");
-        assert_eq!(err.line(), Some(5));
-    }
-
-    #[test]
-    fn a_default_may_refer_to_one_declared_later() {
-        let text = "kind: Template\nmetadata: {name: x}\nspec:\n  defaults:\n    url:\n      value: http://${{ defaults.host }}\n    host:\n      value: h-${{ random(4) }}\n---\n";
-        let out = Template::parse(text).unwrap().render(&req(3)).unwrap();
-        assert_eq!(
-            out.defaults["url"],
-            format!("http://{}", out.defaults["host"])
-        );
-    }
-
-    #[test]
-    fn a_required_input_hidden_by_its_condition_is_not_required() {
-        let text = "kind: Template\nmetadata: {name: x}\nspec:\n  inputs:\n    smtp:\n      type: boolean\n      default: 'false'\n    smtp_host:\n      type: string\n      required: true\n      if: inputs.smtp === 'true'\n---\n";
-        let t = Template::parse(text).unwrap();
-        assert!(t.render(&req(1)).is_ok());
-        let err = t
-            .render(&RenderRequest {
-                inputs: [("smtp".into(), "true".into())].into(),
-                ..req(1)
-            })
-            .unwrap_err();
-        assert_eq!(err.to_string(), "input `smtp_host`: is required");
-    }
-}
+mod tests;

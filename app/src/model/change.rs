@@ -1,0 +1,170 @@
+//! Change sets: typed edits to an instance, and the preview shown before any of them is applied.
+//! The cards, the change box and the REST API all produce the same [`Edit`]s.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ObjectRef, ObjectResult, TemplateWarning};
+
+/// One edit. Each is a setter: applying it twice gives the same manifests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Edit {
+    /// Set a workload's replica count.
+    #[serde(rename_all = "camelCase")]
+    Replicas {
+        /// Component id.
+        component: String,
+        /// The new count.
+        replicas: u32,
+    },
+    /// Set CPU and memory requests and limits (each optional) of a workload's containers.
+    #[serde(rename_all = "camelCase")]
+    Resources {
+        /// Component id.
+        component: String,
+        /// Only this container; all containers when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        container: Option<String>,
+        /// CPU request (`500m`, `2`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cpu_request: Option<String>,
+        /// CPU limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cpu_limit: Option<String>,
+        /// Memory request (`512Mi`, `1Gi`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        memory_request: Option<String>,
+        /// Memory limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        memory_limit: Option<String>,
+    },
+    /// Set or unset an environment variable.
+    #[serde(rename_all = "camelCase")]
+    Env {
+        /// Component id.
+        component: String,
+        /// Only this container; all containers when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        container: Option<String>,
+        /// Variable name.
+        name: String,
+        /// Its new value.
+        value: EnvValue,
+    },
+    /// Grow a volume (never shrink).
+    #[serde(rename_all = "camelCase")]
+    Storage {
+        /// Component id.
+        component: String,
+        /// The claim template's (or claim's) name; the only one when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        volume: Option<String>,
+        /// The new size (`20Gi`).
+        size: String,
+    },
+    /// Change an image's tag (or the whole reference).
+    #[serde(rename_all = "camelCase")]
+    Image {
+        /// Component id.
+        component: String,
+        /// Only this container; all containers when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        container: Option<String>,
+        /// A tag (`1.2.3`) or a full reference (`repo/name:tag`).
+        image: String,
+    },
+    /// Change the public host of the instance's Ingress rules.
+    #[serde(rename_all = "camelCase")]
+    Domain {
+        /// The new host.
+        host: String,
+    },
+    /// Change a template input (the instance is re-rendered with it, generated passwords kept).
+    #[serde(rename_all = "camelCase")]
+    Input {
+        /// Input name.
+        name: String,
+        /// Its new value.
+        value: String,
+    },
+}
+
+impl Edit {
+    /// The component the edit names, if any.
+    pub fn component(&self) -> Option<&str> {
+        match self {
+            Edit::Replicas { component, .. }
+            | Edit::Resources { component, .. }
+            | Edit::Env { component, .. }
+            | Edit::Storage { component, .. }
+            | Edit::Image { component, .. } => Some(component),
+            Edit::Domain { .. } | Edit::Input { .. } => None,
+        }
+    }
+}
+
+/// The new value of an environment variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum EnvValue {
+    /// A literal value.
+    Value {
+        /// The value.
+        value: String,
+    },
+    /// A reference to a key of a Secret (the value itself stays in the Secret).
+    #[serde(rename_all = "camelCase")]
+    SecretRef {
+        /// The Secret's name.
+        secret: String,
+        /// The key within it.
+        key: String,
+    },
+    /// Remove the variable.
+    Unset,
+}
+
+/// A change set: `POST /api/v1/instances/{namespace}/{name}/changes[/preview]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// The revision the change was made against; a stale one is refused with 409.
+    pub base_revision: i64,
+    /// The edits, applied in order.
+    pub edits: Vec<Edit>,
+    /// The preview's plan hash: required to apply, so that exactly the previewed plan applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_hash: Option<String>,
+    /// Overwrite fields changed outside Berth (drift).
+    #[serde(default)]
+    pub force: bool,
+    /// Refuse expressions that fail or are undefined when an input edit re-renders.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// What a change (or a rollback) would do, shown before anything is applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    /// The revision it was made against.
+    pub base_revision: i64,
+    /// Unified diff of the manifests (secrets redacted).
+    pub diff: String,
+    /// Objects that change or are new.
+    pub changed: Vec<ObjectRef>,
+    /// Objects the new revision no longer has; they will be deleted.
+    pub prune: Vec<ObjectRef>,
+    /// Server-side dry run of the changed objects.
+    pub dry_run: Vec<ObjectResult>,
+    /// Fields changed outside Berth that this change would overwrite.
+    pub drift: Vec<ObjectResult>,
+    /// Pass back to apply exactly this plan.
+    pub plan_hash: String,
+    /// Expressions a re-render rendered as Sealos does (empty unless an input changed).
+    pub warnings: Vec<TemplateWarning>,
+}

@@ -1,0 +1,22 @@
+//! The types the server and the UI share: everything that crosses the wire, defined once.
+//! Plain data (no kube, no sqlx), so the browser build can use them too. With the `openapi`
+//! feature (the server's) each also describes itself for the OpenAPI document.
+
+mod change;
+mod component;
+mod instance;
+mod operation;
+mod template;
+
+pub use change::{ChangeRequest, Edit, EnvValue, Preview};
+pub use component::{
+    CardKind, Component, ComponentStatus, Health, HealthState, ObjectHealth, ObjectRef,
+};
+pub use instance::{
+    InstanceList, InstanceSummary, InstanceView, RevisionDiff, RevisionList, RevisionRecord,
+    RevisionSummary,
+};
+pub use operation::{
+    CreatePlan, CreateRequest, ObjectAction, ObjectResult, OperationInfo, OperationStatus, Progress,
+};
+pub use template::{InputInfo, TemplateInfo, TemplateList, TemplateWarning};

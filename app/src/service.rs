@@ -1,0 +1,120 @@
+//! (server only) Everything Berth does, as one trait. The server implements it once; the REST
+//! handlers and the UI's server functions are both thin callers of it, so neither holds logic of
+//! its own. Keeps kube, sqlx and tokio out of this crate.
+
+use std::{future::Future, pin::Pin};
+
+use futures::Stream;
+
+use crate::{
+    error::ServiceError,
+    model::{
+        ChangeRequest, CreatePlan, CreateRequest, InstanceSummary, InstanceView, OperationInfo,
+        Preview, Progress, RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo,
+    },
+};
+
+/// A boxed future, as trait methods return them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed stream of live updates.
+pub type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send + 'static>>;
+/// Every answer: a value or a [`ServiceError`].
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// What a create answers: an operation that started, or (for a dry run) the plan.
+#[derive(Debug, Clone)]
+pub enum Created {
+    /// The deploy runs (or, when waited for, ran).
+    Started(OperationInfo),
+    /// Only planned and dry-run; nothing was applied or recorded.
+    Planned(CreatePlan),
+}
+
+/// A live update about one instance.
+#[derive(Debug, Clone)]
+pub enum LiveEvent {
+    /// The instance's health changed (sent once at the start, then on every change).
+    Health(Box<InstanceView>),
+    /// An operation on it made progress or finished.
+    Progress(Progress),
+}
+
+/// The operations Berth offers. `actor` is who asks; it is recorded in history.
+pub trait Berth: Send + Sync {
+    /// Every template, in id order.
+    fn templates(&self) -> BoxFuture<'_, Result<Vec<TemplateInfo>>>;
+    /// One template with its inputs.
+    fn template(&self, id: String) -> BoxFuture<'_, Result<TemplateInfo>>;
+    /// Every instance that is not deleted, newest first.
+    fn instances(&self) -> BoxFuture<'_, Result<Vec<InstanceSummary>>>;
+    /// One instance with its components' live health.
+    fn instance(&self, namespace: String, name: String) -> BoxFuture<'_, Result<InstanceView>>;
+    /// Deploys a template (or only plans it, with `dry_run`). `wait` answers once it is done.
+    fn create(
+        &self,
+        actor: String,
+        request: CreateRequest,
+        wait: bool,
+    ) -> BoxFuture<'_, Result<Created>>;
+    /// The diff, dry run, drift and plan hash of a change set; changes nothing.
+    fn preview(
+        &self,
+        namespace: String,
+        name: String,
+        request: ChangeRequest,
+    ) -> BoxFuture<'_, Result<Preview>>;
+    /// Applies a previewed change set (its plan hash must match).
+    fn apply(
+        &self,
+        actor: String,
+        namespace: String,
+        name: String,
+        request: ChangeRequest,
+        wait: bool,
+    ) -> BoxFuture<'_, Result<OperationInfo>>;
+    /// The instance's revisions, oldest first.
+    fn revisions(
+        &self,
+        namespace: String,
+        name: String,
+    ) -> BoxFuture<'_, Result<Vec<RevisionSummary>>>;
+    /// One revision in full, secrets redacted.
+    fn revision(
+        &self,
+        namespace: String,
+        name: String,
+        number: i64,
+    ) -> BoxFuture<'_, Result<RevisionRecord>>;
+    /// The diff from revision `against` to revision `number`.
+    fn diff(
+        &self,
+        namespace: String,
+        name: String,
+        number: i64,
+        against: i64,
+    ) -> BoxFuture<'_, Result<RevisionDiff>>;
+    /// Re-applies revision `to` as a new revision.
+    fn rollback(
+        &self,
+        actor: String,
+        namespace: String,
+        name: String,
+        to: i64,
+        force: bool,
+        wait: bool,
+    ) -> BoxFuture<'_, Result<OperationInfo>>;
+    /// Deletes every object the instance owns; its history stays.
+    fn delete(
+        &self,
+        actor: String,
+        namespace: String,
+        name: String,
+        wait: bool,
+    ) -> BoxFuture<'_, Result<OperationInfo>>;
+    /// An operation's state: live while it runs, then from history.
+    fn operation(&self, id: String) -> BoxFuture<'_, Result<OperationInfo>>;
+    /// Live updates about one instance: its health now, then every change and every step of
+    /// its operations, until the stream is dropped.
+    fn watch(&self, namespace: String, name: String)
+    -> BoxFuture<'_, Result<BoxStream<LiveEvent>>>;
+}

@@ -1,0 +1,239 @@
+//! Change sets and rollbacks. The plan is pure (`crate::plan`); around it the service reads the
+//! recorded state once, resolves kinds once (cached discovery), and dry-runs each object once:
+//! a preview dry-runs what changes, a confirmed change dry-runs every object and applies from
+//! that dry run's findings without asking again.
+
+use std::collections::BTreeSet;
+
+use app::model::{ChangeRequest, InstanceSummary, OperationInfo, OperationStatus, Preview};
+use serde_json::json;
+use tokio::sync::OwnedMutexGuard;
+
+use super::{
+    Error, Result, Service, redact,
+    run::{Kind, Prepared, Work},
+};
+use crate::{
+    apply::{Applier, Planned, Resolved},
+    manifest,
+    plan::{self, Plan, Rerendered},
+    store::RevisionState,
+};
+
+/// Which instance a planned revision is for, and how history names it.
+struct Target<'a> {
+    kind: Kind,
+    namespace: &'a str,
+    name: &'a str,
+    template: String,
+    change: serde_json::Value,
+}
+
+fn keys(objects: &[serde_json::Value]) -> BTreeSet<String> {
+    objects
+        .iter()
+        .map(|o| manifest::group_key(&manifest::key(o)))
+        .collect()
+}
+
+impl Service {
+    /// Reads the current revision and plans the change set on it.
+    async fn plan_change(
+        &self,
+        namespace: &str,
+        name: &str,
+        req: &ChangeRequest,
+    ) -> Result<(InstanceSummary, RevisionState, Plan)> {
+        let (summary, recorded) = self.current(namespace, name).await?;
+        if req.base_revision != summary.revision {
+            return Err(Error::StaleRevision {
+                given: req.base_revision,
+                current: summary.revision,
+            });
+        }
+        let render = |inputs: &_| {
+            self.render(
+                &summary.template,
+                namespace,
+                Some(name),
+                inputs,
+                &recorded.defaults,
+                req.strict,
+            )
+            .map(|r| Rerendered {
+                objects: r.objects,
+                defaults: r.defaults,
+                warnings: r.warnings,
+            })
+        };
+        let planned = plan::plan_change(
+            summary.revision,
+            &recorded,
+            &req.edits,
+            name,
+            namespace,
+            render,
+        )?;
+        Ok((summary, recorded, planned))
+    }
+
+    /// Resolves the desired objects and the prune set in one discovery pass.
+    async fn resolve_plan(
+        &self,
+        applier: &Applier,
+        plan: &Plan,
+    ) -> Result<(Vec<Resolved>, Vec<Resolved>)> {
+        let mut all = plan.state.manifests.clone();
+        all.extend(plan.prune.iter().cloned());
+        let mut resolved = applier.resolve(&all, &plan.components).await?;
+        let prune = resolved.split_off(plan.state.manifests.len());
+        Ok((resolved, prune))
+    }
+
+    /// Previews a change set: the diff, the server-side dry run of what changes, drift, and the
+    /// plan hash that the confirming call must send back. Changes nothing.
+    pub async fn preview(
+        &self,
+        namespace: &str,
+        name: &str,
+        req: &ChangeRequest,
+    ) -> Result<Preview> {
+        let (_, recorded, plan) = self.plan_change(namespace, name, req).await?;
+        let applier = self.applier()?;
+        let (resolved, _) = self.resolve_plan(&applier, &plan).await?;
+        let changed = keys(&plan.changed);
+        let to_check: Vec<Resolved> = resolved
+            .into_iter()
+            .filter(|r| changed.contains(&manifest::group_key(&r.key)))
+            .collect();
+        let planned = applier.plan(&to_check, namespace, req.force).await;
+        Ok(preview(&recorded, &plan, &planned))
+    }
+
+    /// Applies a change set previewed before (same edits, same base revision, same plan hash).
+    pub async fn apply_change(
+        &self,
+        namespace: &str,
+        name: &str,
+        req: &ChangeRequest,
+        actor: &str,
+        wait: bool,
+    ) -> Result<OperationInfo> {
+        if req.plan_hash.is_none() {
+            return Err(Error::Invalid(
+                "applying a change needs the planHash of its preview: POST .../changes/preview first and confirm".into(),
+            ));
+        }
+        let guard = self.ops.lock(namespace, name)?;
+        let (summary, _, plan) = self.plan_change(namespace, name, req).await?;
+        if req.plan_hash.as_deref() != Some(plan.plan_hash.as_str()) {
+            return Err(Error::StalePlan);
+        }
+        let change = json!({"edits": req.edits, "baseRevision": req.base_revision});
+        let target = Target {
+            kind: Kind::Change,
+            namespace,
+            name,
+            template: summary.template,
+            change,
+        };
+        self.apply_plan(target, plan, req.force, actor, guard, wait)
+            .await
+    }
+
+    /// Rolls back to revision `to`: re-applies its manifests (config and env included) as a new
+    /// revision, pruning what it did not have.
+    pub async fn rollback(
+        &self,
+        namespace: &str,
+        name: &str,
+        to: i64,
+        actor: &str,
+        force: bool,
+        wait: bool,
+    ) -> Result<OperationInfo> {
+        let guard = self.ops.lock(namespace, name)?;
+        let (summary, current) = self.current(namespace, name).await?;
+        let target = self.store.revision(namespace, name, to).await?;
+        if target.summary.kind == "delete" || target.summary.status != OperationStatus::Succeeded {
+            return Err(Error::Invalid(format!(
+                "revision {to} is a {} that {}; only successful deploys, changes and rollbacks can be restored",
+                target.summary.kind,
+                target.summary.status.as_str()
+            )));
+        }
+        let target_state = self.store.revision_state(namespace, name, to).await?;
+        let plan = plan::plan_rollback(summary.revision, &current, &target_state, name);
+        let target = Target {
+            kind: Kind::Rollback,
+            namespace,
+            name,
+            template: summary.template,
+            change: json!({"rollbackTo": to, "from": summary.revision}),
+        };
+        self.apply_plan(target, plan, force, actor, guard, wait)
+            .await
+    }
+
+    /// Resolves the plan's objects (one discovery pass), dry-runs each once, then records and
+    /// runs the revision.
+    async fn apply_plan(
+        &self,
+        target: Target<'_>,
+        plan: Plan,
+        force: bool,
+        actor: &str,
+        guard: OwnedMutexGuard<()>,
+        wait: bool,
+    ) -> Result<OperationInfo> {
+        let applier = self.applier()?;
+        let (objects, prune) = self.resolve_plan(&applier, &plan).await?;
+        let planned = applier.plan(&objects, target.namespace, force).await;
+        let prepared = Prepared {
+            kind: target.kind,
+            namespace: target.namespace.into(),
+            name: target.name.into(),
+            template: target.template,
+            change: Some(target.change),
+            state: plan.state,
+            applier,
+            work: Work::Apply {
+                objects,
+                planned,
+                prune,
+                force,
+            },
+        };
+        self.launch(prepared, actor, guard, wait).await
+    }
+}
+
+/// What a preview shows, everything redacted.
+fn preview(recorded: &RevisionState, plan: &Plan, planned: &[Planned]) -> Preview {
+    let after = redact::redactor(&plan.state);
+    let diff = manifest::unified_diff(
+        &redact::manifests(recorded),
+        &redact::manifests(&plan.state),
+        &format!("revision-{}", plan.base_revision),
+        "proposed",
+    );
+    let dry_run: Vec<_> = planned
+        .iter()
+        .map(|p| redact::result(&after, &p.result))
+        .collect();
+    let drift = planned
+        .iter()
+        .filter(|p| p.is_conflict())
+        .map(|p| redact::result(&after, &p.result))
+        .collect();
+    Preview {
+        base_revision: plan.base_revision,
+        diff,
+        changed: plan.changed.iter().map(manifest::key).collect(),
+        prune: plan.prune.iter().map(manifest::key).collect(),
+        dry_run,
+        drift,
+        plan_hash: plan.plan_hash.clone(),
+        warnings: plan.warnings.clone(),
+    }
+}

@@ -1,0 +1,120 @@
+//! Deploying a template as a new instance. Everything is checked before anything is recorded:
+//! the render, the kinds the cluster serves, and a server-side dry run of every object. A create
+//! the apiserver refuses leaves no instance, no revision and no namespace behind.
+
+use std::collections::BTreeMap;
+
+use app::{
+    model::{CreatePlan, CreateRequest, ObjectAction, ObjectResult},
+    service::Created,
+};
+
+use super::{
+    Error, Result, Service, redact,
+    render::RenderedInstance,
+    run::{Kind, Prepared, Work},
+};
+use crate::store::RevisionState;
+
+impl Service {
+    /// Creates an instance: render, preflight, dry run, then record and apply in the background
+    /// (or, with `dry_run`, only plan). `wait` answers once the apply is done.
+    pub async fn create(&self, req: CreateRequest, actor: &str, wait: bool) -> Result<Created> {
+        let namespace = req
+            .namespace
+            .clone()
+            .unwrap_or_else(|| self.platform.default_namespace.clone());
+        let RenderedInstance {
+            name,
+            objects,
+            components,
+            defaults,
+            warnings,
+        } = self.render(
+            &req.template,
+            &namespace,
+            req.name.as_deref(),
+            &req.inputs,
+            &BTreeMap::new(),
+            req.strict,
+        )?;
+        let applier = self.applier()?;
+        let exists = || async {
+            self.store
+                .instance(&namespace, &name)
+                .await
+                .is_ok_and(|i| i.deleted_at.is_none())
+        };
+        if !req.dry_run && exists().await {
+            return Err(Error::Exists(format!("{namespace}/{name}")));
+        }
+        let resolved = applier.resolve(&objects, &components).await?;
+        let state = RevisionState {
+            inputs: req.inputs.clone(),
+            defaults,
+            edits: Vec::new(),
+            manifests: objects,
+        };
+        let redactor = redact::redactor(&state);
+        let namespace_exists = applier.namespace_exists(&namespace).await?;
+        if req.dry_run {
+            let dry_run = if namespace_exists {
+                applier.dry_run(&resolved, &namespace, req.force).await
+            } else {
+                let planned = |r: &crate::apply::Resolved| ObjectResult {
+                    object: r.key.clone(),
+                    action: ObjectAction::Planned,
+                    message: Some(format!("namespace {namespace} will be created first")),
+                };
+                resolved.iter().map(planned).collect()
+            };
+            return Ok(Created::Planned(CreatePlan {
+                namespace,
+                name,
+                manifests: redact::manifests(&state),
+                components,
+                dry_run: dry_run
+                    .iter()
+                    .map(|r| redact::result(&redactor, r))
+                    .collect(),
+                warnings,
+            }));
+        }
+        let guard = self.ops.lock(&namespace, &name)?;
+        if !namespace_exists {
+            applier.ensure_namespace(&namespace).await?;
+        }
+        let planned = applier.plan(&resolved, &namespace, req.force).await;
+        let refused: Vec<_> = planned
+            .iter()
+            .filter_map(|p| {
+                let failure = p.failure?;
+                Some((redact::result(&redactor, &p.result), failure))
+            })
+            .collect();
+        if !refused.is_empty() {
+            if !namespace_exists && let Err(e) = applier.remove_namespace(&namespace).await {
+                tracing::warn!(%namespace, error = %e, "cannot remove the namespace of a refused create");
+            }
+            return Err(Error::DryRunRefused(refused));
+        }
+        let prepared = Prepared {
+            kind: Kind::Deploy,
+            namespace,
+            name,
+            template: req.template,
+            change: None,
+            state,
+            applier,
+            work: Work::Apply {
+                objects: resolved,
+                planned,
+                prune: Vec::new(),
+                force: req.force,
+            },
+        };
+        Ok(Created::Started(
+            self.launch(prepared, actor, guard, wait).await?,
+        ))
+    }
+}

@@ -1,0 +1,62 @@
+//! The live-update stream of one instance: its health at once, then a fresh view whenever its
+//! live objects change (a burst of watch events settles into one update), and every step of its
+//! operations. The SSE endpoint and the UI read the same stream.
+
+use std::time::Duration;
+
+use app::service::{BoxStream, LiveEvent};
+use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::{Result, Service};
+use crate::kube::instance_key;
+
+/// How long a burst of watch events may settle before the view is read again.
+const SETTLE: Duration = Duration::from_millis(150);
+
+impl Service {
+    /// Live updates about one instance, until the stream is dropped.
+    pub async fn watch(&self, namespace: &str, name: &str) -> Result<BoxStream<LiveEvent>> {
+        let first = self.get(namespace, name).await?;
+        let (tx, rx) = mpsc::channel::<LiveEvent>(64);
+        let service = self.clone();
+        let (namespace, name) = (namespace.to_string(), name.to_string());
+        let instance = instance_key(&namespace, &name);
+        let mut progress = self.ops.subscribe();
+        let mut changes = self.subscribe_changes();
+        tokio::spawn(async move {
+            let mut last = first.clone();
+            if tx.send(LiveEvent::Health(Box::new(first))).await.is_err() {
+                return;
+            }
+            loop {
+                let changed = async {
+                    match changes.as_mut() {
+                        Some(c) => c.recv().await.ok(),
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    p = progress.recv() => match p {
+                        Ok(p) if p.instance() == instance => {
+                            if tx.send(LiveEvent::Progress(p)).await.is_err() { return; }
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return,
+                    },
+                    c = changed => {
+                        if c.as_deref() != Some(instance.as_str()) { continue; }
+                        tokio::time::sleep(SETTLE).await;
+                        let Ok(view) = service.get(&namespace, &name).await else { continue };
+                        if view != last {
+                            last = view.clone();
+                            if tx.send(LiveEvent::Health(Box::new(view))).await.is_err() { return; }
+                        }
+                    }
+                    _ = tx.closed() => return,
+                }
+            }
+        });
+        Ok(Box::pin(ReceiverStream::new(rx)))
+    }
+}

@@ -1,0 +1,148 @@
+//! The service: everything Berth does, once. The REST handlers (`http::api`) and the UI's server
+//! functions (through [`app::service::Berth`], implemented in `berth.rs`) are thin callers of it.
+//!
+//! Every create, change, rollback and delete goes the same way: validate and plan (pure, in
+//! `plan`), resolve kinds and dry-run against the cluster, then record the revision and run it in
+//! the background (`run.rs`), reporting progress to subscribers. Reads come from the store and
+//! from the health watches.
+//!
+//! - `create.rs`: deploying a template;
+//! - `change.rs`: previewing and applying change sets, rolling back;
+//! - `run.rs`: the one record-then-run path, deletes, and live operations;
+//! - `view.rs`: an instance with its components' live health;
+//! - `live.rs`: the live-update stream of one instance;
+//! - `render.rs`: rendering a template for an instance;
+//! - `redact.rs`: what counts as secret, and how it is hidden;
+//! - `berth.rs`: the [`app::service::Berth`] trait over all of it.
+
+mod berth;
+mod change;
+mod create;
+pub mod error;
+mod live;
+mod redact;
+mod render;
+mod run;
+mod view;
+
+use app::model::{RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo};
+
+pub use error::{Error, Result};
+pub use render::Platform;
+pub use run::Operations;
+
+use crate::{
+    apply::Applier,
+    health::watch::Watches,
+    kube::{Cluster, Discovery},
+    manifest,
+    store::Store,
+    templates::Templates,
+};
+
+/// The service. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Service {
+    store: Store,
+    templates: Templates,
+    platform: Platform,
+    cluster: Cluster,
+    discovery: Option<Discovery>,
+    watches: Option<Watches>,
+    ops: Operations,
+}
+
+impl Service {
+    /// A service over its parts. With `watch`, health watches start when the cluster has a
+    /// client (tests of the apply path against a scripted apiserver leave them off).
+    pub fn new(
+        store: Store,
+        templates: Templates,
+        platform: Platform,
+        cluster: Cluster,
+        watch: bool,
+    ) -> Service {
+        let client = cluster.client().ok().cloned();
+        let watches = client
+            .as_ref()
+            .filter(|_| watch)
+            .map(|c| Watches::start(c.clone()));
+        Service {
+            store,
+            templates,
+            platform,
+            cluster,
+            discovery: client.map(Discovery::new),
+            watches,
+            ops: Operations::default(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The cluster connection.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    fn applier(&self) -> Result<Applier> {
+        match (&self.discovery, self.cluster.client()) {
+            (Some(d), _) => Ok(Applier::new(d.clone())),
+            (None, Err(reason)) => Err(Error::NoCluster(reason.to_string())),
+            (None, Ok(_)) => Err(Error::NoCluster("no discovery".into())),
+        }
+    }
+
+    /// Every template's summary, in id order.
+    pub fn template_list(&self) -> Vec<TemplateInfo> {
+        self.templates.list()
+    }
+
+    /// One template with its inputs.
+    pub fn template_info(&self, id: &str) -> Result<TemplateInfo> {
+        self.templates
+            .info(id)
+            .ok_or_else(|| Error::NotFound(format!("template {id}")))
+    }
+
+    /// The instance's revisions, oldest first.
+    pub async fn revisions(&self, namespace: &str, name: &str) -> Result<Vec<RevisionSummary>> {
+        Ok(self.store.revisions(namespace, name).await?)
+    }
+
+    /// One revision, redacted.
+    pub async fn revision(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+    ) -> Result<RevisionRecord> {
+        Ok(self.store.revision(namespace, name, number).await?)
+    }
+
+    /// The diff from revision `against` to revision `number` (both redacted).
+    pub async fn diff(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+        against: i64,
+    ) -> Result<RevisionDiff> {
+        let to = self.store.revision(namespace, name, number).await?;
+        let from = self.store.revision(namespace, name, against).await?;
+        let diff = manifest::unified_diff(
+            &from.manifests,
+            &to.manifests,
+            &format!("revision-{against}"),
+            &format!("revision-{number}"),
+        );
+        Ok(RevisionDiff {
+            from: against,
+            to: number,
+            diff,
+        })
+    }
+}

@@ -1,0 +1,453 @@
+//! The one path every operation takes once it is validated, planned and dry-run: record the
+//! revision, then run it in the background, reporting each object's result to subscribers and
+//! the outcome to the store. Deploys, changes, rollbacks and deletes all go through [`launch`].
+//! A caller that does not wait gets the running operation at once; the work goes on if it
+//! disconnects.
+//!
+//! [`launch`]: Service::launch
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use app::model::{ObjectAction, ObjectRef, ObjectResult, OperationInfo, OperationStatus, Progress};
+use serde_json::Value;
+use tokio::sync::{OwnedMutexGuard, broadcast};
+
+use super::{Error, Result, Service, redact};
+use crate::{
+    apply::{Applier, Planned, Resolved},
+    kube::instance_key,
+    store::{NewRevision, Outcome, RevisionState},
+};
+
+/// Operations running now, the per-instance locks, and the progress channel.
+#[derive(Clone)]
+pub struct Operations {
+    live: Arc<Mutex<HashMap<String, OperationInfo>>>,
+    locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    progress: broadcast::Sender<Progress>,
+}
+
+impl Default for Operations {
+    fn default() -> Self {
+        Operations {
+            live: Arc::default(),
+            locks: Arc::default(),
+            progress: broadcast::channel(4096).0,
+        }
+    }
+}
+
+impl Operations {
+    /// Progress of every operation from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Progress> {
+        self.progress.subscribe()
+    }
+
+    /// Takes the instance's lock, or fails with [`Error::Busy`] while another operation holds
+    /// it. Locks nobody holds are dropped on the way, so the map only has live instances.
+    pub(super) fn lock(&self, namespace: &str, name: &str) -> Result<OwnedMutexGuard<()>> {
+        let key = instance_key(namespace, name);
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            locks.retain(|k, l| *k == key || Arc::strong_count(l) > 1);
+            locks.entry(key.clone()).or_default().clone()
+        };
+        lock.try_lock_owned().map_err(|_| Error::Busy(key))
+    }
+
+    fn set(&self, info: &OperationInfo) {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(info.id.clone(), info.clone());
+    }
+
+    fn push(&self, id: &str, result: &ObjectResult) {
+        if let Some(op) = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(id)
+        {
+            op.results.push(result.clone());
+        }
+    }
+
+    fn remove(&self, id: &str) {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+    }
+
+    fn get(&self, id: &str) -> Option<OperationInfo> {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+}
+
+/// What kind of revision an operation records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Deploy,
+    Change,
+    Rollback,
+    Delete,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Deploy => "deploy",
+            Kind::Change => "change",
+            Kind::Rollback => "rollback",
+            Kind::Delete => "delete",
+        }
+    }
+}
+
+/// An operation ready to record and run: validated, planned and dry-run.
+pub(super) struct Prepared {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    pub template: String,
+    /// The change set as history shows it (already redacted).
+    pub change: Option<Value>,
+    /// The revision's full state (for a delete: the state being removed).
+    pub state: RevisionState,
+    pub applier: Applier,
+    pub work: Work,
+}
+
+/// What running the operation does.
+pub(super) enum Work {
+    /// Apply `objects` as the dry run (`planned`) found them, then delete `prune`.
+    Apply {
+        objects: Vec<Resolved>,
+        planned: Vec<Planned>,
+        prune: Vec<Resolved>,
+        force: bool,
+    },
+    /// Delete `objects` and the claims the instance's StatefulSets made.
+    Delete { objects: Vec<Resolved> },
+}
+
+impl Service {
+    /// Records the revision (a deploy also its instance, in the same transaction), then runs
+    /// the work in the background under `guard`. With `wait`, answers when it is done.
+    pub(super) async fn launch(
+        &self,
+        p: Prepared,
+        actor: &str,
+        guard: OwnedMutexGuard<()>,
+        wait: bool,
+    ) -> Result<OperationInfo> {
+        let revision = self
+            .store
+            .begin_revision(&NewRevision {
+                namespace: &p.namespace,
+                name: &p.name,
+                template: &p.template,
+                kind: p.kind.as_str(),
+                actor,
+                change: p.change.as_ref(),
+                redacted_inputs: &redact::inputs(&p.state.inputs),
+                redacted_manifests: &redact::manifests(&p.state),
+                state: &p.state,
+            })
+            .await?;
+        let info = OperationInfo {
+            id: OperationInfo::id_of(&p.namespace, &p.name, revision),
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+            revision,
+            status: OperationStatus::Running,
+            message: "applying".into(),
+            results: Vec::new(),
+        };
+        self.ops.set(&info);
+        let service = self.clone();
+        let handle = tokio::spawn(async move {
+            let _guard = guard;
+            service.run(p, revision).await
+        });
+        if !wait {
+            return Ok(info);
+        }
+        match handle.await {
+            Ok(done) => Ok(done),
+            Err(e) => Ok(self.panicked(info, &e.to_string()).await),
+        }
+    }
+
+    /// A task that panicked: its revision is failed, never left running.
+    async fn panicked(&self, mut info: OperationInfo, why: &str) -> OperationInfo {
+        tracing::error!(operation = %info.id, error = why, "an operation panicked");
+        info.status = OperationStatus::Failed;
+        info.message = "Berth failed while running this operation; see the server log".into();
+        let outcome = Outcome {
+            status: info.status,
+            message: &info.message,
+            results: &info.results,
+        };
+        if let Err(e) = self
+            .store
+            .finish_revision(&info.namespace, &info.name, info.revision, &outcome)
+            .await
+        {
+            tracing::error!(error = %e, "cannot record the end of an operation");
+        }
+        self.ops.remove(&info.id);
+        info
+    }
+
+    async fn run(&self, p: Prepared, revision: i64) -> OperationInfo {
+        let id = OperationInfo::id_of(&p.namespace, &p.name, revision);
+        let instance = instance_key(&p.namespace, &p.name);
+        let redactor = redact::redactor(&p.state);
+        let progress = |r: &ObjectResult| {
+            let r = redact::result(&redactor, r);
+            self.ops.push(&id, &r);
+            let _ = self.ops.progress.send(Progress::Object {
+                instance: instance.clone(),
+                revision,
+                result: r,
+            });
+        };
+        let (status, message, results) = match &p.work {
+            Work::Apply {
+                objects,
+                planned,
+                prune,
+                force,
+            } => {
+                run_apply(
+                    &p.applier,
+                    &p.namespace,
+                    objects,
+                    planned,
+                    prune,
+                    *force,
+                    &progress,
+                )
+                .await
+            }
+            Work::Delete { objects } => {
+                run_delete(&p.applier, &p.namespace, &p.name, objects, &progress).await
+            }
+        };
+        let results: Vec<ObjectResult> = results
+            .iter()
+            .map(|r| redact::result(&redactor, r))
+            .collect();
+        let outcome = Outcome {
+            status,
+            message: &message,
+            results: &results,
+        };
+        if let Err(e) = self
+            .store
+            .finish_revision(&p.namespace, &p.name, revision, &outcome)
+            .await
+        {
+            tracing::error!(error = %e, "cannot record the end of an operation");
+        }
+        if p.kind != Kind::Delete
+            && let Ok(view) = self.get(&p.namespace, &p.name).await
+            && let Err(e) = self
+                .store
+                .set_health(&p.namespace, &p.name, revision, view.health.state)
+                .await
+        {
+            tracing::error!(error = %e, "cannot record the health after an operation");
+        }
+        let _ = self.ops.progress.send(Progress::Finished {
+            instance,
+            revision,
+            status,
+            message: message.clone(),
+        });
+        // History now has the outcome; the live map only holds running operations.
+        self.ops.remove(&id);
+        OperationInfo {
+            id,
+            namespace: p.namespace,
+            name: p.name,
+            revision,
+            status,
+            message,
+            results,
+        }
+    }
+
+    /// An operation's state: live while it runs, then from history.
+    pub async fn operation(&self, id: &str) -> Result<OperationInfo> {
+        if let Some(op) = self.ops.get(id) {
+            return Ok(op);
+        }
+        let (namespace, name, revision) = OperationInfo::parse_id(id)
+            .ok_or_else(|| Error::NotFound(format!("operation {id}")))?;
+        let r = self.store.revision(namespace, name, revision).await?;
+        Ok(OperationInfo {
+            id: id.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            revision,
+            status: r.summary.status,
+            message: r.summary.message,
+            results: r.results,
+        })
+    }
+
+    /// Progress of every operation from now on.
+    pub fn subscribe_progress(&self) -> broadcast::Receiver<Progress> {
+        self.ops.subscribe()
+    }
+
+    /// Deletes every object the instance owns (and the claims its StatefulSets made) as a
+    /// `delete` revision. Its history stays readable.
+    pub async fn delete(
+        &self,
+        namespace: &str,
+        name: &str,
+        actor: &str,
+        wait: bool,
+    ) -> Result<OperationInfo> {
+        let guard = self.ops.lock(namespace, name)?;
+        let (summary, state) = self.current(namespace, name).await?;
+        let applier = self.applier()?;
+        let components = crate::components::derive(&state.manifests, name);
+        let objects = applier.resolve(&state.manifests, &components).await?;
+        let prepared = Prepared {
+            kind: Kind::Delete,
+            namespace: namespace.into(),
+            name: name.into(),
+            template: summary.template,
+            change: None,
+            state,
+            applier,
+            work: Work::Delete { objects },
+        };
+        self.launch(prepared, actor, guard, wait).await
+    }
+}
+
+async fn run_apply(
+    applier: &Applier,
+    namespace: &str,
+    objects: &[Resolved],
+    planned: &[Planned],
+    prune: &[Resolved],
+    force: bool,
+    progress: &(dyn Fn(&ObjectResult) + Sync),
+) -> (OperationStatus, String, Vec<ObjectResult>) {
+    let refused: Vec<&Planned> = planned
+        .iter()
+        .filter(|p| p.result.action == ObjectAction::Failed)
+        .collect();
+    if !refused.is_empty() {
+        let message = if refused.iter().any(|p| p.is_conflict()) {
+            format!(
+                "dry run found {} object(s) changed outside Berth; nothing was applied (apply with force to overwrite)",
+                refused.len()
+            )
+        } else {
+            format!(
+                "dry run refused {} object(s); nothing was applied",
+                refused.len()
+            )
+        };
+        let results: Vec<ObjectResult> = refused.iter().map(|p| p.result.clone()).collect();
+        results.iter().for_each(progress);
+        return (OperationStatus::Failed, message, results);
+    }
+    if let Err(e) = applier.ensure_namespace(namespace).await {
+        return (
+            OperationStatus::Failed,
+            format!("cannot create namespace {namespace}: {e}"),
+            Vec::new(),
+        );
+    }
+    let started = std::time::Instant::now();
+    let mut results = applier
+        .apply(objects, planned, namespace, force, progress)
+        .await;
+    tracing::info!(
+        namespace,
+        objects = objects.len(),
+        apply_ms = started.elapsed().as_millis(),
+        "applied"
+    );
+    if results.iter().all(|r| r.action != ObjectAction::Failed) && !prune.is_empty() {
+        let pruned = applier.delete(prune, namespace, ObjectAction::Pruned).await;
+        pruned.iter().for_each(progress);
+        results.extend(pruned);
+    }
+    summarize(results)
+}
+
+async fn run_delete(
+    applier: &Applier,
+    namespace: &str,
+    name: &str,
+    objects: &[Resolved],
+    progress: &(dyn Fn(&ObjectResult) + Sync),
+) -> (OperationStatus, String, Vec<ObjectResult>) {
+    let mut results = applier
+        .delete(objects, namespace, ObjectAction::Deleted)
+        .await;
+    match applier.delete_claims(namespace, name).await {
+        Ok(claims) => results.extend(claims),
+        Err(e) => results.push(ObjectResult {
+            object: ObjectRef {
+                api_version: "v1".into(),
+                kind: "PersistentVolumeClaim".into(),
+                name: format!("{name}-*"),
+            },
+            action: ObjectAction::Failed,
+            message: Some(e.to_string()),
+        }),
+    }
+    results.iter().for_each(progress);
+    summarize(results)
+}
+
+/// Overall status and a one-line summary of per-object results.
+fn summarize(results: Vec<ObjectResult>) -> (OperationStatus, String, Vec<ObjectResult>) {
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for r in &results {
+        let k = match r.action {
+            ObjectAction::Created => "created",
+            ObjectAction::Configured => "configured",
+            ObjectAction::Unchanged => "unchanged",
+            ObjectAction::Pruned => "pruned",
+            ObjectAction::Deleted => "deleted",
+            ObjectAction::Failed => "failed",
+            ObjectAction::Planned => "planned",
+        };
+        *counts.entry(k).or_default() += 1;
+    }
+    let failed = counts.get("failed").copied().unwrap_or(0);
+    let message = format!(
+        "{} objects: {}",
+        results.len(),
+        counts
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let status = if failed == 0 {
+        OperationStatus::Succeeded
+    } else {
+        OperationStatus::Failed
+    };
+    (status, message, results)
+}

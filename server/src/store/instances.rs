@@ -1,0 +1,99 @@
+//! The `instances` table: one row per instance, deleted ones kept (their history stays readable).
+
+use app::model::InstanceSummary;
+
+use super::{Error, Result, Store, id, now};
+
+/// A row of `instances`, as selected.
+#[derive(sqlx::FromRow)]
+struct InstanceRow {
+    namespace: String,
+    name: String,
+    template: String,
+    current_revision: i64,
+    created_at: String,
+    created_by: String,
+    deleted_at: Option<String>,
+}
+
+const COLUMNS: &str =
+    "namespace, name, template, current_revision, created_at, created_by, deleted_at";
+
+impl From<InstanceRow> for InstanceSummary {
+    fn from(r: InstanceRow) -> InstanceSummary {
+        InstanceSummary {
+            namespace: r.namespace,
+            name: r.name,
+            template: r.template,
+            revision: r.current_revision,
+            created_at: r.created_at,
+            created_by: r.created_by,
+            deleted_at: r.deleted_at,
+        }
+    }
+}
+
+impl Store {
+    /// One instance, deleted or not.
+    pub async fn instance(&self, namespace: &str, name: &str) -> Result<InstanceSummary> {
+        sqlx::query_as::<_, InstanceRow>(&format!("SELECT {COLUMNS} FROM instances WHERE id = ?"))
+            .bind(id(namespace, name))
+            .fetch_optional(&self.pool)
+            .await?
+            .map(InstanceSummary::from)
+            .ok_or_else(|| Error::NotFound(format!("instance {}", id(namespace, name))))
+    }
+
+    /// All instances, newest first (deleted ones only when asked).
+    pub async fn instances(&self, include_deleted: bool) -> Result<Vec<InstanceSummary>> {
+        let rows = sqlx::query_as::<_, InstanceRow>(&format!(
+            "SELECT {COLUMNS} FROM instances WHERE (? OR deleted_at IS NULL) ORDER BY created_at DESC"
+        ))
+        .bind(include_deleted)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(InstanceSummary::from).collect())
+    }
+
+    /// Records a new instance, or revives a deleted one of the same name (its history goes on),
+    /// inside the caller's transaction. An instance that exists and is not deleted is refused.
+    pub(super) async fn create_instance(
+        tx: &mut sqlx::SqliteConnection,
+        namespace: &str,
+        name: &str,
+        template: &str,
+        actor: &str,
+    ) -> Result<()> {
+        let existing: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT deleted_at FROM instances WHERE id = ?")
+                .bind(id(namespace, name))
+                .fetch_optional(&mut *tx)
+                .await?;
+        match existing {
+            Some((None,)) => Err(Error::Exists(id(namespace, name))),
+            Some((Some(_),)) => {
+                sqlx::query("UPDATE instances SET deleted_at = NULL, template = ? WHERE id = ?")
+                    .bind(template)
+                    .bind(id(namespace, name))
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(())
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO instances (id, namespace, name, template, created_at, created_by)
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id(namespace, name))
+                .bind(namespace)
+                .bind(name)
+                .bind(template)
+                .bind(now())
+                .bind(actor)
+                .execute(&mut *tx)
+                .await?;
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Berth's SQLite store. It owns every SQL statement: opening the database (WAL mode, migrations
+//! at startup), the `instances` and `revisions` tables, and sealing what must stay secret.
+//!
+//! Rows come back as typed structs (`sqlx::FromRow`): a schema that does not match is an error,
+//! never a panic. Every write that reads first runs in a transaction that begins IMMEDIATE, so two
+//! writers never both read the same "next revision". Each instance keeps its newest
+//! [`DEFAULT_REVISION_LIMIT`] revisions (ten times Helm's and Argo CD's default), never dropping
+//! the current one or one still running.
+//!
+//! It imports nothing of Berth's above it: only the shared model and its own sealing.
+
+mod instances;
+mod revisions;
+pub mod seal;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use revisions::{NewRevision, Outcome, RevisionState};
+pub use seal::Sealer;
+
+/// How many revisions an instance keeps unless configured otherwise.
+pub const DEFAULT_REVISION_LIMIT: i64 = 100;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database file could not be opened or created.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The path that was tried.
+        path: String,
+        /// What SQLite said.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A migration failed; the database is left as it was before that migration.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// No such instance or revision.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The instance exists (and is not deleted).
+    #[error("instance {0} already exists")]
+    Exists(String),
+    /// Stored data could not be read back (a schema mismatch, bad JSON, a seal that won't open).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+/// Result alias for the store.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+    sealer: Sealer,
+    revision_limit: i64,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` in WAL mode and runs pending migrations.
+    /// `:memory:` gives a private in-memory database, for tests.
+    pub async fn open(path: &Path, sealer: Sealer) -> Result<Store> {
+        let in_memory = path.as_os_str() == ":memory:";
+        let url = if in_memory {
+            "sqlite::memory:".to_string()
+        } else {
+            format!("sqlite://{}", path.display())
+        };
+        let open_err = |source| Error::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let options = SqliteConnectOptions::from_str(&url)
+            .map_err(open_err)?
+            .create_if_missing(true)
+            .journal_mode(if in_memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        // An in-memory database exists per connection, so it must stay on exactly one.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if in_memory { 1 } else { 8 })
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
+            .max_lifetime((!in_memory).then_some(Duration::from_secs(3600)))
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store {
+            pool,
+            sealer,
+            revision_limit: DEFAULT_REVISION_LIMIT,
+        })
+    }
+
+    /// A private in-memory store, for tests.
+    pub async fn in_memory(sealer: Sealer) -> Result<Store> {
+        Store::open(Path::new(":memory:"), sealer).await
+    }
+
+    /// Keeps at most `limit` revisions per instance (at least 1).
+    pub fn with_revision_limit(mut self, limit: i64) -> Store {
+        self.revision_limit = limit.max(1);
+        self
+    }
+
+    /// The journal mode SQLite reports (`wal` for a file database).
+    pub async fn journal_mode(&self) -> Result<String> {
+        Ok(sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Number of migrations applied.
+    pub async fn applied_migrations(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`).
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Now, as stored: RFC 3339 with milliseconds, UTC.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The `instances.id` of an instance.
+fn id(namespace: &str, name: &str) -> String {
+    crate::kube::instance_key(namespace, name)
+}
+
+#[cfg(test)]
+mod tests;

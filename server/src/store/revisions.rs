@@ -1,0 +1,299 @@
+//! The `revisions` table: every deploy, change, rollback and delete of an instance, with who
+//! asked, the change set, the manifests (redacted), the per-object results and the health after.
+//! What a rollback needs in full ([`RevisionState`]) is kept sealed.
+
+use std::collections::BTreeMap;
+
+use app::model::{
+    Edit, HealthState, ObjectResult, OperationStatus, RevisionRecord, RevisionSummary,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Error, Result, Store, id, now};
+
+/// Everything needed to reproduce a revision exactly. Holds secrets: stored sealed only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevisionState {
+    /// Template input values.
+    pub inputs: BTreeMap<String, String>,
+    /// Rendered defaults (including generated passwords).
+    pub defaults: BTreeMap<String, String>,
+    /// Component edits in effect, in order.
+    pub edits: Vec<Edit>,
+    /// The manifests as applied, unredacted.
+    pub manifests: Vec<Value>,
+}
+
+/// A revision about to run. A `deploy` also records (or revives) its instance, in the same
+/// transaction, so an instance never exists without its first revision.
+pub struct NewRevision<'a> {
+    /// Namespace.
+    pub namespace: &'a str,
+    /// Instance name.
+    pub name: &'a str,
+    /// The template (recorded on the instance by a deploy).
+    pub template: &'a str,
+    /// `deploy`, `change`, `rollback` or `delete`.
+    pub kind: &'a str,
+    /// Who asked.
+    pub actor: &'a str,
+    /// The change set (redacted), for changes and rollbacks.
+    pub change: Option<&'a Value>,
+    /// Input values, secret ones redacted.
+    pub redacted_inputs: &'a Value,
+    /// The manifests, secrets redacted.
+    pub redacted_manifests: &'a [Value],
+    /// The full state, sealed before it is stored.
+    pub state: &'a RevisionState,
+}
+
+/// How a revision ended.
+pub struct Outcome<'a> {
+    /// Succeeded, failed or interrupted.
+    pub status: OperationStatus,
+    /// A line about it.
+    pub message: &'a str,
+    /// Per-object results.
+    pub results: &'a [ObjectResult],
+}
+
+/// A row of `revisions`, as selected (everything but the sealed state).
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    number: i64,
+    kind: String,
+    actor: String,
+    created_at: String,
+    finished_at: Option<String>,
+    status: String,
+    message: String,
+    change_json: Option<String>,
+    inputs_json: String,
+    manifests_json: String,
+    results_json: String,
+    health: Option<String>,
+}
+
+const COLUMNS: &str = "number, kind, actor, created_at, finished_at, status, message, change_json, inputs_json, manifests_json, results_json, health";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Corrupt(format!("{what}: {e}"))
+}
+
+fn health_text(health: HealthState) -> String {
+    serde_json::to_value(health)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+impl RevisionRow {
+    fn summary(&self) -> Result<RevisionSummary> {
+        Ok(RevisionSummary {
+            number: self.number,
+            kind: self.kind.clone(),
+            actor: self.actor.clone(),
+            created_at: self.created_at.clone(),
+            finished_at: self.finished_at.clone(),
+            status: OperationStatus::parse(&self.status),
+            message: self.message.clone(),
+            change: match &self.change_json {
+                Some(c) => Some(serde_json::from_str(c).map_err(|e| corrupt("change_json", e))?),
+                None => None,
+            },
+            health: self
+                .health
+                .as_ref()
+                .filter(|h| !h.is_empty())
+                .map(|h| serde_json::from_value(Value::String(h.clone())))
+                .transpose()
+                .map_err(|e| corrupt("health", e))?,
+        })
+    }
+
+    fn record(self) -> Result<RevisionRecord> {
+        let manifests: Vec<Value> =
+            serde_json::from_str(&self.manifests_json).map_err(|e| corrupt("manifests_json", e))?;
+        let results: Vec<ObjectResult> =
+            serde_json::from_str(&self.results_json).map_err(|e| corrupt("results_json", e))?;
+        Ok(RevisionRecord {
+            summary: self.summary()?,
+            inputs: serde_json::from_str(&self.inputs_json)
+                .map_err(|e| corrupt("inputs_json", e))?,
+            manifests,
+            results,
+        })
+    }
+}
+
+impl Store {
+    /// Records a revision in state `running` and returns its number.
+    pub async fn begin_revision(&self, r: &NewRevision<'_>) -> Result<i64> {
+        let state = serde_json::to_vec(r.state).map_err(|e| corrupt("state", e))?;
+        let sealed = self.sealer.seal(&state);
+        let mut tx = self.write().await?;
+        if r.kind == "deploy" {
+            Store::create_instance(&mut tx, r.namespace, r.name, r.template, r.actor).await?;
+        }
+        let next: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE instance_id = ?",
+        )
+        .bind(id(r.namespace, r.name))
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO revisions (instance_id, number, kind, actor, created_at, status, change_json, inputs_json, manifests_json, secrets_sealed)
+             VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+        )
+        .bind(id(r.namespace, r.name))
+        .bind(next)
+        .bind(r.kind)
+        .bind(r.actor)
+        .bind(now())
+        .bind(r.change.map(Value::to_string))
+        .bind(r.redacted_inputs.to_string())
+        .bind(Value::Array(r.redacted_manifests.to_vec()).to_string())
+        .bind(sealed)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Finishes a revision. A successful one becomes the instance's current revision (a
+    /// successful delete marks the instance deleted); then revisions beyond the limit are pruned,
+    /// oldest first, never the current one or one still running.
+    pub async fn finish_revision(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+        outcome: &Outcome<'_>,
+    ) -> Result<()> {
+        let results = serde_json::to_string(outcome.results).map_err(|e| corrupt("results", e))?;
+        let instance = id(namespace, name);
+        let mut tx = self.write().await?;
+        let kind: Option<String> = sqlx::query_scalar(
+            "UPDATE revisions SET status = ?, message = ?, results_json = ?, finished_at = ?
+             WHERE instance_id = ? AND number = ? RETURNING kind",
+        )
+        .bind(outcome.status.as_str())
+        .bind(outcome.message)
+        .bind(results)
+        .bind(now())
+        .bind(&instance)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let kind =
+            kind.ok_or_else(|| Error::NotFound(format!("revision {number} of {instance}")))?;
+        if outcome.status == OperationStatus::Succeeded {
+            let deleted_at = (kind == "delete").then(now);
+            sqlx::query(
+                "UPDATE instances SET current_revision = ?, deleted_at = COALESCE(?, deleted_at) WHERE id = ?",
+            )
+            .bind(number)
+            .bind(deleted_at)
+            .bind(&instance)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "DELETE FROM revisions WHERE instance_id = ?1 AND status != 'running'
+               AND number <= (SELECT MAX(number) FROM revisions WHERE instance_id = ?1) - ?2
+               AND number != (SELECT current_revision FROM instances WHERE id = ?1)",
+        )
+        .bind(&instance)
+        .bind(self.revision_limit)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the health an instance had once a revision finished applying.
+    pub async fn set_health(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+        health: HealthState,
+    ) -> Result<()> {
+        sqlx::query("UPDATE revisions SET health = ? WHERE instance_id = ? AND number = ?")
+            .bind(health_text(health))
+            .bind(id(namespace, name))
+            .bind(number)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The instance's revisions, oldest first.
+    pub async fn revisions(&self, namespace: &str, name: &str) -> Result<Vec<RevisionSummary>> {
+        self.instance(namespace, name).await?;
+        let rows = sqlx::query_as::<_, RevisionRow>(&format!(
+            "SELECT {COLUMNS} FROM revisions WHERE instance_id = ? ORDER BY number"
+        ))
+        .bind(id(namespace, name))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(RevisionRow::summary).collect()
+    }
+
+    /// One revision, redacted.
+    pub async fn revision(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+    ) -> Result<RevisionRecord> {
+        sqlx::query_as::<_, RevisionRow>(&format!(
+            "SELECT {COLUMNS} FROM revisions WHERE instance_id = ? AND number = ?"
+        ))
+        .bind(id(namespace, name))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("revision {number} of {}", id(namespace, name))))?
+        .record()
+    }
+
+    /// The sealed state of a revision, opened.
+    pub async fn revision_state(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+    ) -> Result<RevisionState> {
+        let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(
+            "SELECT secrets_sealed FROM revisions WHERE instance_id = ? AND number = ?",
+        )
+        .bind(id(namespace, name))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        let sealed = sealed
+            .ok_or_else(|| {
+                Error::NotFound(format!("revision {number} of {}", id(namespace, name)))
+            })?
+            .unwrap_or_default();
+        let plain = self
+            .sealer
+            .open(&sealed)
+            .map_err(|e| corrupt("sealed state", e))?;
+        serde_json::from_slice(&plain).map_err(|e| corrupt("sealed state", e))
+    }
+
+    /// Marks every revision left `running` (by a crash or a restart) as `interrupted`.
+    pub async fn mark_interrupted(&self) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE revisions SET status = 'interrupted', finished_at = ?,
+             message = 'Berth stopped while this operation ran' WHERE status = 'running'",
+        )
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,227 @@
+//! The store on a real SQLite: files in WAL mode, and the in-memory tier for the tables.
+
+use std::path::Path;
+
+use app::model::{ObjectResult, OperationStatus};
+use serde_json::json;
+
+use super::*;
+
+fn sealer() -> Sealer {
+    Sealer::new([7; 32])
+}
+
+fn state(replicas: u32) -> RevisionState {
+    RevisionState {
+        manifests: vec![json!({"kind": "Deployment", "spec": {"replicas": replicas}})],
+        defaults: [("password".to_string(), "s3cret-generated".to_string())].into(),
+        ..Default::default()
+    }
+}
+
+async fn begin(store: &Store, kind: &str, replicas: u32) -> Result<i64> {
+    store
+        .begin_revision(&NewRevision {
+            namespace: "ns",
+            name: "ph",
+            template: "posthog",
+            kind,
+            actor: "tester",
+            change: None,
+            redacted_inputs: &json!({}),
+            redacted_manifests: &[json!({"kind": "Deployment"})],
+            state: &state(replicas),
+        })
+        .await
+}
+
+async fn finish(store: &Store, number: i64, status: OperationStatus) {
+    store
+        .finish_revision(
+            "ns",
+            "ph",
+            number,
+            &Outcome {
+                status,
+                message: "done",
+                results: &[] as &[ObjectResult],
+            },
+        )
+        .await
+        .expect("finish");
+}
+
+async fn numbers(store: &Store) -> Vec<i64> {
+    store
+        .revisions("ns", "ph")
+        .await
+        .expect("revisions")
+        .iter()
+        .map(|r| r.number)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_file_database_opens_in_wal_mode_with_migrations_applied() {
+    let dir = std::env::temp_dir().join(format!("berth-store-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("berth.db");
+    let store = Store::open(&path, sealer()).await.expect("open");
+    assert_eq!(store.journal_mode().await.expect("pragma"), "wal");
+    let applied = store.applied_migrations().await.expect("count");
+    assert!(applied >= 1, "expected migrations to run, got {applied}");
+    drop(store);
+    // Opening again is idempotent: no migration runs twice.
+    let again = Store::open(&path, sealer()).await.expect("reopen");
+    assert_eq!(again.applied_migrations().await.expect("count"), applied);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn an_unwritable_path_is_a_clear_error() {
+    let err = Store::open(Path::new("/proc/berth/definitely/not/here.db"), sealer())
+        .await
+        .expect_err("must fail");
+    assert!(
+        err.to_string().contains("cannot open database /proc/berth"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_deploy_records_its_instance_and_first_revision_together() {
+    let store = Store::in_memory(sealer()).await.unwrap();
+    assert!(matches!(
+        store.instance("ns", "ph").await,
+        Err(Error::NotFound(_))
+    ));
+    assert_eq!(begin(&store, "deploy", 1).await.unwrap(), 1);
+    let i = store.instance("ns", "ph").await.unwrap();
+    assert_eq!((i.template.as_str(), i.revision), ("posthog", 0));
+    assert_eq!(i.created_by, "tester");
+    // A second deploy of a live instance is refused and adds nothing.
+    assert!(matches!(
+        begin(&store, "deploy", 1).await,
+        Err(Error::Exists(_))
+    ));
+    assert_eq!(numbers(&store).await, [1]);
+    finish(&store, 1, OperationStatus::Succeeded).await;
+    assert_eq!(store.instance("ns", "ph").await.unwrap().revision, 1);
+    assert_eq!(store.instances(false).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_delete_marks_the_instance_deleted_and_a_new_deploy_revives_its_history() {
+    let store = Store::in_memory(sealer()).await.unwrap();
+    finish(
+        &store,
+        begin(&store, "deploy", 1).await.unwrap(),
+        OperationStatus::Succeeded,
+    )
+    .await;
+    finish(
+        &store,
+        begin(&store, "delete", 1).await.unwrap(),
+        OperationStatus::Succeeded,
+    )
+    .await;
+    assert!(
+        store
+            .instance("ns", "ph")
+            .await
+            .unwrap()
+            .deleted_at
+            .is_some()
+    );
+    assert!(store.instances(false).await.unwrap().is_empty());
+    assert_eq!(store.instances(true).await.unwrap().len(), 1);
+    assert_eq!(
+        begin(&store, "deploy", 2).await.unwrap(),
+        3,
+        "numbering goes on"
+    );
+    assert!(
+        store
+            .instance("ns", "ph")
+            .await
+            .unwrap()
+            .deleted_at
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_sealed_state_round_trips_and_the_clear_columns_hold_no_secret() {
+    let store = Store::in_memory(sealer()).await.unwrap();
+    let n = begin(&store, "deploy", 4).await.unwrap();
+    assert_eq!(store.revision_state("ns", "ph", n).await.unwrap(), state(4));
+    let record = store.revision("ns", "ph", n).await.unwrap();
+    assert!(
+        !serde_json::to_string(&record)
+            .unwrap()
+            .contains("s3cret-generated")
+    );
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT secrets_sealed FROM revisions")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("s3cret-generated"));
+    let other_key = Store {
+        sealer: Sealer::new([8; 32]),
+        ..store.clone()
+    };
+    assert!(matches!(
+        other_key.revision_state("ns", "ph", n).await,
+        Err(Error::Corrupt(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_row_that_does_not_match_is_an_error_not_a_panic() {
+    let store = Store::in_memory(sealer()).await.unwrap();
+    let n = begin(&store, "deploy", 1).await.unwrap();
+    sqlx::query("UPDATE revisions SET manifests_json = 'not json'")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.revision("ns", "ph", n).await,
+        Err(Error::Corrupt(m)) if m.contains("manifests_json")
+    ));
+    assert!(matches!(
+        store.revision("ns", "ph", 99).await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn only_the_newest_revisions_are_kept_and_never_the_current_one_is_dropped() {
+    let store = Store::in_memory(sealer())
+        .await
+        .unwrap()
+        .with_revision_limit(3);
+    for kind in ["deploy", "change", "change", "change", "change"] {
+        let n = begin(&store, kind, 1).await.unwrap();
+        finish(&store, n, OperationStatus::Succeeded).await;
+    }
+    assert_eq!(numbers(&store).await, [3, 4, 5]);
+    // Three failures in a row: the current revision (5) stays, so a rollback to it still works.
+    for _ in 0..3 {
+        let n = begin(&store, "change", 2).await.unwrap();
+        finish(&store, n, OperationStatus::Failed).await;
+    }
+    assert_eq!(numbers(&store).await, [5, 6, 7, 8]);
+    assert_eq!(store.instance("ns", "ph").await.unwrap().revision, 5);
+    assert_eq!(store.revision_state("ns", "ph", 5).await.unwrap(), state(1));
+}
+
+#[tokio::test]
+async fn revisions_left_running_are_marked_interrupted() {
+    let store = Store::in_memory(sealer()).await.unwrap();
+    let n = begin(&store, "deploy", 1).await.unwrap();
+    assert_eq!(store.mark_interrupted().await.unwrap(), 1);
+    let r = store.revision("ns", "ph", n).await.unwrap();
+    assert_eq!(r.summary.status, OperationStatus::Interrupted);
+    assert!(r.summary.finished_at.is_some());
+    assert_eq!(store.mark_interrupted().await.unwrap(), 0);
+}

@@ -1,0 +1,140 @@
+//! Dependencies point one way: `http` → `service` → (`plan`, `apply`, `health`, `store`,
+//! `template`, …) → `kube`, never back. This reads the sources (tests aside) and checks that each
+//! top-level module of `server/src` uses only the modules allowed below it, and that no source
+//! file is over 600 lines.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+};
+
+/// Each module and the modules it may use.
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("kube", &[]),
+    ("config", &[]),
+    ("store", &["kube"]),
+    ("template", &["config"]),
+    ("components", &["kube"]),
+    ("manifest", &["kube"]),
+    ("health", &["kube"]),
+    ("apply", &["kube", "manifest"]),
+    ("plan", &["components", "manifest", "store"]),
+    ("templates", &["template"]),
+    ("cli", &["template"]),
+    (
+        "service",
+        &[
+            "apply",
+            "components",
+            "config",
+            "health",
+            "kube",
+            "manifest",
+            "plan",
+            "store",
+            "template",
+            "templates",
+        ],
+    ),
+    ("error", &["service", "http", "apply", "store"]),
+    ("http", &["error", "service", "state", "kube"]),
+    (
+        "state",
+        &["config", "kube", "service", "store", "templates"],
+    ),
+];
+
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The module a file belongs to: the first path component under `src/`.
+fn module_of(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).expect("under src");
+    let first = rel.components().next().expect("a component");
+    first
+        .as_os_str()
+        .to_string_lossy()
+        .trim_end_matches(".rs")
+        .to_string()
+}
+
+#[test]
+fn modules_only_use_the_modules_below_them() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let allowed: BTreeMap<&str, BTreeSet<&str>> = ALLOWED
+        .iter()
+        .map(|(m, uses)| (*m, uses.iter().copied().collect()))
+        .collect();
+    let mut violations = Vec::new();
+    for file in &files {
+        let module = module_of(&src, file);
+        if matches!(module.as_str(), "lib" | "main") || file.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("readable");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let uses = allowed
+            .get(module.as_str())
+            .unwrap_or_else(|| panic!("module `{module}` is not in ALLOWED"));
+        for (i, line) in code.lines().enumerate() {
+            for (at, _) in line.match_indices("crate::") {
+                let used: String = line[at + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !used.is_empty() && used != module && !uses.contains(used.as_str()) {
+                    violations.push(format!(
+                        "{}:{}: `{module}` uses `{used}`",
+                        file.display(),
+                        i + 1
+                    ));
+                }
+            }
+        }
+        // A `use crate::{a, b}` group lists several modules on the lines that follow.
+        for block in code.split("use crate::{").skip(1) {
+            let group = block.split("};").next().unwrap_or_default();
+            for part in group.split(',') {
+                let used: String = part
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !used.is_empty() && used != module && !uses.contains(used.as_str()) {
+                    violations.push(format!("{}: `{module}` uses `{used}`", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "imports that point up:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let mut files = Vec::new();
+    for dir in ["src", "../app/src"] {
+        sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &mut files);
+    }
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).ok()?.lines().count();
+            (n > 600).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these by what they own: {long:?}");
+}

@@ -1,0 +1,328 @@
+//! The cheapest tier that talks "Kubernetes": a scripted apiserver (`tower_test`'s mock, as
+//! kube-rs's controller-rs does) answers Berth's requests and records them. It shows the order
+//! Berth applies PostHog in (every dry run first, then the patches tier by tier, each with
+//! `fieldManager=berth`), and counts what a confirmed change costs: one discovery pass and one
+//! dry run per object.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    pin::pin,
+    sync::{Arc, Mutex},
+};
+
+use app::{
+    model::{ChangeRequest, CreateRequest, Edit, OperationStatus},
+    service::Created,
+};
+use berth::{
+    kube::Cluster,
+    service::{Platform, Service},
+    store::{Sealer, Store},
+    templates::Templates,
+};
+use http::{Method, Request, Response};
+use kube::client::Body;
+use serde_json::{Value, json};
+
+/// One request the apiserver received.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: Method,
+    path: String,
+    query: HashMap<String, String>,
+}
+
+impl Seen {
+    fn is_discovery(&self) -> bool {
+        self.method == Method::GET
+            && (self.path == "/api/v1" || self.path.starts_with("/apis/"))
+            && self.path.split('/').count() <= 4
+    }
+    fn is_dry_run(&self) -> bool {
+        self.method == Method::PATCH && self.query.get("dryRun").map(String::as_str) == Some("All")
+    }
+    fn is_object_patch(&self) -> bool {
+        self.method == Method::PATCH
+            && !self.is_dry_run()
+            && !self.path.ends_with("/namespaces/ph-ns")
+    }
+    /// The plural resource a request is about (`deployments`, ...).
+    fn resource(&self) -> &str {
+        let parts: Vec<&str> = self.path.split('/').collect();
+        parts
+            .get(parts.len().wrapping_sub(2))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// Resources the fake serves, by group/version: (plural, kind, namespaced).
+fn served(group_version: &str) -> Vec<(&'static str, &'static str, bool)> {
+    match group_version {
+        "v1" => vec![
+            ("namespaces", "Namespace", false),
+            ("configmaps", "ConfigMap", true),
+            ("secrets", "Secret", true),
+            ("services", "Service", true),
+            ("serviceaccounts", "ServiceAccount", true),
+            ("persistentvolumeclaims", "PersistentVolumeClaim", true),
+        ],
+        "apps/v1" => vec![
+            ("deployments", "Deployment", true),
+            ("statefulsets", "StatefulSet", true),
+        ],
+        "batch/v1" => vec![("jobs", "Job", true)],
+        "networking.k8s.io/v1" => vec![("ingresses", "Ingress", true)],
+        "rbac.authorization.k8s.io/v1" => vec![
+            ("roles", "Role", true),
+            ("rolebindings", "RoleBinding", true),
+        ],
+        _ => vec![],
+    }
+}
+
+/// Apply order by resource: config and RBAC, services, the backing StatefulSets, Jobs, the app
+/// workloads, and the Ingress last.
+fn rank(resource: &str) -> u8 {
+    match resource {
+        "configmaps" | "secrets" | "serviceaccounts" | "roles" | "rolebindings" => 2,
+        "persistentvolumeclaims" => 3,
+        "services" => 4,
+        "statefulsets" => 5,
+        "jobs" => 6,
+        "deployments" => 7,
+        _ => 8,
+    }
+}
+
+/// A scripted apiserver: discovery from the table above, the namespace exists, and objects
+/// remember their resourceVersion so a dry run can tell new from existing.
+struct FakeApiserver {
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl FakeApiserver {
+    fn start() -> (kube::Client, FakeApiserver) {
+        let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let log = seen.clone();
+        tokio::spawn(async move {
+            let mut handle = pin!(handle);
+            let mut versions: HashMap<String, u64> = HashMap::new();
+            while let Some((request, send)) = handle.next_request().await {
+                let (parts, body) = request.into_parts();
+                let body = body.collect_bytes().await.unwrap_or_default();
+                let query: HashMap<String, String> = parts
+                    .uri
+                    .query()
+                    .unwrap_or_default()
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                let seen = Seen {
+                    method: parts.method.clone(),
+                    path: parts.uri.path().to_string(),
+                    query,
+                };
+                log.lock().unwrap().push(seen.clone());
+                let answer = answer(&seen, &body, &mut versions);
+                send.send_response(
+                    Response::builder()
+                        .status(answer.0)
+                        .header("content-type", "application/json")
+                        .body(Body::from(answer.1.to_string().into_bytes()))
+                        .unwrap(),
+                );
+            }
+        });
+        (
+            kube::Client::new(service, "default"),
+            FakeApiserver { seen },
+        )
+    }
+
+    fn take(&self) -> Vec<Seen> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+fn answer(seen: &Seen, body: &[u8], versions: &mut HashMap<String, u64>) -> (u16, Value) {
+    if seen.is_discovery() {
+        let gv = seen
+            .path
+            .trim_start_matches("/api/")
+            .trim_start_matches("/apis/");
+        let resources: Vec<Value> = served(gv)
+            .into_iter()
+            .map(|(name, kind, namespaced)| json!({"name": name, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": ["get", "list", "watch", "create", "patch", "delete"]}))
+            .collect();
+        return (
+            200,
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+        );
+    }
+    if seen.method == Method::GET && seen.path.ends_with("/namespaces/ph-ns") {
+        return (
+            200,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ph-ns"}}),
+        );
+    }
+    if seen.method == Method::PATCH {
+        let mut object: Value = serde_saphyr::from_slice(body)
+            .or_else(|_| serde_json::from_slice(body))
+            .unwrap_or(json!({}));
+        let version = if seen.is_dry_run() {
+            versions.get(&seen.path).copied()
+        } else {
+            let v = versions.entry(seen.path.clone()).or_insert(0);
+            *v += 1;
+            Some(*v)
+        };
+        object["metadata"]["resourceVersion"] =
+            json!(version.map(|v| v.to_string()).unwrap_or_default());
+        return (200, object);
+    }
+    (
+        404,
+        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404, "reason": "NotFound", "message": format!("{} not scripted", seen.path)}),
+    )
+}
+
+async fn service(client: kube::Client) -> Service {
+    let store = Store::in_memory(Sealer::new([1; 32])).await.expect("store");
+    let templates =
+        Templates::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests"));
+    Service::new(
+        store,
+        templates,
+        Platform::default(),
+        Cluster::from_client(client),
+        false,
+    )
+}
+
+async fn deploy(svc: &Service) -> i64 {
+    let request = CreateRequest {
+        template: "posthog".into(),
+        namespace: Some("ph-ns".into()),
+        name: Some("ph".into()),
+        inputs: [("platform".to_string(), "kubernetes".to_string())].into(),
+        ..Default::default()
+    };
+    match svc.create(request, "test", true).await.expect("create") {
+        Created::Started(op) => {
+            assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
+            op.results.len() as i64
+        }
+        Created::Planned(_) => panic!("not a dry run"),
+    }
+}
+
+#[tokio::test]
+async fn posthog_is_dry_run_first_then_applied_tier_by_tier_as_berth() {
+    let (client, fake) = FakeApiserver::start();
+    let svc = service(client).await;
+    let objects = deploy(&svc).await as usize;
+    let seen = fake.take();
+    let dry_runs: Vec<&Seen> = seen.iter().filter(|s| s.is_dry_run()).collect();
+    let patches: Vec<&Seen> = seen.iter().filter(|s| s.is_object_patch()).collect();
+    assert_eq!(objects, 37, "PostHog on plain Kubernetes has 37 objects");
+    assert_eq!(dry_runs.len(), objects, "one dry run per object");
+    assert_eq!(patches.len(), objects, "one apply per object");
+    let last_dry_run = seen.iter().rposition(Seen::is_dry_run).unwrap();
+    let first_patch = seen.iter().position(Seen::is_object_patch).unwrap();
+    assert!(
+        last_dry_run < first_patch,
+        "every dry run comes before the first apply"
+    );
+    for s in dry_runs.iter().chain(&patches) {
+        assert_eq!(
+            s.query.get("fieldManager").map(String::as_str),
+            Some("berth"),
+            "{s:?}"
+        );
+        assert!(
+            !s.query.contains_key("force"),
+            "never forced unless asked: {s:?}"
+        );
+    }
+    let ranks: Vec<u8> = patches.iter().map(|s| rank(s.resource())).collect();
+    assert!(
+        ranks.windows(2).all(|w| w[0] <= w[1]),
+        "applied in tier order: {:?}",
+        patches.iter().map(|s| s.resource()).collect::<Vec<_>>()
+    );
+    assert_eq!(ranks.first(), Some(&2), "config and RBAC first");
+    assert_eq!(
+        patches.last().map(|s| s.resource()),
+        Some("ingresses"),
+        "the Ingress last"
+    );
+}
+
+#[tokio::test]
+async fn a_confirmed_change_costs_one_discovery_pass_and_one_dry_run_per_object() {
+    let (client, fake) = FakeApiserver::start();
+    let svc = service(client).await;
+    let objects = deploy(&svc).await as usize;
+    let cold: Vec<Seen> = fake.take().into_iter().filter(Seen::is_discovery).collect();
+    assert!(
+        !cold.is_empty() && cold.len() <= 11,
+        "one lookup per kind at most: {cold:?}"
+    );
+
+    let change = |plan_hash: Option<String>| ChangeRequest {
+        base_revision: 1,
+        edits: vec![Edit::Replicas {
+            component: "capture".into(),
+            replicas: 3,
+        }],
+        plan_hash,
+        force: false,
+        strict: false,
+    };
+    let preview = svc
+        .preview("ph-ns", "ph", &change(None))
+        .await
+        .expect("preview");
+    assert_eq!(preview.changed.len(), 1);
+    let seen = fake.take();
+    assert_eq!(
+        seen.iter().filter(|s| s.is_dry_run()).count(),
+        1,
+        "a preview dry-runs what changes"
+    );
+    assert_eq!(
+        seen.iter().filter(|s| s.is_discovery()).count(),
+        0,
+        "discovery is cached"
+    );
+
+    let op = svc
+        .apply_change(
+            "ph-ns",
+            "ph",
+            &change(Some(preview.plan_hash)),
+            "test",
+            true,
+        )
+        .await
+        .expect("apply");
+    assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
+    let seen = fake.take();
+    let discovery = seen.iter().filter(|s| s.is_discovery()).count();
+    let dry_runs: Vec<&String> = seen
+        .iter()
+        .filter(|s| s.is_dry_run())
+        .map(|s| &s.path)
+        .collect();
+    let unique: BTreeSet<&&String> = dry_runs.iter().collect();
+    println!(
+        "confirmed change: {discovery} discovery requests, {} dry runs for {objects} objects",
+        dry_runs.len()
+    );
+    assert_eq!(discovery, 0, "no discovery request beyond the cached pass");
+    assert_eq!(dry_runs.len(), objects, "one dry run per object");
+    assert_eq!(unique.len(), objects, "no object is dry-run twice");
+}

@@ -48,6 +48,25 @@ pub struct Output {
     pub warnings: Vec<String>,
 }
 
+/// Why a template command failed, with the warnings of the render that led there (an
+/// expression rendered as `''` is often why an object is then invalid).
+#[derive(Debug, Default)]
+pub struct Failure {
+    /// The error, naming the file and line.
+    pub message: String,
+    /// As in [`Output::warnings`].
+    pub warnings: Vec<String>,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure {
+            message,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
@@ -56,7 +75,7 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 }
 
 /// Runs a template command, returning what to print.
-pub fn run(command: TemplateCommand) -> Result<Output, String> {
+pub fn run(command: TemplateCommand) -> Result<Output, Failure> {
     match command {
         TemplateCommand::Render {
             file,
@@ -76,15 +95,20 @@ pub fn run(command: TemplateCommand) -> Result<Output, String> {
                 ..Default::default()
             };
             let rendered = template.render(&request).map_err(|e| located(&file, e))?;
+            let warned = warnings(&file, &rendered.warnings);
+            let fail = |e| Failure {
+                message: located(&file, e),
+                warnings: warned.clone(),
+            };
             let mut out = String::new();
             for obj in &rendered.objects {
-                validate::check_object(obj).map_err(|e| located(&file, e))?;
+                validate::check_object(obj).map_err(fail)?;
                 out.push_str("---\n");
                 out.push_str(&serde_saphyr::to_string(&obj.object).map_err(|e| e.to_string())?);
             }
             Ok(Output {
                 stdout: out,
-                warnings: warnings(&file, &rendered.warnings),
+                warnings: warned,
             })
         }
         TemplateCommand::Check { file, strict } => {
@@ -103,8 +127,12 @@ pub fn run(command: TemplateCommand) -> Result<Output, String> {
                     ..Default::default()
                 })
                 .map_err(|e| located(&file, e))?;
+            let warned = warnings(&file, &rendered.warnings);
             for obj in &rendered.objects {
-                validate::check_object(obj).map_err(|e| located(&file, e))?;
+                validate::check_object(obj).map_err(|e| Failure {
+                    message: located(&file, e),
+                    warnings: warned.clone(),
+                })?;
             }
             let mut out = format!(
                 "{}: ok ({}, {} objects with default inputs)\n",
@@ -140,7 +168,7 @@ pub fn run(command: TemplateCommand) -> Result<Output, String> {
             }
             Ok(Output {
                 stdout: out,
-                warnings: warnings(&file, &rendered.warnings),
+                warnings: warned,
             })
         }
     }

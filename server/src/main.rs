@@ -33,8 +33,11 @@ fn main() -> anyhow::Result<()> {
                 print!("{}", out.stdout);
                 Ok(())
             }
-            Err(message) => {
-                eprintln!("error: {message}");
+            Err(failure) => {
+                for warning in &failure.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                eprintln!("error: {}", failure.message);
                 std::process::exit(1)
             }
         };

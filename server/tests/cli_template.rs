@@ -144,12 +144,12 @@ fn an_undeclared_input_renders_as_sealos_renders_it_with_a_warning_unless_strict
         assert_eq!(code, 0, "{command}: {err}");
         assert!(
             err.contains(&format!(
-                "warning: {file}: line 16: expression `inputs.TOKEN` is undefined; rendered as \"\""
+                "warning: {file}: line 17: expression `inputs.TOKEN` is undefined; rendered as \"\""
             )),
             "{command}: {err}"
         );
         assert!(
-            err.contains("line 17: expression `SEALOS_CLOUD_PORT` failed: ReferenceError"),
+            err.contains("line 18: expression `SEALOS_CLOUD_PORT` failed: ReferenceError"),
             "{command}: {err}"
         );
         if command == "render" {
@@ -162,7 +162,7 @@ fn an_undeclared_input_renders_as_sealos_renders_it_with_a_warning_unless_strict
         assert_eq!(code, 1, "{command} --strict");
         assert!(out.is_empty());
         assert!(
-            err.contains("line 16: expression `inputs.TOKEN` failed"),
+            err.contains("line 17: expression `inputs.TOKEN` failed"),
             "{command} --strict: {err}"
         );
     }

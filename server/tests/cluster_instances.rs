@@ -539,7 +539,11 @@ async fn a_template_with_a_failing_expression_is_refused_with_its_line() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{plan}");
-    assert_eq!(plan["manifests"][0]["data"]["x"], "", "{plan}");
+    assert_eq!(
+        plan["manifests"][0]["data"]["x"],
+        Value::Null,
+        "an unquoted '' is YAML's null, as in Sealos: {plan}"
+    );
     assert_eq!(plan["warnings"][0]["line"], 17, "{plan}");
     assert_eq!(
         plan["warnings"][0]["expr"], "inputs.missing.toUpperCase()",

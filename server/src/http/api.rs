@@ -1,12 +1,12 @@
 //! The REST API under `/api/v1`: thin handlers that read the request, call the [`Service`], and
-//! answer. Each carries its OpenAPI description, from which `/api/v1/openapi.json` is generated.
+//! answer. Each carries its OpenAPI description, from which `/api/v1/openapi.json` is generated;
+//! the errors every route may answer are added to each in `openapi.rs`.
 //!
 //! [`Service`]: crate::service::Service
 
 use std::convert::Infallible;
 
 use app::{
-    error::ServiceError,
     model::{
         ChangeRequest, CreatePlan, CreateRequest, InstanceList, InstanceView, OperationInfo,
         Preview, RevisionDiff, RevisionList, RevisionRecord, TemplateInfo, TemplateList,
@@ -24,41 +24,10 @@ use axum::{
 };
 use serde::Deserialize;
 use tokio_stream::{Stream, StreamExt};
-use utoipa::{IntoParams, IntoResponses};
+use utoipa::IntoParams;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, actor};
 use crate::{error::ApiResult, state::AppState};
-
-/// The errors any route may answer, each as a [`ServiceError`].
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum Errors {
-    /// Malformed JSON, path or query.
-    #[response(status = 400, description = "the request could not be understood")]
-    BadRequest(#[to_schema] ServiceError),
-    /// No such template, instance, revision or operation.
-    #[response(status = 404, description = "no such thing")]
-    NotFound(#[to_schema] ServiceError),
-    /// A stale revision or plan, a running operation, an instance that exists.
-    #[response(status = 409, description = "conflicts with the current state")]
-    Conflict(#[to_schema] ServiceError),
-    /// Over the body limit (1 MiB).
-    #[response(status = 413, description = "the body is too large")]
-    TooLarge(#[to_schema] ServiceError),
-    /// Invalid content: inputs, edits, a template that does not render, missing CRDs, objects
-    /// the apiserver refuses.
-    #[response(status = 422, description = "the content is invalid")]
-    Invalid(#[to_schema] ServiceError),
-    /// The cluster refused Berth a permission it needs.
-    #[response(status = 502, description = "the cluster refused a permission")]
-    ClusterForbidden(#[to_schema] ServiceError),
-    /// The cluster cannot be reached.
-    #[response(status = 503, description = "the cluster is unreachable")]
-    Unavailable(#[to_schema] ServiceError),
-    /// Something failed inside Berth.
-    #[response(status = 500, description = "internal error")]
-    Internal(#[to_schema] ServiceError),
-}
 
 /// `?wait=true` makes an operation answer when it is done.
 #[derive(Deserialize, Default, IntoParams)]
@@ -98,7 +67,7 @@ fn operation(op: OperationInfo, waited: bool, done: StatusCode) -> Response {
 
 /// Every template, in id order.
 #[utoipa::path(get, path = "/templates", tag = "templates",
-    responses((status = 200, description = "every template", body = TemplateList), Errors))]
+    responses((status = 200, description = "every template", body = TemplateList)))]
 pub async fn list_templates(State(s): State<AppState>) -> Json<TemplateList> {
     Json(TemplateList {
         templates: s.service.template_list(),
@@ -108,7 +77,7 @@ pub async fn list_templates(State(s): State<AppState>) -> Json<TemplateList> {
 /// A template with the inputs its deploy form asks for.
 #[utoipa::path(get, path = "/templates/{id}", tag = "templates",
     params(("id" = String, Path, description = "template id")),
-    responses((status = 200, description = "the template", body = TemplateInfo), Errors))]
+    responses((status = 200, description = "the template", body = TemplateInfo)))]
 pub async fn get_template(
     State(s): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -118,7 +87,7 @@ pub async fn get_template(
 
 /// Every instance that is not deleted, newest first.
 #[utoipa::path(get, path = "/instances", tag = "instances",
-    responses((status = 200, description = "the instances", body = InstanceList), Errors))]
+    responses((status = 200, description = "the instances", body = InstanceList)))]
 pub async fn list_instances(State(s): State<AppState>) -> ApiResult<Json<InstanceList>> {
     Ok(Json(InstanceList {
         instances: s.service.instances().await?,
@@ -132,7 +101,7 @@ pub async fn list_instances(State(s): State<AppState>) -> ApiResult<Json<Instanc
         (status = 200, description = "dry run: what would be applied", body = CreatePlan),
         (status = 201, description = "deployed (with wait=true)", body = OperationInfo),
         (status = 202, description = "deploying", body = OperationInfo),
-        Errors))]
+))]
 pub async fn create_instance(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<WaitQuery>,
@@ -150,7 +119,7 @@ pub async fn create_instance(
 /// An instance with its components' live health.
 #[utoipa::path(get, path = "/instances/{namespace}/{name}", tag = "instances",
     params(("namespace" = String, Path), ("name" = String, Path)),
-    responses((status = 200, description = "the instance", body = InstanceView), Errors))]
+    responses((status = 200, description = "the instance", body = InstanceView)))]
 pub async fn get_instance(
     State(s): State<AppState>,
     ApiPath((ns, name)): ApiPath<(String, String)>,
@@ -164,7 +133,7 @@ pub async fn get_instance(
     responses(
         (status = 200, description = "deleted (with wait=true)", body = OperationInfo),
         (status = 202, description = "deleting", body = OperationInfo),
-        Errors))]
+))]
 pub async fn delete_instance(
     State(s): State<AppState>,
     ApiPath((ns, name)): ApiPath<(String, String)>,
@@ -182,7 +151,7 @@ pub async fn delete_instance(
 #[utoipa::path(post, path = "/instances/{namespace}/{name}/changes/preview", tag = "changes",
     params(("namespace" = String, Path), ("name" = String, Path)),
     request_body = ChangeRequest,
-    responses((status = 200, description = "the preview", body = Preview), Errors))]
+    responses((status = 200, description = "the preview", body = Preview)))]
 pub async fn preview_change(
     State(s): State<AppState>,
     ApiPath((ns, name)): ApiPath<(String, String)>,
@@ -198,7 +167,7 @@ pub async fn preview_change(
     responses(
         (status = 200, description = "applied (with wait=true)", body = OperationInfo),
         (status = 202, description = "applying", body = OperationInfo),
-        Errors))]
+))]
 pub async fn apply_change(
     State(s): State<AppState>,
     ApiPath((ns, name)): ApiPath<(String, String)>,
@@ -216,7 +185,7 @@ pub async fn apply_change(
 /// The instance's revisions, oldest first.
 #[utoipa::path(get, path = "/instances/{namespace}/{name}/revisions", tag = "history",
     params(("namespace" = String, Path), ("name" = String, Path)),
-    responses((status = 200, description = "the revisions", body = RevisionList), Errors))]
+    responses((status = 200, description = "the revisions", body = RevisionList)))]
 pub async fn list_revisions(
     State(s): State<AppState>,
     ApiPath((ns, name)): ApiPath<(String, String)>,
@@ -229,7 +198,7 @@ pub async fn list_revisions(
 /// One revision: its change, manifests (redacted) and per-object results.
 #[utoipa::path(get, path = "/instances/{namespace}/{name}/revisions/{number}", tag = "history",
     params(("namespace" = String, Path), ("name" = String, Path), ("number" = i64, Path)),
-    responses((status = 200, description = "the revision", body = RevisionRecord), Errors))]
+    responses((status = 200, description = "the revision", body = RevisionRecord)))]
 pub async fn get_revision(
     State(s): State<AppState>,
     ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
@@ -240,7 +209,7 @@ pub async fn get_revision(
 /// The diff from revision `against` to revision `number`.
 #[utoipa::path(get, path = "/instances/{namespace}/{name}/revisions/{number}/diff", tag = "history",
     params(("namespace" = String, Path), ("name" = String, Path), ("number" = i64, Path), DiffQuery),
-    responses((status = 200, description = "the diff", body = RevisionDiff), Errors))]
+    responses((status = 200, description = "the diff", body = RevisionDiff)))]
 pub async fn diff_revisions(
     State(s): State<AppState>,
     ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
@@ -255,7 +224,7 @@ pub async fn diff_revisions(
     responses(
         (status = 200, description = "rolled back (with wait=true)", body = OperationInfo),
         (status = 202, description = "rolling back", body = OperationInfo),
-        Errors))]
+))]
 pub async fn rollback(
     State(s): State<AppState>,
     ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
@@ -272,7 +241,7 @@ pub async fn rollback(
 /// An operation's progress and results: live while it runs, then from history.
 #[utoipa::path(get, path = "/operations/{id}", tag = "instances",
     params(("id" = String, Path, description = "`<namespace>:<name>:<revision>`")),
-    responses((status = 200, description = "the operation", body = OperationInfo), Errors))]
+    responses((status = 200, description = "the operation", body = OperationInfo)))]
 pub async fn get_operation(
     State(s): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -285,7 +254,7 @@ pub async fn get_operation(
 /// operation ends.
 #[utoipa::path(get, path = "/instances/{namespace}/{name}/events", tag = "instances",
     params(("namespace" = String, Path), ("name" = String, Path)),
-    responses((status = 200, description = "an event stream", content_type = "text/event-stream", body = String), Errors))]
+    responses((status = 200, description = "an event stream", content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(s): State<AppState>,
     ApiPath((ns, name)): ApiPath<(String, String)>,

@@ -39,19 +39,24 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// Every documented route: `/healthz` and the API under `/api/v1`, with the document.
 pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .nest("/api/v1", api_routes())
-        .split_for_parts()
+        .split_for_parts();
+    // Modifiers ran before the routes were added; those that work on paths run again now.
+    use utoipa::Modify;
+    openapi::ErrorResponses.modify(&mut doc);
+    (
+        router.method_not_allowed_fallback(|| async { ApiError::method_not_allowed() }),
+        doc,
+    )
 }
 
 /// Builds the whole router: the documented routes (JSON errors for unknown paths and methods
 /// under `/api/v1`), then the server-rendered UI, then static files.
 pub fn router(state: AppState) -> Router {
     let (documented, _) = documented();
-    let api_errors = Router::new()
-        .fallback(|| async { ApiError::no_route() })
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
+    let api_errors = Router::new().fallback(|| async { ApiError::no_route() });
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
     Router::new()

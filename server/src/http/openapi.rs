@@ -3,10 +3,14 @@
 
 use std::sync::OnceLock;
 
+use app::error::{ErrorCode, ServiceError};
 use axum::Json;
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        ContentBuilder, Ref, ResponseBuilder,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 /// The document's fixed parts; the paths and schemas are added from the routes.
@@ -23,9 +27,69 @@ use utoipa::{
         (name = "history", description = "Revisions, diffs and rollbacks"),
         (name = "meta", description = "Health of Berth itself and this document")
     ),
+    components(schemas(ServiceError, ErrorCode)),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
+
+/// The errors every API route may answer, each a [`ServiceError`] (statuses as `crate::error`
+/// maps the codes).
+const ERRORS: [(&str, &str); 8] = [
+    (
+        "400",
+        "the request could not be understood (malformed JSON, path or query)",
+    ),
+    ("404", "no such template, instance, revision or operation"),
+    (
+        "409",
+        "conflicts with the current state (a stale revision or plan, a running operation, an instance that exists)",
+    ),
+    ("413", "the body is over 1 MiB"),
+    (
+        "422",
+        "the content is invalid (inputs, edits, a template that does not render, missing CRDs, objects the apiserver refuses)",
+    ),
+    (
+        "500",
+        "something failed inside Berth; the cause is in its log",
+    ),
+    ("502", "the cluster refused Berth a permission it needs"),
+    ("503", "the cluster is unreachable"),
+];
+
+/// Adds [`ERRORS`] to every operation under `/api/v1` (this document aside).
+pub(super) struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in api.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") || path.ends_with("/openapi.json") {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                for (code, description) in ERRORS {
+                    let body = ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ServiceError")))
+                        .build();
+                    let response = ResponseBuilder::new()
+                        .description(description)
+                        .content("application/json", body)
+                        .build();
+                    op.responses
+                        .responses
+                        .insert(code.to_string(), response.into());
+                }
+            }
+        }
+    }
+}
 
 /// Declares the bearer-token scheme, ready for the routes that will require it.
 struct BearerScheme;

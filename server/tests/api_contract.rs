@@ -174,46 +174,55 @@ async fn the_document_validates_as_openapi_3_1() {
 #[tokio::test]
 async fn path_query_and_method_rejections_are_json_errors() {
     let api = api().await;
-    let (status, body) = api.get("/api/v1/instances/x/y/revisions/abc").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("bad_request")),
-        "{body}"
-    );
-    assert!(
-        body["message"].as_str().unwrap().contains("bad path"),
-        "{body}"
-    );
-    let (status, body) = api
-        .call(Method::PUT, "/api/v1/instances", Some(json!({})))
-        .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")),
-        "{body}"
-    );
-    let (status, body) = api.get("/api/v1/instances/x/y/revisions/2/diff").await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("bad_request")),
-        "{body}"
-    );
-    assert!(
-        body["message"].as_str().unwrap().contains("against"),
-        "{body}"
-    );
-    let (status, body) = api
-        .get("/api/v1/instances/x/y/revisions/2/diff?against=two")
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) = api
-        .call(Method::DELETE, "/api/v1/templates/posthog", None)
-        .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")),
-        "{body}"
-    );
+    // (method, path, status, code, words the message must contain)
+    let cases = [
+        (
+            Method::GET,
+            "/api/v1/instances/x/y/revisions/abc",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "bad path",
+        ),
+        (
+            Method::PUT,
+            "/api/v1/instances",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "not allowed",
+        ),
+        (
+            Method::GET,
+            "/api/v1/instances/x/y/revisions/2/diff",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "against",
+        ),
+        (
+            Method::GET,
+            "/api/v1/instances/x/y/revisions/2/diff?against=two",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "bad query",
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/templates/posthog",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "not allowed",
+        ),
+    ];
+    for (method, path, status, code, words) in cases {
+        let body = (method == Method::PUT).then(|| json!({}));
+        let (got, answer) = api.call(method.clone(), path, body).await;
+        assert_eq!(
+            (got, answer["error"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {answer}"
+        );
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(message.contains(words), "{method} {path}: {answer}");
+    }
 }
 
 #[tokio::test]

@@ -200,12 +200,7 @@ async fn posthog_lifecycle_through_the_api() {
         {"type": "replicas", "component": "capture", "replicas": 3},
         {"type": "resources", "component": "worker", "memoryRequest": "2Gi", "memoryLimit": "2Gi"}
     ]);
-    let (status, preview) = api
-        .post(
-            &format!("{base}/changes/preview"),
-            json!({"baseRevision": 1, "edits": edits}),
-        )
-        .await;
+    let (status, preview) = api.preview(&base, 1, &edits).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     let diff = preview["diff"].as_str().unwrap();
     assert!(
@@ -239,12 +234,7 @@ async fn posthog_lifecycle_through_the_api() {
         "apply needs the preview's plan hash: {err}"
     );
 
-    let (status, op) = api
-        .post(
-            &format!("{base}/changes?wait=true"),
-            json!({"baseRevision": 1, "edits": edits, "planHash": preview["planHash"]}),
-        )
-        .await;
+    let (status, op) = api.confirm(&base, 1, &edits, &preview).await;
     assert_eq!(status, StatusCode::OK, "{op}");
     assert_eq!(op["status"], "succeeded", "{op}");
     assert_eq!(op["revision"], 2);
@@ -281,12 +271,7 @@ async fn posthog_lifecycle_through_the_api() {
     assert_eq!(limits["memory"].0, "2Gi");
 
     // A stale change set is refused with the current revision
-    let (status, err) = api
-        .post(
-            &format!("{base}/changes/preview"),
-            json!({"baseRevision": 1, "edits": edits}),
-        )
-        .await;
+    let (status, err) = api.preview(&base, 1, &edits).await;
     assert_eq!(status, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["details"]["currentRevision"], 2);
 

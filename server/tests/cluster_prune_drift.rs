@@ -99,12 +99,7 @@ async fn pruning_and_drift() {
 
     // Dropping the ConfigMap through an input: listed for pruning first, then deleted
     let edits = json!([{"type": "input", "name": "extra", "value": "false"}]);
-    let (status, preview) = api
-        .post(
-            &format!("{base}/changes/preview"),
-            json!({"baseRevision": 1, "edits": edits}),
-        )
-        .await;
+    let (status, preview) = api.preview(&base, 1, &edits).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(
         preview["prune"],
@@ -121,12 +116,7 @@ async fn pruning_and_drift() {
         configmaps.get_opt("tiny-extra").await.unwrap().is_some(),
         "nothing changes on preview"
     );
-    let (status, op) = api
-        .post(
-            &format!("{base}/changes?wait=true"),
-            json!({"baseRevision": 1, "edits": edits, "planHash": preview["planHash"]}),
-        )
-        .await;
+    let (status, op) = api.confirm(&base, 1, &edits, &preview).await;
     assert_eq!(status, StatusCode::OK, "{op}");
     assert!(
         op["results"]
@@ -155,12 +145,7 @@ async fn pruning_and_drift() {
 
     // A change that touches the same field shows the drift and, unforced, overwrites nothing
     let edits = json!([{"type": "replicas", "component": "main", "replicas": 2}]);
-    let (status, preview) = api
-        .post(
-            &format!("{base}/changes/preview"),
-            json!({"baseRevision": 2, "edits": edits}),
-        )
-        .await;
+    let (status, preview) = api.preview(&base, 2, &edits).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     let drift = preview["drift"].as_array().unwrap();
     assert_eq!(drift.len(), 1, "{preview}");
@@ -171,12 +156,7 @@ async fn pruning_and_drift() {
             .contains("kubectl-edit"),
         "the drift names who changed it: {drift:?}"
     );
-    let (status, op) = api
-        .post(
-            &format!("{base}/changes?wait=true"),
-            json!({"baseRevision": 2, "edits": edits, "planHash": preview["planHash"]}),
-        )
-        .await;
+    let (status, op) = api.confirm(&base, 2, &edits, &preview).await;
     assert_eq!(status, StatusCode::OK, "{op}");
     assert_eq!(op["status"], "failed", "{op}");
     assert!(
@@ -222,12 +202,7 @@ async fn pruning_and_drift() {
     let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(client.clone(), &ns.name);
     let first_uid = jobs.get("tiny-init").await.unwrap().metadata.uid;
     let edits = json!([{"type": "input", "name": "init_tag", "value": "1.37"}]);
-    let (_, preview) = api
-        .post(
-            &format!("{base}/changes/preview"),
-            json!({"baseRevision": 4, "edits": edits}),
-        )
-        .await;
+    let (_, preview) = api.preview(&base, 4, &edits).await;
     let job_plan = preview["dryRun"]
         .as_array()
         .unwrap()
@@ -239,12 +214,7 @@ async fn pruning_and_drift() {
         job_plan["message"], "will be replaced: a Job's template cannot change",
         "{preview}"
     );
-    let (_, op) = api
-        .post(
-            &format!("{base}/changes?wait=true"),
-            json!({"baseRevision": 4, "edits": edits, "planHash": preview["planHash"]}),
-        )
-        .await;
+    let (_, op) = api.confirm(&base, 4, &edits, &preview).await;
     assert_eq!(op["status"], "succeeded", "{op}");
     let job = jobs.get("tiny-init").await.unwrap();
     assert_ne!(job.metadata.uid, first_uid, "a new Job");

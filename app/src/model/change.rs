@@ -126,26 +126,6 @@ pub enum EnvValue {
     Unset,
 }
 
-/// A change set: `POST /api/v1/instances/{namespace}/{name}/changes[/preview]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ChangeRequest {
-    /// The revision the change was made against; a stale one is refused with 409.
-    pub base_revision: i64,
-    /// The edits, applied in order.
-    pub edits: Vec<Edit>,
-    /// The preview's plan hash: required to apply, so that exactly the previewed plan applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_hash: Option<String>,
-    /// Overwrite fields changed outside Berth (drift).
-    #[serde(default)]
-    pub force: bool,
-    /// Refuse expressions that fail or are undefined when an input edit re-renders.
-    #[serde(default)]
-    pub strict: bool,
-}
-
 /// What a change (or a rollback) would do, shown before anything is applied.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -167,4 +147,24 @@ pub struct Preview {
     pub plan_hash: String,
     /// Expressions a re-render rendered as Sealos does (empty unless an input changed).
     pub warnings: Vec<TemplateWarning>,
+}
+
+/// A change set: `POST /api/v1/instances/{namespace}/{name}/changes[/preview]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// The revision the change was made against; a stale one is refused with 409.
+    pub base_revision: i64,
+    /// The edits, applied in order.
+    pub edits: Vec<Edit>,
+    /// The preview's plan hash: required to apply, so that exactly the previewed plan applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_hash: Option<String>,
+    /// Overwrite fields changed outside Berth (drift).
+    #[serde(default)]
+    pub force: bool,
+    /// Refuse expressions that fail or are undefined when an input edit re-renders.
+    #[serde(default)]
+    pub strict: bool,
 }

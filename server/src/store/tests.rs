@@ -51,6 +51,11 @@ async fn finish(store: &Store, number: i64, status: OperationStatus) {
         .expect("finish");
 }
 
+async fn deleted(store: &Store) -> bool {
+    let instance = store.instance("ns", "ph").await.expect("instance");
+    instance.deleted_at.is_some()
+}
+
 async fn numbers(store: &Store) -> Vec<i64> {
     store
         .revisions("ns", "ph")
@@ -125,14 +130,7 @@ async fn a_delete_marks_the_instance_deleted_and_a_new_deploy_revives_its_histor
         OperationStatus::Succeeded,
     )
     .await;
-    assert!(
-        store
-            .instance("ns", "ph")
-            .await
-            .unwrap()
-            .deleted_at
-            .is_some()
-    );
+    assert!(deleted(&store).await);
     assert!(store.instances(false).await.unwrap().is_empty());
     assert_eq!(store.instances(true).await.unwrap().len(), 1);
     assert_eq!(
@@ -140,14 +138,7 @@ async fn a_delete_marks_the_instance_deleted_and_a_new_deploy_revives_its_histor
         3,
         "numbering goes on"
     );
-    assert!(
-        store
-            .instance("ns", "ph")
-            .await
-            .unwrap()
-            .deleted_at
-            .is_none()
-    );
+    assert!(!deleted(&store).await);
 }
 
 #[tokio::test]

@@ -81,4 +81,27 @@ impl TestApi {
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(body)).await
     }
+
+    /// Previews `edits` against revision `base_revision` of the instance at `base`.
+    pub async fn preview(
+        &self,
+        base: &str,
+        base_revision: i64,
+        edits: &Value,
+    ) -> (StatusCode, Value) {
+        let body = serde_json::json!({"baseRevision": base_revision, "edits": edits});
+        self.post(&format!("{base}/changes/preview"), body).await
+    }
+
+    /// Confirms a preview: applies the same `edits` with its plan hash, and waits.
+    pub async fn confirm(
+        &self,
+        base: &str,
+        base_revision: i64,
+        edits: &Value,
+        preview: &Value,
+    ) -> (StatusCode, Value) {
+        let body = serde_json::json!({"baseRevision": base_revision, "edits": edits, "planHash": preview["planHash"]});
+        self.post(&format!("{base}/changes?wait=true"), body).await
+    }
 }

@@ -14,6 +14,10 @@ pub enum ErrorCode {
     /// The request was understood but its content is invalid (a bad input, an unknown component,
     /// a template that does not render, an object the apiserver refuses).
     Invalid,
+    /// No credentials, or ones Berth does not know (an unknown, revoked or expired token).
+    Unauthorized,
+    /// The credentials are good but their role does not allow this.
+    Forbidden,
     /// The named thing does not exist.
     NotFound,
     /// The method is not allowed on this path.

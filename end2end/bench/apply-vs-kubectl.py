@@ -24,7 +24,7 @@ base = f"http://127.0.0.1:{port}"
 
 def request(method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method, headers={"content-type": "application/json", "x-berth-actor": "bench"})
+    req = urllib.request.Request(base + path, data=data, method=method, headers={"content-type": "application/json", "authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(req, timeout=300) as r:
             return r.status, json.loads(r.read() or b"null")
@@ -35,6 +35,8 @@ def kube(*args):
     return subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", *args], capture_output=True, text=True)
 
 db = tempfile.mkdtemp(prefix="berth-bench-")
+token = subprocess.run([berth, "token", "create", "--role", "admin", "--name", "bench", "--db", os.path.join(db, "berth.db")],
+                       capture_output=True, text=True, check=True).stdout.strip()
 server = subprocess.Popen([berth, "serve", "--addr", f"127.0.0.1:{port}", "--db", os.path.join(db, "berth.db"),
                            "--templates-dir", os.path.join(repo, "manifests")],
                           env={**os.environ, "KUBECONFIG": kubeconfig, "RUST_LOG": os.environ.get("BENCH_LOG", "warn")},
@@ -73,7 +75,7 @@ try:
             status, _ = request("POST", f"/api/v1/instances/{ns_b}/ph/changes/preview", {"baseRevision": 1, "edits": edits})
             preview_times.append(time.perf_counter() - t0)
             assert status == 200, status
-        request("DELETE", f"/api/v1/instances/{ns_b}/ph")
+        request("DELETE", f"/api/v1/instances/{ns_b}/ph?wait=true")
         kube("delete", "namespace", ns_k, ns_b, "--wait=false")
     med = lambda xs: statistics.median(xs) * 1000
     objects = rendered.count("\n---") + rendered.startswith("---")

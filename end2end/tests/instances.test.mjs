@@ -3,20 +3,11 @@
 // component with live health; once deleted it is gone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseURL, launch, openPage, waitForHydration } from './fixtures/browser.mjs';
+import { api, launch, openPage, waitForHydration } from './fixtures/browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function api(method, path, body) {
-  const res = await fetch(new URL(path, baseURL), {
-    method,
-    headers: { 'content-type': 'application/json', 'x-berth-actor': 'browser-test' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: await res.json() };
-}
 
 test('a deployed instance is listed with a card per component, and gone once deleted', async () => {
   const namespace = `berth-e2e-${Date.now() % 1_000_000}`;

@@ -22,6 +22,8 @@ pub fn status(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
         ErrorCode::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::Conflict => StatusCode::CONFLICT,
@@ -223,6 +225,8 @@ mod tests {
     #[test]
     fn every_code_has_its_status() {
         assert_eq!(status(ErrorCode::BadRequest), StatusCode::BAD_REQUEST);
+        assert_eq!(status(ErrorCode::Unauthorized), StatusCode::UNAUTHORIZED);
+        assert_eq!(status(ErrorCode::Forbidden), StatusCode::FORBIDDEN);
         assert_eq!(
             status(ErrorCode::MethodNotAllowed),
             StatusCode::METHOD_NOT_ALLOWED

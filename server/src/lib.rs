@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apply;
+pub mod auth;
 pub mod cli;
 pub mod components;
 pub mod config;

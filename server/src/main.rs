@@ -20,6 +20,8 @@ enum Command {
     /// Render or check Sealos-format templates.
     #[command(subcommand)]
     Template(berth::cli::TemplateCommand),
+    /// Create, list and revoke API tokens.
+    Token(berth::cli::token::TokenArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +56,16 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Some(Command::Serve(config)) => runtime.block_on(serve(config)),
+        Some(Command::Token(args)) => match runtime.block_on(berth::cli::token::run(args)) {
+            Ok(out) => {
+                print!("{out}");
+                Ok(())
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                std::process::exit(1)
+            }
+        },
         Some(Command::Template(_)) | None => runtime.block_on(serve(cli.serve)),
     }
 }

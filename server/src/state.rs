@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
 use crate::{
+    auth::{self, Role},
     config::Config,
     kube::Cluster,
     service::{Platform, Service},
@@ -27,6 +28,7 @@ impl AppState {
     pub async fn init(config: &Config) -> anyhow::Result<AppState> {
         let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file())?;
         let store = Store::open(&config.db_path, sealer).await?;
+        first_start(config, &store).await?;
         let cluster =
             Cluster::connect(config.kubeconfig.as_deref(), config.kube_context.as_deref()).await;
         AppState::assemble(config, store, cluster).await
@@ -59,6 +61,21 @@ impl AppState {
             service,
         })
     }
+}
+
+/// On a database with no live token, makes an `admin` token and prints the one-time login URL
+/// (as Jupyter does), so whoever started Berth can sign in.
+async fn first_start(config: &Config, store: &Store) -> anyhow::Result<()> {
+    if store.live_tokens().await? > 0 {
+        return Ok(());
+    }
+    let name = format!("admin-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
+    let token = auth::create_token(store, &name, Role::Admin).await?;
+    eprintln!(
+        "\n  Berth has no tokens yet, so it made an admin token named {name}. Sign in at:\n\n    http://{}/login?token={}\n\n  Make more with `berth token create --role viewer|operator|admin --name NAME`.\n",
+        config.addr, token.token
+    );
+    Ok(())
 }
 
 /// Leptos' options: the output name cargo-leptos compiled in (`berth`), and Berth's address and

@@ -266,6 +266,10 @@ async fn errors_are_json_with_the_right_status() {
 
     let req = axum::http::Request::post("/api/v1/instances")
         .header("content-type", "application/json")
+        .header(
+            "authorization",
+            format!("Bearer {}", api.token.clone().unwrap()),
+        )
         .body(axum::body::Body::from("{not json"))
         .unwrap();
     let resp = tower::ServiceExt::oneshot(api.router.clone(), req)

@@ -27,8 +27,17 @@ async fn state_with(cluster: Cluster) -> AppState {
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, String) {
+    get_with(state, path, None).await
+}
+
+/// A GET, with a session cookie when given.
+async fn get_with(state: AppState, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get(path);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
     let response = berth::http::router(state)
-        .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+        .oneshot(req.body(Body::empty()).expect("request"))
         .await
         .expect("response");
     let status = response.status();
@@ -56,10 +65,42 @@ async fn with_an_unreachable_cluster_berth_serves_its_page_and_reports_the_clust
         "reason names the failure: {reason}"
     );
 
-    let (status, page) = get(state, "/").await;
+    let (status, _) = get(state.clone(), "/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "pages need a session");
+    let cookie = sign_in(&state).await;
+    let (status, page) = get_with(state, "/", Some(&cookie)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<title>Berth</title>"), "{page}");
     assert!(page.contains("No instances yet"));
+}
+
+/// Signs in with a new viewer token through the one-time login URL: the session cookie.
+async fn sign_in(state: &AppState) -> String {
+    let token = berth::auth::create_token(
+        state.service.store(),
+        "page-viewer",
+        berth::auth::Role::Viewer,
+    )
+    .await
+    .expect("token");
+    let response = berth::http::router(state.clone())
+        .oneshot(
+            Request::get(format!("/login?token={}", token.token))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let set = response.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    set.split(';').next().expect("name=value").to_string()
 }
 
 #[tokio::test]
@@ -101,7 +142,9 @@ async fn against_the_local_control_plane_the_cluster_is_reachable() {
 #[tokio::test]
 async fn an_unknown_path_is_a_404_page() {
     let cluster = Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await;
-    let (status, page) = get(state_with(cluster).await, "/no/such/page").await;
+    let state = state_with(cluster).await;
+    let cookie = sign_in(&state).await;
+    let (status, page) = get_with(state, "/no/such/page", Some(&cookie)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("Page not found"));
 }

@@ -23,7 +23,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["components", "kube", "manifest", "store", "template"],
     ),
     ("templates", &["template"]),
-    ("cli", &["template"]),
+    ("cli", &["template", "auth", "store"]),
+    ("auth", &["store"]),
     (
         "service",
         &[
@@ -40,10 +41,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("error", &["service", "http", "apply", "store"]),
-    ("http", &["error", "service", "state", "kube"]),
+    (
+        "http",
+        &["auth", "error", "service", "state", "kube", "store"],
+    ),
     (
         "state",
-        &["config", "kube", "service", "store", "templates"],
+        &["auth", "config", "kube", "service", "store", "templates"],
     ),
 ];
 

@@ -27,6 +27,10 @@ async fn events_stream_progress_then_health_until_healthy() {
     assert_eq!(op["status"], "running");
 
     let req = Request::get(format!("/api/v1/instances/{}/ev/events", ns.name))
+        .header(
+            "authorization",
+            format!("Bearer {}", api.token.clone().unwrap()),
+        )
         .body(Body::empty())
         .unwrap();
     let resp = api.router.clone().oneshot(req).await.unwrap();

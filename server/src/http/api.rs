@@ -16,7 +16,7 @@ use app::{
 use axum::{
     Json,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::{
         IntoResponse, Response,
         sse::{Event, KeepAlive, Sse},
@@ -26,8 +26,12 @@ use serde::Deserialize;
 use tokio_stream::{Stream, StreamExt};
 use utoipa::IntoParams;
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, actor};
-use crate::{error::ApiResult, state::AppState};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::{
+    auth::{Caller, Role},
+    error::ApiResult,
+    state::AppState,
+};
 
 /// `?wait=true` makes an operation answer when it is done.
 #[derive(Deserialize, Default, IntoParams)]
@@ -68,10 +72,14 @@ fn operation(op: OperationInfo, waited: bool, done: StatusCode) -> Response {
 /// Every template, in id order.
 #[utoipa::path(get, path = "/templates", tag = "templates",
     responses((status = 200, description = "every template", body = TemplateList)))]
-pub async fn list_templates(State(s): State<AppState>) -> Json<TemplateList> {
-    Json(TemplateList {
+pub async fn list_templates(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<TemplateList>> {
+    caller.require(Role::Viewer)?;
+    Ok(Json(TemplateList {
         templates: s.service.template_list(),
-    })
+    }))
 }
 
 /// A template with the inputs its deploy form asks for.
@@ -80,15 +88,21 @@ pub async fn list_templates(State(s): State<AppState>) -> Json<TemplateList> {
     responses((status = 200, description = "the template", body = TemplateInfo)))]
 pub async fn get_template(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TemplateInfo>> {
+    caller.require(Role::Viewer)?;
     Ok(Json(s.service.template_info(&id)?))
 }
 
 /// Every instance that is not deleted, newest first.
 #[utoipa::path(get, path = "/instances", tag = "instances",
     responses((status = 200, description = "the instances", body = InstanceList)))]
-pub async fn list_instances(State(s): State<AppState>) -> ApiResult<Json<InstanceList>> {
+pub async fn list_instances(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<InstanceList>> {
+    caller.require(Role::Viewer)?;
     Ok(Json(InstanceList {
         instances: s.service.instances().await?,
     }))
@@ -104,16 +118,15 @@ pub async fn list_instances(State(s): State<AppState>) -> ApiResult<Json<Instanc
 ))]
 pub async fn create_instance(
     State(s): State<AppState>,
+    caller: Caller,
     ApiQuery(q): ApiQuery<WaitQuery>,
-    headers: HeaderMap,
     ApiJson(req): ApiJson<CreateRequest>,
 ) -> ApiResult<Response> {
-    Ok(
-        match s.service.create(req, &actor(&headers), q.wait).await? {
-            Created::Started(op) => operation(op, q.wait, StatusCode::CREATED),
-            Created::Planned(plan) => (StatusCode::OK, Json(plan)).into_response(),
-        },
-    )
+    caller.require(Role::Operator)?;
+    Ok(match s.service.create(req, &caller.name, q.wait).await? {
+        Created::Started(op) => operation(op, q.wait, StatusCode::CREATED),
+        Created::Planned(plan) => (StatusCode::OK, Json(plan)).into_response(),
+    })
 }
 
 /// An instance with its components' live health.
@@ -122,8 +135,10 @@ pub async fn create_instance(
     responses((status = 200, description = "the instance", body = InstanceView)))]
 pub async fn get_instance(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<InstanceView>> {
+    caller.require(Role::Viewer)?;
     Ok(Json(s.service.get(&ns, &name).await?))
 }
 
@@ -136,14 +151,12 @@ pub async fn get_instance(
 ))]
 pub async fn delete_instance(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<WaitQuery>,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let op = s
-        .service
-        .delete(&ns, &name, &actor(&headers), q.wait)
-        .await?;
+    caller.require(Role::Admin)?;
+    let op = s.service.delete(&ns, &name, &caller.name, q.wait).await?;
     Ok(operation(op, q.wait, StatusCode::OK))
 }
 
@@ -154,9 +167,11 @@ pub async fn delete_instance(
     responses((status = 200, description = "the preview", body = Preview)))]
 pub async fn preview_change(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ChangeRequest>,
 ) -> ApiResult<Json<Preview>> {
+    caller.require(Role::Operator)?;
     Ok(Json(s.service.preview(&ns, &name, &req).await?))
 }
 
@@ -170,14 +185,15 @@ pub async fn preview_change(
 ))]
 pub async fn apply_change(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<WaitQuery>,
-    headers: HeaderMap,
     ApiJson(req): ApiJson<ChangeRequest>,
 ) -> ApiResult<Response> {
+    caller.require(Role::Operator)?;
     let op = s
         .service
-        .apply_change(&ns, &name, &req, &actor(&headers), q.wait)
+        .apply_change(&ns, &name, &req, &caller.name, q.wait)
         .await?;
     Ok(operation(op, q.wait, StatusCode::OK))
 }
@@ -188,8 +204,10 @@ pub async fn apply_change(
     responses((status = 200, description = "the revisions", body = RevisionList)))]
 pub async fn list_revisions(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<RevisionList>> {
+    caller.require(Role::Viewer)?;
     Ok(Json(RevisionList {
         revisions: s.service.revisions(&ns, &name).await?,
     }))
@@ -201,8 +219,10 @@ pub async fn list_revisions(
     responses((status = 200, description = "the revision", body = RevisionRecord)))]
 pub async fn get_revision(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
 ) -> ApiResult<Json<RevisionRecord>> {
+    caller.require(Role::Viewer)?;
     Ok(Json(s.service.revision(&ns, &name, n).await?))
 }
 
@@ -212,9 +232,11 @@ pub async fn get_revision(
     responses((status = 200, description = "the diff", body = RevisionDiff)))]
 pub async fn diff_revisions(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Json<RevisionDiff>> {
+    caller.require(Role::Viewer)?;
     Ok(Json(s.service.diff(&ns, &name, n, q.against).await?))
 }
 
@@ -227,13 +249,14 @@ pub async fn diff_revisions(
 ))]
 pub async fn rollback(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
     ApiQuery(q): ApiQuery<RollbackQuery>,
-    headers: HeaderMap,
 ) -> ApiResult<Response> {
+    caller.require(Role::Operator)?;
     let op = s
         .service
-        .rollback(&ns, &name, n, &actor(&headers), q.force, q.wait)
+        .rollback(&ns, &name, n, &caller.name, q.force, q.wait)
         .await?;
     Ok(operation(op, q.wait, StatusCode::OK))
 }
@@ -244,8 +267,10 @@ pub async fn rollback(
     responses((status = 200, description = "the operation", body = OperationInfo)))]
 pub async fn get_operation(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<OperationInfo>> {
+    caller.require(Role::Viewer)?;
     Ok(Json(s.service.operation(&id).await?))
 }
 
@@ -257,8 +282,10 @@ pub async fn get_operation(
     responses((status = 200, description = "an event stream", content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(s): State<AppState>,
+    caller: Caller,
     ApiPath((ns, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    caller.require(Role::Viewer)?;
     let live = s.service.watch(&ns, &name).await?;
     let events = live.filter_map(|e| {
         let event = match e {

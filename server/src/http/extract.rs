@@ -4,7 +4,7 @@
 use axum::{
     Json,
     extract::{FromRequest, FromRequestParts, Path, Query, Request},
-    http::{HeaderMap, request::Parts},
+    http::request::Parts,
 };
 use serde::de::DeserializeOwned;
 
@@ -45,14 +45,4 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             Query::<T>::from_request_parts(parts, state).await?.0,
         ))
     }
-}
-
-/// Who is asking: `X-Berth-Actor`, else `api`. (Taken at its word until Berth has accounts.)
-pub fn actor(headers: &HeaderMap) -> String {
-    headers
-        .get("x-berth-actor")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().chars().take(64).collect::<String>())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "api".to_string())
 }

@@ -3,12 +3,18 @@
 //! `/api/v1/openapi.json` come from the same list.
 
 pub mod api;
+pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod ui;
 
-use axum::{Router, extract::DefaultBodyLimit, routing::post};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    middleware,
+    routing::{get, post},
+};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -66,6 +72,8 @@ pub fn router(state: AppState) -> Router {
             "/ui/{*fn_name}",
             post(ui::server_fn).layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
         .leptos_routes_with_context(&state, routes, ui::context(&state), move || {
             app::shell(options.clone())
         })
@@ -73,6 +81,10 @@ pub fn router(state: AppState) -> Router {
             app::shell,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_session,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

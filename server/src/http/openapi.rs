@@ -9,7 +9,7 @@ use utoipa::{
     Modify, OpenApi,
     openapi::{
         ContentBuilder, Ref, ResponseBuilder,
-        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
     },
 };
 
@@ -57,7 +57,8 @@ const ERRORS: [(&str, &str); 8] = [
     ("503", "the cluster is unreachable"),
 ];
 
-/// Adds [`ERRORS`] to every operation under `/api/v1` (this document aside).
+/// Adds [`ERRORS`] and the bearer requirement to every operation under `/api/v1` (this
+/// document aside: it is public).
 pub(super) struct ErrorResponses;
 
 impl Modify for ErrorResponses {
@@ -74,6 +75,10 @@ impl Modify for ErrorResponses {
                 &mut item.delete,
             ];
             for op in operations.into_iter().flatten() {
+                op.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
                 for (code, description) in ERRORS {
                     let body = ContentBuilder::new()
                         .schema(Some(Ref::from_schema_name("ServiceError")))
@@ -102,7 +107,9 @@ impl Modify for BearerScheme {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API token (not required yet)"))
+                    .description(Some(
+                        "An API token, `berth_<id>_<secret>` (`berth token create`). Viewers read; operators also deploy, change and roll back; admins also delete.",
+                    ))
                     .build(),
             ),
         );

@@ -12,7 +12,11 @@ use axum::{
 };
 use leptos::prelude::provide_context;
 
-use crate::state::AppState;
+use crate::{
+    auth::{Caller, Role},
+    error::ApiError,
+    state::AppState,
+};
 
 /// A closure that provides the service to a render or a server-function call.
 pub fn context(state: &AppState) -> impl Fn() + Clone + Send + 'static + use<> {
@@ -20,8 +24,16 @@ pub fn context(state: &AppState) -> impl Fn() + Clone + Send + 'static + use<> {
     move || provide_context(service.clone())
 }
 
-/// POST /ui/{fn}: runs a server function with the service in context.
-pub async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
+/// POST /ui/{fn}: runs a server function with the service in context, for a signed-in viewer
+/// (every server function only reads, so far).
+pub async fn server_fn(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request<Body>,
+) -> Response {
+    if let Err(e) = caller.require(Role::Viewer) {
+        return ApiError::from(e).into_response();
+    }
     let ctx = context(&state);
     leptos_axum::handle_server_fns_with_context(ctx, req)
         .await

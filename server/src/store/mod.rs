@@ -12,6 +12,7 @@
 mod instances;
 mod revisions;
 pub mod seal;
+mod tokens;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
 
 pub use revisions::{NewRevision, Outcome, RevisionState};
 pub use seal::Sealer;
+pub use tokens::TokenRecord;
 
 /// How many revisions an instance keeps unless configured otherwise.
 pub const DEFAULT_REVISION_LIMIT: i64 = 100;

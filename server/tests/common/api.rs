@@ -8,17 +8,21 @@ use axum::{
 };
 use berth::{
     AppState, Config,
+    auth::Role,
     kube::Cluster,
     store::{Sealer, Store},
 };
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// A Berth API over an in-memory store and the given cluster.
+/// A Berth API over an in-memory store and the given cluster, called with an admin token named
+/// `test-suite` unless told otherwise.
 #[derive(Clone)]
 pub struct TestApi {
     pub router: Router,
     pub state: AppState,
+    /// The bearer token sent, if any.
+    pub token: Option<String>,
 }
 
 impl TestApi {
@@ -36,9 +40,38 @@ impl TestApi {
         let state = AppState::assemble(&config, store, cluster)
             .await
             .expect("state");
-        TestApi {
+        let mut api = TestApi {
             router: berth::http::router(state.clone()),
             state,
+            token: None,
+        };
+        api.token = Some(api.make_token("test-suite", Role::Admin).await);
+        api
+    }
+
+    /// A token with `role`, named `name` (or `name-2`, `-3`, ... when taken).
+    pub async fn make_token(&self, name: &str, role: Role) -> String {
+        let store = self.state.service.store();
+        for n in 1.. {
+            let candidate = if n == 1 {
+                name.to_string()
+            } else {
+                format!("{name}-{n}")
+            };
+            match berth::auth::create_token(store, &candidate, role).await {
+                Ok(t) => return t.token,
+                Err(berth::store::Error::Exists(_)) => continue,
+                Err(e) => panic!("token: {e}"),
+            }
+        }
+        unreachable!()
+    }
+
+    /// The same API, called with `token` (or with none).
+    pub fn with_token(&self, token: Option<String>) -> TestApi {
+        TestApi {
+            token,
+            ..self.clone()
         }
     }
 
@@ -48,10 +81,10 @@ impl TestApi {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("x-berth-actor", "test-suite");
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(token) = &self.token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
         let body = match body {
             Some(v) => {
                 req = req.header("content-type", "application/json");

@@ -1,5 +1,8 @@
-//! `berth template render` and `berth template check`: the template engine from the command line,
-//! for scripts and CI. Output goes to stdout; errors go to stderr with a non-zero exit.
+//! The command line besides `serve`: `berth template render` and `berth template check` (the
+//! template engine, for scripts and CI), and `berth token` ([`token`]). Output goes to stdout;
+//! errors go to stderr with a non-zero exit.
+
+pub mod token;
 
 use std::{collections::BTreeMap, path::PathBuf};
 

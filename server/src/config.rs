@@ -50,6 +50,10 @@ pub struct Config {
     #[arg(long, env = "BERTH_PLATFORM", value_enum, default_value_t = TargetPlatform::Kubernetes)]
     pub platform: TargetPlatform,
 
+    /// Allow instances in `kube-system`, `kube-public`, `kube-node-lease` and `default`.
+    #[arg(long, env = "BERTH_ALLOW_SYSTEM_NAMESPACES")]
+    pub allow_system_namespaces: bool,
+
     /// Key that encrypts secret values kept for rollback (32 bytes, base64 or hex). Without it,
     /// Berth uses (and on first start creates, mode 0600) the file `<db>.key`.
     #[arg(long, env = "BERTH_SECRET_KEY", hide_env_values = true)]
@@ -100,6 +104,7 @@ impl Config {
             cloud_domain: DEFAULT_CLOUD_DOMAIN.into(),
             cert_secret_name: DEFAULT_CERT_SECRET.into(),
             platform: TargetPlatform::Kubernetes,
+            allow_system_namespaces: false,
             secret_key: Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
         }
     }

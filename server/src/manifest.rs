@@ -7,7 +7,9 @@ use app::model::{Component, ObjectRef};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::kube::{COMPONENT_KEY, INSTANCE_LABEL, MANAGED_BY, str_at};
+use crate::kube::{
+    COMPONENT_KEY, INSTANCE_LABEL, MANAGED_BY, OWNER_ANNOTATION, instance_key, str_at,
+};
 
 /// The identity of an object within an instance: group, kind and name (the namespace is the
 /// instance's).
@@ -26,7 +28,8 @@ pub fn group_key(r: &ObjectRef) -> String {
 }
 
 /// Adds Berth's labels (managed-by, instance, component) to each object, to its pod template and
-/// to its volume claim templates, so pods and claims can be traced back too. Sets the namespace.
+/// to its volume claim templates, so pods and claims can be traced back too; marks each object
+/// as owned by the instance ([`OWNER_ANNOTATION`]); sets the namespace.
 pub fn label(objects: &mut [Value], components: &[Component], instance: &str, namespace: &str) {
     let mut component_of: BTreeMap<String, String> = BTreeMap::new();
     for c in components {
@@ -46,6 +49,16 @@ pub fn label(objects: &mut [Value], components: &[Component], instance: &str, na
             (COMPONENT_KEY, component),
         ];
         set_labels(o.pointer_mut("/metadata"), &labels);
+        ensure_object(o, "/metadata/annotations");
+        if let Some(a) = o
+            .pointer_mut("/metadata/annotations")
+            .and_then(Value::as_object_mut)
+        {
+            a.insert(
+                OWNER_ANNOTATION.into(),
+                Value::String(instance_key(namespace, instance)),
+            );
+        }
         if !is_cluster_scoped(&r.kind)
             && let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut)
         {
@@ -82,6 +95,9 @@ fn ensure_object(v: &mut Value, pointer: &str) {
         cur = map
             .entry(part.to_string())
             .or_insert_with(|| Value::Object(Map::new()));
+        if cur.is_null() {
+            *cur = Value::Object(Map::new());
+        }
     }
 }
 

@@ -54,6 +54,7 @@ impl AppState {
             cloud_domain: config.cloud_domain.clone(),
             cert_secret_name: config.cert_secret_name.clone(),
             default_target: config.platform,
+            allow_system_namespaces: config.allow_system_namespaces,
         };
         let service = Service::new(store, templates, platform, cluster, true);
         Ok(AppState {

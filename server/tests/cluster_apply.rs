@@ -108,7 +108,12 @@ async fn berth_applies_a_deployment_whose_pods_become_ready_then_deletes_it() {
     assert_eq!(again[0].action, ObjectAction::Unchanged, "{again:?}");
 
     let deleted = applier
-        .delete(&resolved, &ns.name, ObjectAction::Deleted)
+        .delete(
+            &resolved,
+            &ns.name,
+            &format!("{}/hello", ns.name),
+            ObjectAction::Deleted,
+        )
         .await;
     assert_eq!(deleted[0].action, ObjectAction::Deleted, "{deleted:?}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);

@@ -281,6 +281,7 @@ async fn a_confirmed_change_costs_one_discovery_pass_and_one_dry_run_per_object(
         plan_hash,
         force: false,
         strict: false,
+        adopt: false,
     };
     let preview = svc
         .preview("ph-ns", "ph", &change(None))

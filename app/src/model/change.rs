@@ -167,4 +167,7 @@ pub struct ChangeRequest {
     /// Refuse expressions that fail or are undefined when an input edit re-renders.
     #[serde(default)]
     pub strict: bool,
+    /// Take over objects the change adds that exist and that Berth did not create.
+    #[serde(default)]
+    pub adopt: bool,
 }

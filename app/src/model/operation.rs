@@ -106,6 +106,10 @@ pub struct CreateRequest {
     /// (`''` in resources, `undefined` in defaults); the plan lists each as a warning.
     #[serde(default)]
     pub strict: bool,
+    /// Take over objects of the same name that exist and that Berth did not create (never
+    /// another instance's).
+    #[serde(default)]
+    pub adopt: bool,
 }
 
 /// The answer to a dry-run create: what would be applied.

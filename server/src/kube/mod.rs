@@ -21,6 +21,12 @@ pub const INSTANCE_LABEL: &str = "berth.dev/instance";
 /// Key naming an object's component: Berth writes it as a label on everything it applies, and
 /// a template may set it as an annotation to choose the component itself.
 pub const COMPONENT_KEY: &str = "berth.dev/component";
+/// Annotation naming the instance (`<namespace>/<name>`) that owns an object. Berth changes,
+/// prunes and deletes only what it owns.
+pub const OWNER_ANNOTATION: &str = "berth.dev/owner";
+/// Namespaces Berth deploys into only when told to (`--allow-system-namespaces`).
+pub const SYSTEM_NAMESPACES: [&str; 4] =
+    ["kube-system", "kube-public", "kube-node-lease", "default"];
 /// Annotation a template may set to choose a component's card kind.
 pub const CARD_ANNOTATION: &str = "berth.dev/card";
 

@@ -27,6 +27,10 @@ struct Target<'a> {
     name: &'a str,
     template: String,
     change: serde_json::Value,
+    /// The instance's recorded state: its objects are its own.
+    recorded: &'a RevisionState,
+    /// Take over objects Berth did not create.
+    adopt: bool,
 }
 
 fn keys(objects: &[serde_json::Value]) -> BTreeSet<String> {
@@ -107,6 +111,11 @@ impl Service {
             .filter(|r| changed.contains(&manifest::group_key(&r.key)))
             .collect();
         let planned = applier.plan(&to_check, namespace, req.force).await;
+        let mine = keys(&recorded.manifests);
+        self.check_ownership(
+            &applier, namespace, name, &to_check, &planned, &mine, req.adopt,
+        )
+        .await?;
         Ok(preview(&recorded, &plan, &planned))
     }
 
@@ -125,7 +134,7 @@ impl Service {
             ));
         }
         let guard = self.ops.lock(namespace, name)?;
-        let (summary, _, plan) = self.plan_change(namespace, name, req).await?;
+        let (summary, recorded, plan) = self.plan_change(namespace, name, req).await?;
         if req.plan_hash.as_deref() != Some(plan.plan_hash.as_str()) {
             return Err(Error::StalePlan);
         }
@@ -136,6 +145,8 @@ impl Service {
             name,
             template: summary.template,
             change,
+            recorded: &recorded,
+            adopt: req.adopt,
         };
         self.apply_plan(target, plan, req.force, actor, guard, wait)
             .await
@@ -170,6 +181,8 @@ impl Service {
             name,
             template: summary.template,
             change: json!({"rollbackTo": to, "from": summary.revision}),
+            recorded: &current,
+            adopt: false,
         };
         self.apply_plan(target, plan, force, actor, guard, wait)
             .await
@@ -189,6 +202,17 @@ impl Service {
         let applier = self.applier()?;
         let (objects, prune) = self.resolve_plan(&applier, &plan).await?;
         let planned = applier.plan(&objects, target.namespace, force).await;
+        let mine = keys(&target.recorded.manifests);
+        self.check_ownership(
+            &applier,
+            target.namespace,
+            target.name,
+            &objects,
+            &planned,
+            &mine,
+            target.adopt,
+        )
+        .await?;
         let prepared = Prepared {
             kind: target.kind,
             namespace: target.namespace.into(),

@@ -1,6 +1,7 @@
 //! Deploying a template as a new instance. Everything is checked before anything is recorded:
-//! the render, the kinds the cluster serves, and a server-side dry run of every object. A create
-//! the apiserver refuses leaves no instance, no revision and no namespace behind.
+//! the render, the kinds the cluster serves, a server-side dry run of every object, and that no
+//! object of the same name belongs to someone else. A refused create leaves no instance, no
+//! revision and no namespace behind.
 
 use std::collections::BTreeMap;
 
@@ -81,9 +82,7 @@ impl Service {
             }));
         }
         let guard = self.ops.lock(&namespace, &name)?;
-        if !namespace_exists {
-            applier.ensure_namespace(&namespace).await?;
-        }
+        let created_namespace = applier.create_namespace(&namespace).await?;
         let planned = applier.plan(&resolved, &namespace, req.force).await;
         let refused: Vec<_> = planned
             .iter()
@@ -92,11 +91,20 @@ impl Service {
                 Some((redact::result(&redactor, &p.result), failure))
             })
             .collect();
-        if !refused.is_empty() {
-            if !namespace_exists && let Err(e) = applier.remove_namespace(&namespace).await {
+        let checked = if refused.is_empty() {
+            let mine = Default::default();
+            self.check_ownership(
+                &applier, &namespace, &name, &resolved, &planned, &mine, req.adopt,
+            )
+            .await
+        } else {
+            Err(Error::DryRunRefused(refused))
+        };
+        if let Err(e) = checked {
+            if created_namespace && let Err(e) = applier.remove_namespace(&namespace).await {
                 tracing::warn!(%namespace, error = %e, "cannot remove the namespace of a refused create");
             }
-            return Err(Error::DryRunRefused(refused));
+            return Err(e);
         }
         let prepared = Prepared {
             kind: Kind::Deploy,

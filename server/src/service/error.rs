@@ -3,7 +3,7 @@
 
 use app::{
     error::{ErrorCode, ServiceError},
-    model::ObjectResult,
+    model::{ObjectRef, ObjectResult},
 };
 use serde_json::json;
 
@@ -53,6 +53,9 @@ pub enum Error {
     /// The apiserver's dry run refused objects of a create; nothing was recorded or applied.
     #[error("the cluster refused {} object(s) in a dry run; nothing was applied: {}", .0.len(), first_reason(.0))]
     DryRunRefused(Vec<(ObjectResult, Failure)>),
+    /// Objects the operation would write exist and belong to someone else; nothing was applied.
+    #[error("{}; nothing was applied (objects Berth did not create can be adopted with \"adopt\": true)", .0.iter().map(|(o, why)| format!("{o}: {why}")).collect::<Vec<_>>().join("; "))]
+    NotOwned(Vec<(ObjectRef, String)>),
     /// No cluster is configured.
     #[error("no cluster: {0}")]
     NoCluster(String),
@@ -141,6 +144,13 @@ impl Error {
                 plain(C::Conflict).with_details(json!({"currentRevision": current}))
             }
             Error::StalePlan | Error::Busy(_) | Error::Exists(_) => plain(C::Conflict),
+            Error::NotOwned(objects) => {
+                let listed: Vec<_> = objects
+                    .iter()
+                    .map(|(o, why)| json!({"object": o, "owner": why}))
+                    .collect();
+                plain(C::Conflict).with_details(json!({"notOwned": listed}))
+            }
             Error::Preflight(ApplyError::MissingKinds { kinds, crds }) => {
                 plain(C::Invalid).with_details(json!({"missingKinds": kinds, "missingCrds": crds}))
             }

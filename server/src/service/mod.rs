@@ -20,6 +20,7 @@ mod change;
 mod create;
 pub mod error;
 mod live;
+mod own;
 mod redact;
 mod render;
 mod run;

@@ -10,6 +10,7 @@ use super::{Error, Result, Service};
 use crate::{
     components,
     config::{self, TargetPlatform},
+    kube::SYSTEM_NAMESPACES,
     manifest,
     template::{RenderRequest, sealos, validate},
 };
@@ -25,6 +26,9 @@ pub struct Platform {
     pub cert_secret_name: String,
     /// Where a template without a `platform` input deploys to.
     pub default_target: TargetPlatform,
+    /// Whether instances may go into `kube-system`, `kube-public`, `kube-node-lease` and
+    /// `default`.
+    pub allow_system_namespaces: bool,
 }
 
 impl Default for Platform {
@@ -34,6 +38,7 @@ impl Default for Platform {
             cloud_domain: config::DEFAULT_CLOUD_DOMAIN.into(),
             cert_secret_name: config::DEFAULT_CERT_SECRET.into(),
             default_target: TargetPlatform::Kubernetes,
+            allow_system_namespaces: false,
         }
     }
 }
@@ -81,6 +86,11 @@ impl Service {
         if let Some(problem) = validate::dns1123_label(namespace) {
             return Err(Error::Invalid(format!(
                 "namespace {namespace:?} is invalid: {problem}"
+            )));
+        }
+        if SYSTEM_NAMESPACES.contains(&namespace) && !self.platform.allow_system_namespaces {
+            return Err(Error::Invalid(format!(
+                "namespace {namespace} is a system namespace; Berth deploys there only when started with --allow-system-namespaces"
             )));
         }
         if let Some(problem) = name.and_then(validate::dns1123_label) {

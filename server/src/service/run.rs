@@ -228,8 +228,10 @@ impl Service {
                 prune,
                 force,
             } => {
+                let owner = instance_key(&p.namespace, &p.name);
                 run_apply(
                     &p.applier,
+                    &owner,
                     &p.namespace,
                     objects,
                     planned,
@@ -339,8 +341,10 @@ impl Service {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_apply(
     applier: &Applier,
+    owner: &str,
     namespace: &str,
     objects: &[Resolved],
     planned: &[Planned],
@@ -368,7 +372,7 @@ async fn run_apply(
         results.iter().for_each(progress);
         return (OperationStatus::Failed, message, results);
     }
-    if let Err(e) = applier.ensure_namespace(namespace).await {
+    if let Err(e) = applier.create_namespace(namespace).await {
         return (
             OperationStatus::Failed,
             format!("cannot create namespace {namespace}: {e}"),
@@ -386,7 +390,9 @@ async fn run_apply(
         "applied"
     );
     if results.iter().all(|r| r.action != ObjectAction::Failed) && !prune.is_empty() {
-        let pruned = applier.delete(prune, namespace, ObjectAction::Pruned).await;
+        let pruned = applier
+            .delete(prune, namespace, owner, ObjectAction::Pruned)
+            .await;
         pruned.iter().for_each(progress);
         results.extend(pruned);
     }
@@ -400,8 +406,9 @@ async fn run_delete(
     objects: &[Resolved],
     progress: &(dyn Fn(&ObjectResult) + Sync),
 ) -> (OperationStatus, String, Vec<ObjectResult>) {
+    let owner = instance_key(namespace, name);
     let mut results = applier
-        .delete(objects, namespace, ObjectAction::Deleted)
+        .delete(objects, namespace, &owner, ObjectAction::Deleted)
         .await;
     match applier.delete_claims(namespace, name).await {
         Ok(claims) => results.extend(claims),

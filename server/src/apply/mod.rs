@@ -7,6 +7,11 @@
 //! workloads; ingress and the rest. Objects in the same tier go in parallel. Every apply uses the
 //! field manager [`FIELD_MANAGER`].
 
+mod delete;
+mod owner;
+
+pub use owner::Owner;
+
 use std::{
     collections::{BTreeSet, HashMap},
     time::Duration,
@@ -16,7 +21,7 @@ use app::model::{Component, ObjectAction, ObjectRef, ObjectResult};
 use futures::{StreamExt, stream};
 use kube::{
     Api, Client,
-    api::{DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PropagationPolicy},
+    api::{DynamicObject, GroupVersionKind, Patch, PatchParams},
     core::ApiResource,
     discovery::Scope,
 };
@@ -24,7 +29,7 @@ use serde_json::Value;
 
 use crate::{
     kube::{
-        COMPONENT_KEY, Discovery, FIELD_MANAGER, INSTANCE_LABEL, MANAGED_BY,
+        COMPONENT_KEY, Discovery, FIELD_MANAGER, MANAGED_BY,
         failure::{self, Failure},
         str_at,
     },
@@ -187,19 +192,12 @@ impl Applier {
         Ok(api.get_opt(namespace).await?.is_some())
     }
 
-    /// Deletes a namespace Berth just created for a create the apiserver then refused, and
-    /// waits (up to 30 s) until it is gone, so the same request can be sent again at once.
-    pub async fn remove_namespace(&self, namespace: &str) -> Result<(), kube::Error> {
-        let api: Api<DynamicObject> = Api::all_with(
-            self.client().clone(),
-            &ApiResource::erase::<k8s_openapi::api::core::v1::Namespace>(&()),
-        );
-        self.delete_and_wait(&api, namespace, Duration::from_secs(30))
-            .await
-    }
-
-    /// Creates (server-side applies) the namespace.
-    pub async fn ensure_namespace(&self, namespace: &str) -> Result<(), kube::Error> {
+    /// Creates the namespace unless it exists; an existing one is never labelled or patched.
+    /// Returns whether it was created.
+    pub async fn create_namespace(&self, namespace: &str) -> Result<bool, kube::Error> {
+        if self.namespace_exists(namespace).await? {
+            return Ok(false);
+        }
         let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client().clone());
         let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace,
             "labels": {MANAGED_BY.0: MANAGED_BY.1}}});
@@ -209,7 +207,7 @@ impl Applier {
             &Patch::Apply(&ns),
         )
         .await
-        .map(|_| ())
+        .map(|_| true)
     }
 
     /// Server-side dry run of every object, in parallel. `Planned` for each that would apply.
@@ -404,107 +402,6 @@ impl Applier {
                 message: None,
             },
         }
-    }
-
-    async fn delete_and_wait(
-        &self,
-        api: &Api<DynamicObject>,
-        name: &str,
-        timeout: Duration,
-    ) -> Result<(), kube::Error> {
-        let dp = DeleteParams {
-            propagation_policy: Some(PropagationPolicy::Background),
-            ..Default::default()
-        };
-        match api.delete(name, &dp).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
-            Err(e) => return Err(e),
-        }
-        let deadline = tokio::time::Instant::now() + timeout;
-        while api.get_opt(name).await?.is_some() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        Ok(())
-    }
-
-    /// Deletes objects, latest tier first (ingress before workloads before databases), and
-    /// reports each with `action`. Objects already gone count as deleted.
-    pub async fn delete(
-        &self,
-        objects: &[Resolved],
-        namespace: &str,
-        action: ObjectAction,
-    ) -> Vec<ObjectResult> {
-        let mut sorted: Vec<&Resolved> = objects.iter().collect();
-        sorted.sort_by_key(|r| std::cmp::Reverse(r.tier));
-        let dp = DeleteParams {
-            propagation_policy: Some(PropagationPolicy::Background),
-            ..Default::default()
-        };
-        let futs: Vec<_> = sorted
-            .into_iter()
-            .map(|r| {
-                let dp = dp.clone();
-                async move {
-                    match self.api(r, namespace).delete(&r.key.name, &dp).await {
-                        Ok(_) => ObjectResult {
-                            object: r.key.clone(),
-                            action,
-                            message: None,
-                        },
-                        Err(kube::Error::Api(s)) if s.code == 404 => ObjectResult {
-                            object: r.key.clone(),
-                            action,
-                            message: Some("already gone".into()),
-                        },
-                        Err(e) => failed(&r.key, &e),
-                    }
-                }
-            })
-            .collect();
-        stream::iter(futs).buffered(PARALLELISM).collect().await
-    }
-
-    /// Deletes the volume claims a StatefulSet's claim templates created for `instance` (the
-    /// StatefulSet itself leaves them behind). Returns what it deleted.
-    pub async fn delete_claims(
-        &self,
-        namespace: &str,
-        instance: &str,
-    ) -> Result<Vec<ObjectResult>, kube::Error> {
-        let api: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
-            Api::namespaced(self.client().clone(), namespace);
-        let selector = format!(
-            "{INSTANCE_LABEL}={instance},{}={}",
-            MANAGED_BY.0, MANAGED_BY.1
-        );
-        let claims = api
-            .list(&kube::api::ListParams::default().labels(&selector))
-            .await?;
-        let mut out = Vec::new();
-        for c in claims.items {
-            let name = c.metadata.name.unwrap_or_default();
-            let key = ObjectRef {
-                api_version: "v1".into(),
-                kind: "PersistentVolumeClaim".into(),
-                name: name.clone(),
-            };
-            out.push(match api.delete(&name, &DeleteParams::default()).await {
-                Ok(_) => ObjectResult {
-                    object: key,
-                    action: ObjectAction::Deleted,
-                    message: None,
-                },
-                Err(kube::Error::Api(s)) if s.code == 404 => ObjectResult {
-                    object: key,
-                    action: ObjectAction::Deleted,
-                    message: Some("already gone".into()),
-                },
-                Err(e) => failed(&key, &e),
-            });
-        }
-        Ok(out)
     }
 }
 

@@ -98,6 +98,22 @@ async fn berth_applies_a_deployment_whose_pods_become_ready_then_deletes_it() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
+    let list = pods
+        .list(&ListParams::default().labels("app=hello"))
+        .await
+        .expect("list pods");
+    assert_eq!(list.items.len(), 2);
+    for pod in &list.items {
+        let status = pod.status.as_ref().expect("pod status");
+        assert_eq!(status.phase.as_deref(), Some("Running"));
+        let ready = status
+            .conditions
+            .iter()
+            .flatten()
+            .any(|c| c.type_ == "Ready" && c.status == "True");
+        assert!(ready, "pod {:?} is Ready", pod.metadata.name);
+    }
+
     // Applying the same objects again changes nothing, and discovery is not asked again.
     let resolved = applier.resolve(&objects, &comps).await.expect("resolve");
     let planned = applier.plan(&resolved, &ns.name, false).await;
@@ -106,6 +122,10 @@ async fn berth_applies_a_deployment_whose_pods_become_ready_then_deletes_it() {
         .apply(&resolved, &planned, &ns.name, false, &|_| {})
         .await;
     assert_eq!(again[0].action, ObjectAction::Unchanged, "{again:?}");
+    assert_eq!(
+        deployments.get("hello").await.unwrap().metadata.generation,
+        applied.metadata.generation
+    );
 
     let deleted = applier
         .delete(

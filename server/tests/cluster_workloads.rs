@@ -78,9 +78,26 @@ async fn berth_applies_a_statefulset_that_becomes_ready_and_a_job_that_completes
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let status = sts.get("wl-db").await.unwrap().status.unwrap_or_default();
+    assert_eq!(
+        (status.ready_replicas, status.available_replicas),
+        (Some(2), Some(2))
+    );
+    let job = jobs
+        .get("wl-db-init")
+        .await
+        .unwrap()
+        .status
+        .unwrap_or_default();
+    assert_eq!(job.succeeded, Some(1), "the Job completed");
     for claim in ["data-wl-db-0", "data-wl-db-1"] {
         assert!(healthy(&pvcs, claim).await, "{claim} is bound");
         let pvc = pvcs.get(claim).await.expect("claim exists");
+        assert_eq!(
+            pvc.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Bound"),
+            "{claim} is bound"
+        );
         let class = pvc.spec.and_then(|s| s.storage_class_name);
         assert_eq!(
             class.as_deref(),

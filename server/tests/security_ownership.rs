@@ -34,14 +34,10 @@ async fn api() -> (TestApi, std::path::PathBuf) {
     )
 }
 
-/// What a takeover would change: the spec's generation, the labels and the annotations (the
-/// status moves on its own as KWOK's pods come up).
-fn written(d: &Deployment) -> (Option<i64>, Value, Value) {
-    (
-        d.metadata.generation,
-        json!(d.metadata.labels),
-        json!(d.metadata.annotations),
-    )
+/// What a takeover would change: the spec's generation, the labels and the owner (the status
+/// and the controller's own annotations move on their own as KWOK's pods come up).
+fn written(d: &Deployment) -> (Option<i64>, Value, Option<String>) {
+    (d.metadata.generation, json!(d.metadata.labels), owner_of(d))
 }
 
 fn owner_of(d: &Deployment) -> Option<String> {

@@ -226,6 +226,7 @@ impl Service {
                 planned,
                 prune,
                 force,
+                namespace_ready: false,
             },
         };
         self.launch(prepared, actor, guard, wait).await

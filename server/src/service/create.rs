@@ -57,9 +57,8 @@ impl Service {
             manifests: objects,
         };
         let redactor = redact::redactor(&state);
-        let namespace_exists = applier.namespace_exists(&namespace).await?;
         if req.dry_run {
-            let dry_run = if namespace_exists {
+            let dry_run = if applier.namespace_exists(&namespace).await? {
                 applier.dry_run(&resolved, &namespace, req.force).await
             } else {
                 let planned = |r: &crate::apply::Resolved| ObjectResult {
@@ -119,6 +118,7 @@ impl Service {
                 planned,
                 prune: Vec::new(),
                 force: req.force,
+                namespace_ready: true,
             },
         };
         Ok(Created::Started(

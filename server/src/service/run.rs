@@ -134,6 +134,8 @@ pub(super) enum Work {
         planned: Vec<Planned>,
         prune: Vec<Resolved>,
         force: bool,
+        /// The namespace was just made sure of (a create); otherwise it is created if missing.
+        namespace_ready: bool,
     },
     /// Delete `objects` and the claims the instance's StatefulSets made.
     Delete { objects: Vec<Resolved> },
@@ -227,6 +229,7 @@ impl Service {
                 planned,
                 prune,
                 force,
+                namespace_ready,
             } => {
                 let owner = instance_key(&p.namespace, &p.name);
                 run_apply(
@@ -236,7 +239,7 @@ impl Service {
                     objects,
                     planned,
                     prune,
-                    *force,
+                    (*force, *namespace_ready),
                     &progress,
                 )
                 .await
@@ -349,7 +352,7 @@ async fn run_apply(
     objects: &[Resolved],
     planned: &[Planned],
     prune: &[Resolved],
-    force: bool,
+    (force, namespace_ready): (bool, bool),
     progress: &(dyn Fn(&ObjectResult) + Sync),
 ) -> (OperationStatus, String, Vec<ObjectResult>) {
     let refused: Vec<&Planned> = planned
@@ -372,7 +375,7 @@ async fn run_apply(
         results.iter().for_each(progress);
         return (OperationStatus::Failed, message, results);
     }
-    if let Err(e) = applier.create_namespace(namespace).await {
+    if !namespace_ready && let Err(e) = applier.create_namespace(namespace).await {
         return (
             OperationStatus::Failed,
             format!("cannot create namespace {namespace}: {e}"),

@@ -196,7 +196,7 @@ impl Redactor {
 }
 
 /// `<redacted:1a2b3c4d>`: a short digest, so a diff still shows that a value changed.
-fn marker(secret: &str) -> String {
+pub fn marker(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     format!("<redacted:{}>", &hex::encode(digest)[..8])
 }

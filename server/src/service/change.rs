@@ -138,7 +138,7 @@ impl Service {
         if req.plan_hash.as_deref() != Some(plan.plan_hash.as_str()) {
             return Err(Error::StalePlan);
         }
-        let change = json!({"edits": req.edits, "baseRevision": req.base_revision});
+        let change = json!({"edits": redact::edits(&req.edits), "baseRevision": req.base_revision});
         let target = Target {
             kind: Kind::Change,
             namespace,

@@ -1,19 +1,115 @@
 //! What counts as secret, and how it is hidden before anything leaves the service: Secret
-//! values, generated defaults (passwords, keys) and inputs whose names say they are secret.
+//! values, generated defaults (passwords, keys), and the values of inputs and environment
+//! variables whose names say they are secret (see [`looks_secret`]) — in manifests, diffs,
+//! results and the change sets history keeps.
 
 use std::collections::BTreeMap;
 
-use app::model::ObjectResult;
-use serde_json::Value;
+use app::model::{Edit, EnvValue, ObjectResult};
+use serde_json::{Value, json};
 
-use crate::{manifest::Redactor, store::RevisionState};
+use crate::{
+    manifest::{self, Redactor},
+    store::RevisionState,
+};
 
-/// Whether an input's name says it holds a secret.
+/// What a secret value in a change set is shown as.
+pub(super) const CHANGED: &str = "<secret: changed>";
+
+/// Whether a name (of an input or an environment variable) says it holds a secret: it contains
+/// KEY, TOKEN, SECRET, PASSWORD, PASS, DSN or CREDENTIAL, in any case.
 pub(super) fn looks_secret(name: &str) -> bool {
     let n = name.to_lowercase();
-    ["password", "secret", "token", "key", "credential"]
+    [
+        "key",
+        "token",
+        "secret",
+        "password",
+        "pass",
+        "dsn",
+        "credential",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// The containers' env lists of an object with a pod template (or a Pod).
+fn env_lists(o: &mut Value) -> Vec<&mut Vec<Value>> {
+    let spec = match o["kind"].as_str() {
+        Some("CronJob") => "/spec/jobTemplate/spec/template/spec",
+        Some("Pod") => "/spec",
+        _ => "/spec/template/spec",
+    };
+    let Some(spec) = o.pointer_mut(spec).and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    spec.iter_mut()
+        .filter(|(k, _)| *k == "containers" || *k == "initContainers")
+        .filter_map(|(_, v)| v.as_array_mut())
+        .flatten()
+        .filter_map(|c| c.get_mut("env").and_then(Value::as_array_mut))
+        .collect()
+}
+
+/// Literal values of environment variables whose names look secret.
+fn secret_env_values(objects: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for o in objects {
+        let mut o = o.clone();
+        for env in env_lists(&mut o) {
+            for e in env.iter() {
+                if e["name"].as_str().is_some_and(looks_secret)
+                    && let Some(v) = e["value"].as_str().filter(|v| !v.is_empty())
+                {
+                    out.push(v.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Replaces the literal values of secret-looking environment variables with a digest marker.
+fn mask_secret_env(o: &mut Value) {
+    for env in env_lists(o) {
+        for e in env.iter_mut() {
+            if e["name"].as_str().is_some_and(looks_secret)
+                && let Some(v) = e.get_mut("value")
+                && let Some(text) = v.as_str().filter(|t| !t.is_empty())
+            {
+                *v = Value::String(manifest::marker(text));
+            }
+        }
+    }
+}
+
+/// A change set as history keeps and shows it: the values of secret-looking environment
+/// variables and inputs are [`CHANGED`].
+pub(super) fn edits(edits: &[Edit]) -> Value {
+    let shown: Vec<Edit> = edits
         .iter()
-        .any(|w| n.contains(w))
+        .map(|e| match e {
+            Edit::Env {
+                component,
+                container,
+                name,
+                value: EnvValue::Value { .. },
+            } if looks_secret(name) => Edit::Env {
+                component: component.clone(),
+                container: container.clone(),
+                name: name.clone(),
+                value: EnvValue::Value {
+                    value: CHANGED.into(),
+                },
+            },
+            Edit::Input { name, .. } if looks_secret(name) => Edit::Input {
+                name: name.clone(),
+                value: CHANGED.into(),
+            },
+            other => other.clone(),
+        })
+        .collect();
+    json!(shown)
 }
 
 /// The redactor for a revision's state: generated defaults are secrets (except the names and
@@ -36,13 +132,22 @@ pub(super) fn redactor_for(
         .iter()
         .filter(|(k, _)| looks_secret(k))
         .map(|(_, v)| v.clone());
-    Redactor::new(objects, generated.chain(typed))
+    let env = secret_env_values(objects);
+    Redactor::new(objects, generated.chain(typed).chain(env))
 }
 
 /// The manifests with secrets hidden.
 pub(super) fn manifests(state: &RevisionState) -> Vec<Value> {
     let r = redactor(state);
-    state.manifests.iter().map(|o| r.redact(o)).collect()
+    state
+        .manifests
+        .iter()
+        .map(|o| {
+            let mut shown = r.redact(o);
+            mask_secret_env(&mut shown);
+            shown
+        })
+        .collect()
 }
 
 /// An object's result with its message (the apiserver's words) passed through the redactor.
@@ -77,6 +182,55 @@ pub(super) fn inputs(inputs: &BTreeMap<String, String>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_env_values_are_masked_in_manifests_and_change_sets() {
+        let state = RevisionState {
+            manifests: vec![
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                "spec": {"template": {"spec": {"containers": [{"name": "web", "env": [
+                    {"name": "API_TOKEN", "value": "sk-live-abc"},
+                    {"name": "SENTRY_DSN", "value": "https://k@sentry.example/1"},
+                    {"name": "LOG_LEVEL", "value": "debug"},
+                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "s", "key": "p"}}}]}]}}}}),
+            ],
+            ..Default::default()
+        };
+        let text = serde_json::to_string(&manifests(&state)).unwrap();
+        assert!(
+            !text.contains("sk-live-abc") && !text.contains("k@sentry"),
+            "{text}"
+        );
+        assert!(text.contains("debug"), "other values stay: {text}");
+        assert!(text.contains("secretKeyRef"), "references stay: {text}");
+        let set = edits(&[
+            Edit::Env {
+                component: "web".into(),
+                container: None,
+                name: "API_TOKEN".into(),
+                value: EnvValue::Value {
+                    value: "sk-live-abc".into(),
+                },
+            },
+            Edit::Input {
+                name: "admin_password".into(),
+                value: "hunter2".into(),
+            },
+            Edit::Input {
+                name: "domain".into(),
+                value: "example.com".into(),
+            },
+        ])
+        .to_string();
+        assert!(
+            !set.contains("sk-live-abc") && !set.contains("hunter2"),
+            "{set}"
+        );
+        assert!(
+            set.contains(CHANGED) && set.contains("example.com"),
+            "{set}"
+        );
+    }
 
     #[test]
     fn secret_looking_inputs_are_hidden_and_others_shown() {

@@ -1,0 +1,132 @@
+//! No secret shown, anywhere. Against the local control plane: a change sets an environment
+//! variable `API_TOKEN` and a password input; both values reach the cluster, and neither appears
+//! in the preview, the operation, the history (revisions, their change sets and manifests, diffs),
+//! the instance view or the SSE stream, checked by searching for the values.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+};
+use berth::kube::Cluster;
+use common::api::TestApi;
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::Api;
+use serde_json::json;
+use tower::ServiceExt;
+
+const VAULT: &str = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: vault\nspec:\n  title: Vault\n  defaults:\n    app_name:\n      type: string\n      value: vault\n  inputs:\n    admin_password:\n      type: string\n      default: first-password-1234\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ defaults.app_name }}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: vault}}\n  template:\n    metadata: {labels: {app: vault}}\n    spec:\n      containers:\n        - name: vault\n          image: nginx:1.27\n          env:\n            - name: ADMIN_PASSWORD\n              value: ${{ inputs.admin_password }}\n";
+
+const TOKEN: &str = "sk-live-0123456789abcdef";
+const PASSWORD: &str = "hunter2-rotated-9876";
+
+#[tokio::test]
+async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() {
+    let dir = std::env::temp_dir().join(format!("berth-vault-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("vault")).unwrap();
+    std::fs::write(dir.join("vault/index.yaml"), VAULT).unwrap();
+    let config = berth::Config {
+        templates_dir: dir.clone(),
+        ..berth::Config::for_tests()
+    };
+    let api = TestApi::with_config(config, Cluster::connect(None, None).await).await;
+    let client = common::cluster_client().await;
+    let ns = common::TestNamespace::create(&client, "secrets").await;
+    let base = format!("/api/v1/instances/{}/vault", ns.name);
+    let (status, op) = api
+        .post(
+            "/api/v1/instances?wait=true",
+            json!({"template": "vault", "namespace": ns.name}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{op}");
+
+    // Listen to the instance's stream while the change runs.
+    let events = Request::get(format!("{base}/events"))
+        .header(
+            "authorization",
+            format!("Bearer {}", api.token.clone().unwrap()),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let stream = api.router.clone().oneshot(events).await.unwrap();
+    let sse = tokio::spawn(async move {
+        let mut text = String::new();
+        let mut body = stream.into_body().into_data_stream();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !text.contains("event: finished") && tokio::time::Instant::now() < deadline {
+            match tokio::time::timeout(Duration::from_secs(5), body.next()).await {
+                Ok(Some(Ok(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+                Ok(_) => break,
+                Err(_) => {}
+            }
+        }
+        text
+    });
+
+    let edits = json!([
+        {"type": "env", "component": "main", "name": "API_TOKEN", "value": {"kind": "value", "value": TOKEN}},
+        {"type": "input", "name": "admin_password", "value": PASSWORD}
+    ]);
+    let (status, preview) = api.preview(&base, 1, &edits).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert!(
+        preview["diff"].as_str().unwrap().contains("API_TOKEN"),
+        "the diff shows what changed: {preview}"
+    );
+    let (status, op) = api.confirm(&base, 1, &edits, &preview).await;
+    assert_eq!(status, StatusCode::OK, "{op}");
+    assert_eq!(op["status"], "succeeded", "{op}");
+    let streamed = sse.await.unwrap();
+    assert!(streamed.contains("event: finished"), "{streamed}");
+
+    // The cluster has the real values.
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
+    let live = serde_json::to_string(&deployments.get("vault").await.unwrap()).unwrap();
+    assert!(live.contains(TOKEN) && live.contains(PASSWORD), "applied");
+
+    let mut answers = vec![
+        ("the preview".to_string(), preview.to_string()),
+        ("the operation".to_string(), op.to_string()),
+        ("the SSE stream".to_string(), streamed),
+    ];
+    for path in [
+        base.clone(),
+        format!("{base}/revisions"),
+        format!("{base}/revisions/1"),
+        format!("{base}/revisions/2"),
+        format!("{base}/revisions/2/diff?against=1"),
+        format!("/api/v1/operations/{}:vault:2", ns.name),
+    ] {
+        let (status, body) = api.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        answers.push((path, body.to_string()));
+    }
+    for (what, text) in &answers {
+        assert!(!text.contains(TOKEN), "{what} shows the API token");
+        assert!(!text.contains(PASSWORD), "{what} shows the password");
+    }
+    let (_, revisions) = api.get(&format!("{base}/revisions")).await;
+    let change = revisions["revisions"][1]["change"].to_string();
+    assert!(
+        change.contains("<secret: changed>"),
+        "the change set says a secret changed: {change}"
+    );
+    let (_, revision) = api.get(&format!("{base}/revisions/2")).await;
+    assert_eq!(revision["inputs"]["admin_password"], "<redacted>");
+
+    let (status, _) = api
+        .call(
+            axum::http::Method::DELETE,
+            &format!("{base}?wait=true"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    ns.delete().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

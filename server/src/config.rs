@@ -54,9 +54,11 @@ pub struct Config {
     #[arg(long, env = "BERTH_ALLOW_SYSTEM_NAMESPACES")]
     pub allow_system_namespaces: bool,
 
-    /// Key that encrypts secret values kept for rollback (32 bytes, base64 or hex). Without it,
-    /// Berth uses (and on first start creates, mode 0600) the file `<db>.key`.
-    #[arg(long, env = "BERTH_SECRET_KEY", hide_env_values = true)]
+    /// Key that encrypts secret values kept for rollback (32 bytes, base64 or hex), from the
+    /// environment variable `BERTH_SECRET_KEY` only: never from the command line, where `ps`
+    /// would show it. Without it, Berth uses the file `<db>.key` (created, mode 0600, on a
+    /// database that has nothing sealed yet).
+    #[arg(skip = std::env::var("BERTH_SECRET_KEY").ok().filter(|k| !k.is_empty()))]
     pub secret_key: Option<String>,
 
     /// Kubeconfig file to use. Without it the standard resolution applies: `KUBECONFIG`, then

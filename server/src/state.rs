@@ -10,7 +10,7 @@ use crate::{
     config::Config,
     kube::Cluster,
     service::{Platform, Service},
-    store::{Sealer, Store},
+    store::Store,
     templates::Templates,
 };
 
@@ -26,8 +26,12 @@ pub struct AppState {
 impl AppState {
     /// Opens the store and connects to the cluster as `config` says.
     pub async fn init(config: &Config) -> anyhow::Result<AppState> {
-        let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file())?;
-        let store = Store::open(&config.db_path, sealer).await?;
+        let store = Store::open_with_key(
+            &config.db_path,
+            config.secret_key.as_deref(),
+            &config.key_file(),
+        )
+        .await?;
         first_start(config, &store).await?;
         let cluster =
             Cluster::connect(config.kubeconfig.as_deref(), config.kube_context.as_deref()).await;

@@ -300,7 +300,7 @@ async fn operations_left_running_are_marked_interrupted_at_startup() {
         secret_key: None,
         ..Config::for_tests()
     };
-    let sealer = || Sealer::load(None, &config.key_file()).unwrap();
+    let sealer = || Sealer::load(None, &config.key_file(), true).unwrap();
     let store = Store::open(&config.db_path, sealer()).await.unwrap();
     let state = RevisionState {
         manifests: vec![json!({"kind": "Secret", "stringData": {"password": "do-not-leak-this"}})],

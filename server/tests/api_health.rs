@@ -17,7 +17,7 @@ use tower::ServiceExt;
 
 async fn state_with(cluster: Cluster) -> AppState {
     let config = Config::for_tests();
-    let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file()).expect("key");
+    let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file(), true).expect("key");
     let store = Store::open(&config.db_path, sealer)
         .await
         .expect("in-memory store");

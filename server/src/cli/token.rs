@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::{
     auth::{self, Role},
-    store::{Sealer, Store},
+    store::Store,
 };
 
 /// `berth token ...`
@@ -54,8 +54,7 @@ pub async fn run(args: TokenArgs) -> Result<String, String> {
         PathBuf::from(name)
     };
     let secret_key = std::env::var("BERTH_SECRET_KEY").ok();
-    let sealer = Sealer::load(secret_key.as_deref(), &key_file).map_err(|e| e.to_string())?;
-    let store = Store::open(&args.db_path, sealer)
+    let store = Store::open_with_key(&args.db_path, secret_key.as_deref(), &key_file)
         .await
         .map_err(|e| e.to_string())?;
     match args.command {

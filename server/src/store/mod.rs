@@ -109,6 +109,23 @@ impl Store {
         })
     }
 
+    /// Opens the database at `path` and its sealing key (see [`Sealer::load`]): a missing key is
+    /// created only while no revision is sealed.
+    pub async fn open_with_key(
+        path: &Path,
+        env_key: Option<&str>,
+        key_file: &Path,
+    ) -> anyhow::Result<Store> {
+        // Counting sealed rows needs no key: open with a throwaway one, then load the real one.
+        let mut store = Store::open(path, Sealer::new(rand::random())).await?;
+        let sealed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM revisions WHERE secrets_sealed IS NOT NULL")
+                .fetch_one(&store.pool)
+                .await?;
+        store.sealer = Sealer::load(env_key, key_file, sealed == 0)?;
+        Ok(store)
+    }
+
     /// A private in-memory store, for tests.
     pub async fn in_memory(sealer: Sealer) -> Result<Store> {
         Store::open(Path::new(":memory:"), sealer).await

@@ -33,18 +33,43 @@ impl Sealer {
         }
     }
 
-    /// The key from `env_value` if given, else from `key_file`, creating it (mode 0600) if missing.
-    pub fn load(env_value: Option<&str>, key_file: &Path) -> anyhow::Result<Sealer> {
+    /// The key from `env_value` if given, else from `key_file`. A missing key file is created
+    /// (mode 0600) only when `may_create`, that is, when nothing sealed with an earlier key could
+    /// be lost; otherwise it is an error that says where the key should be. A key file that group
+    /// or others may read is refused.
+    pub fn load(
+        env_value: Option<&str>,
+        key_file: &Path,
+        may_create: bool,
+    ) -> anyhow::Result<Sealer> {
         if let Some(v) = env_value.filter(|v| !v.is_empty()) {
             return Ok(Sealer::new(decode_key(v).ok_or_else(|| {
                 anyhow::anyhow!("BERTH_SECRET_KEY must be 32 bytes in base64 or hex")
             })?));
         }
         if key_file.exists() {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(key_file)?.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    anyhow::bail!(
+                        "the key file {} may be read by group or others (mode {mode:o}); run `chmod 600 {}`",
+                        key_file.display(),
+                        key_file.display()
+                    );
+                }
+            }
             let text = std::fs::read_to_string(key_file)?;
             return Ok(Sealer::new(decode_key(text.trim()).ok_or_else(|| {
                 anyhow::anyhow!("{} does not hold a 32-byte key", key_file.display())
             })?));
+        }
+        if !may_create {
+            anyhow::bail!(
+                "the database holds sealed revisions, but their key is missing: {} does not exist and BERTH_SECRET_KEY is not set. Restore the key file (or set BERTH_SECRET_KEY to the key); Berth will not start with a new key, which could never open them",
+                key_file.display()
+            );
         }
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
@@ -129,14 +154,28 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("berth-seal-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let file = dir.join("secret.key");
-        let first = Sealer::load(None, &file).unwrap();
+        let first = Sealer::load(None, &file, true).unwrap();
         assert_eq!(
             std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        let again = Sealer::load(None, &file).unwrap();
+        let again = Sealer::load(None, &file, false).unwrap();
         assert_eq!(again.open(&first.seal(b"x")).unwrap(), b"x");
         assert!(format!("{first:?}").contains("<hidden>"));
+
+        // Readable by others: refused, naming the fix.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Sealer::load(None, &file, false).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+
+        // Missing while something is sealed: refused, saying where the key should be.
+        std::fs::remove_file(&file).unwrap();
+        let err = Sealer::load(None, &file, false).unwrap_err().to_string();
+        assert!(
+            err.contains(&file.display().to_string()) && err.contains("sealed"),
+            "{err}"
+        );
+        assert!(!file.exists(), "no new key was made");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -31,7 +31,8 @@ impl TestApi {
     }
 
     pub async fn with_config(config: Config, cluster: Cluster) -> TestApi {
-        let sealer = Sealer::load(config.secret_key.as_deref(), &config.key_file()).expect("key");
+        let sealer =
+            Sealer::load(config.secret_key.as_deref(), &config.key_file(), true).expect("key");
         let store = Store::open(&config.db_path, sealer).await.expect("store");
         Self::with_store(config, store, cluster).await
     }

@@ -20,6 +20,16 @@ pub struct Config {
     #[arg(long, env = "BERTH_ADDR", default_value = DEFAULT_ADDR)]
     pub addr: SocketAddr,
 
+    /// Host names people reach Berth by (besides `localhost`, `127.0.0.1`, `::1` and the address
+    /// it listens on), comma-separated. Requests for any other `Host` are refused, so a page
+    /// elsewhere cannot reach Berth by rebinding its own name to Berth's address.
+    #[arg(
+        long = "allowed-host",
+        env = "BERTH_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
     /// Path of the SQLite database (created if missing).
     #[arg(long = "db", env = "BERTH_DB", default_value = "./berth.db")]
     pub db_path: PathBuf,
@@ -93,10 +103,27 @@ impl TargetPlatform {
 }
 
 impl Config {
+    /// Every host name requests may name: the configured ones, the loopback names, and the
+    /// address Berth listens on (unless it is the unspecified address), lowercase, no port.
+    pub fn hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+            .iter()
+            .map(|h| h.to_string())
+            .chain(self.allowed_hosts.iter().map(|h| host_part(h).to_string()))
+            .collect();
+        if !self.addr.ip().is_unspecified() {
+            hosts.push(self.addr.ip().to_string());
+        }
+        hosts.sort();
+        hosts.dedup();
+        hosts
+    }
+
     /// A configuration for tests: in-memory database, an ephemeral port, the default kubeconfig.
     pub fn for_tests() -> Config {
         Config {
             addr: "127.0.0.1:0".parse().expect("valid literal address"),
+            allowed_hosts: Vec::new(),
             db_path: PathBuf::from(":memory:"),
             site_root: PathBuf::from("target/site"),
             kubeconfig: None,
@@ -128,5 +155,42 @@ impl std::fmt::Debug for Config {
             .field("namespace", &self.namespace)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<hidden>"))
             .finish_non_exhaustive()
+    }
+}
+
+/// The host of a `Host` header or an allowed-host entry: lowercase, without its port or the
+/// brackets of an IPv6 literal.
+pub fn host_part(host: &str) -> String {
+    let h = host.trim().to_ascii_lowercase();
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default().to_string();
+    }
+    match h.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) && !name.contains(':') => {
+            name.to_string()
+        }
+        _ => h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_lose_their_port_and_brackets() {
+        assert_eq!(host_part("Berth.Example.com:8443"), "berth.example.com");
+        assert_eq!(host_part("127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(host_part("[::1]:8080"), "::1");
+        assert_eq!(host_part("localhost"), "localhost");
+        let config = Config {
+            addr: "0.0.0.0:8080".parse().unwrap(),
+            allowed_hosts: vec!["berth.example.com:443".into()],
+            ..Config::for_tests()
+        };
+        assert_eq!(
+            config.hosts(),
+            ["127.0.0.1", "::1", "berth.example.com", "localhost"]
+        );
     }
 }

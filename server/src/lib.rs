@@ -46,6 +46,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::init(&config).await?;
+    if !config.addr.ip().is_loopback() {
+        tracing::warn!(
+            addr = %config.addr,
+            "Berth serves plain HTTP on a non-loopback address: put a TLS proxy in front of it (see README, Security)"
+        );
+    }
     let app = http::router(state);
     tracing::info!(addr = %listener.local_addr()?, "berth is listening");
     axum::serve(listener, app)

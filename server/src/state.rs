@@ -21,6 +21,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Everything Berth does.
     pub service: Service,
+    /// The host names requests may name ([`Config::hosts`]).
+    pub hosts: Arc<Vec<String>>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
         Ok(AppState {
             leptos_options: leptos_options(config),
             service,
+            hosts: Arc::new(config.hosts()),
         })
     }
 }

@@ -174,8 +174,8 @@ async fn sessions_are_strict_cookies_that_refuse_cross_site_changes_and_end_on_s
         &api,
         Request::post("/login")
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("origin", "http://berth.test")
-            .header("host", "berth.test")
+            .header("origin", "http://localhost")
+            .header("host", "localhost")
             .body(Body::from(format!("token={token}&next=/instances/ns/x")))
             .unwrap(),
     )
@@ -214,7 +214,7 @@ async fn sessions_are_strict_cookies_that_refuse_cross_site_changes_and_end_on_s
     let foreign_origin = Request::post("/api/v1/instances")
         .header("cookie", &cookie)
         .header("origin", "http://evil.test")
-        .header("host", "berth.test")
+        .header("host", "localhost")
         .header("content-type", "application/json")
         .body(Body::from("{}"))
         .unwrap();
@@ -400,4 +400,41 @@ fn the_first_start_prints_a_one_time_login_url_that_signs_in() {
         "{url}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_host_berth_does_not_serve_is_refused_against_dns_rebinding() {
+    let config = berth::Config {
+        allowed_hosts: vec!["berth.example.com".into()],
+        ..berth::Config::for_tests()
+    };
+    let api = TestApi::with_config(
+        config,
+        Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await,
+    )
+    .await;
+    let token = api.token.clone().unwrap();
+    let with_host = |host: &str, path: &str| {
+        Request::get(path)
+            .header("host", host)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, body) = send(&api, with_host("evil.example:8080", "/api/v1/instances")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("--allowed-host evil.example"), "{body}");
+    let (status, _, _) = send(&api, with_host("evil.example", "/login")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "pages too");
+    for host in [
+        "127.0.0.1:18080",
+        "localhost:8080",
+        "[::1]:8080",
+        "BERTH.example.com",
+    ] {
+        let (status, _, body) = send(&api, with_host(host, "/api/v1/instances")).await;
+        assert_eq!(status, StatusCode::OK, "{host}: {body}");
+    }
+    let (status, _, _) = send(&api, with_host("10.0.0.7:8080", "/healthz")).await;
+    assert_eq!(status, StatusCode::OK, "probes may name Berth by address");
 }

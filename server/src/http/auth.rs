@@ -192,6 +192,31 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
     ([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response()
 }
 
+/// Refuses requests whose `Host` is not one Berth serves (against DNS rebinding: a page on
+/// another site whose name now points at Berth's address). Requests without a `Host` are not
+/// from browsers; `/healthz` answers probes that name Berth by address.
+pub async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if let Some(host) = host
+        && req.uri().path() != "/healthz"
+    {
+        let name = crate::config::host_part(host);
+        if !state.hosts.iter().any(|h| *h == name) {
+            return ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "requests for host {name} are refused; start Berth with --allowed-host {name} to serve it"
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
 /// Sends page requests without a live session to `/login`. The API, the UI's server functions
 /// and static files are left to their own checks (or need none).
 pub async fn require_session(State(state): State<AppState>, req: Request, next: Next) -> Response {

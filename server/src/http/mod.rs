@@ -85,6 +85,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_session,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::check_host,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

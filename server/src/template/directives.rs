@@ -75,7 +75,7 @@ pub fn apply<'a>(
                     warnings.push(TemplateWarning {
                         line,
                         expr: arg.to_string(),
-                        message: format!("failed: {message}"),
+                        message: format!("failed: {}", expr::first_line(&message)),
                         rendered_as: "false".into(),
                     });
                     Ok(false)

@@ -230,6 +230,12 @@ pub fn is_budget_error(message: &str) -> bool {
         || message.starts_with("result is longer than")
 }
 
+/// The first line of an engine error (boa appends the JavaScript stack on further lines), so a
+/// warning stays one line.
+pub fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or(message).trim_end()
+}
+
 /// Whether `name` can be declared with `var`.
 pub fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();

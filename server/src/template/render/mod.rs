@@ -275,7 +275,7 @@ impl<'t> Renderer<'t> {
                         self.warnings.push(TemplateWarning {
                             line: def.line,
                             expr: cond.clone(),
-                            message: format!("failed: {message}"),
+                            message: format!("failed: {}", expr::first_line(&message)),
                             rendered_as: "false".into(),
                         });
                         false
@@ -346,7 +346,7 @@ impl<'t> Renderer<'t> {
                     message: if message.starts_with("the value is undefined") {
                         "is undefined".into()
                     } else {
-                        format!("failed: {message}")
+                        format!("failed: {}", expr::first_line(&message))
                     },
                     rendered_as: rendered_as.clone(),
                 });

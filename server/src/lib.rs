@@ -22,6 +22,7 @@ pub mod cli;
 pub mod components;
 pub mod config;
 pub mod error;
+pub mod fuzzing;
 pub mod health;
 pub mod http;
 pub mod kube;

@@ -25,6 +25,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("templates", &["template"]),
     ("cli", &["template", "auth", "store"]),
     ("auth", &["store"]),
+    ("fuzzing", &["components", "plan", "template"]),
     (
         "service",
         &[
@@ -43,7 +44,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("error", &["service", "http", "apply", "store"]),
     (
         "http",
-        &["auth", "error", "service", "state", "kube", "store"],
+        &["auth", "config", "error", "service", "state", "kube", "store"],
     ),
     (
         "state",

@@ -1,0 +1,4 @@
+//! Fuzzes `berth::fuzzing::quantity`: arbitrary bytes must never make it panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| berth::fuzzing::quantity(data));

@@ -44,9 +44,10 @@ pub struct ServiceError {
     pub code: ErrorCode,
     /// One line for a person.
     pub message: String,
-    /// Structured extra information (the template line, the current revision, missing CRDs).
+    /// Structured extra information (the template line, the current revision, missing CRDs),
+    /// or `null`.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub details: Value,
 }
 

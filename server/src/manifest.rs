@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use app::model::{Component, ObjectRef};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::kube::{
     COMPONENT_KEY, INSTANCE_LABEL, MANAGED_BY, OWNER_ANNOTATION, instance_key, str_at,
@@ -134,9 +134,18 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 }
 
 /// What must never leave Berth in the clear: the values of Secrets and of generated defaults.
-#[derive(Debug, Clone, Default)]
+/// Each is replaced by a marker keyed with a secret key, so a marker shows that a value changed
+/// and reveals nothing about it, not even to a dictionary.
+#[derive(Clone, Default)]
 pub struct Redactor {
     secrets: BTreeSet<String>,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
 }
 
 impl Redactor {
@@ -144,7 +153,11 @@ impl Redactor {
     /// (generated passwords, secret-looking inputs) are masked wherever they appear, such as in
     /// env values. Plain Secret values (a host, a bucket name) are not hunted for elsewhere: they
     /// are often names, and masking them would hide what a manifest means.
-    pub fn new(objects: &[Value], sensitive: impl IntoIterator<Item = String>) -> Redactor {
+    pub fn new(
+        objects: &[Value],
+        sensitive: impl IntoIterator<Item = String>,
+        key: [u8; 32],
+    ) -> Redactor {
         let names: BTreeSet<&str> = objects
             .iter()
             .map(|o| str_at(o, "/metadata/name"))
@@ -153,7 +166,7 @@ impl Redactor {
             .into_iter()
             .filter(|s| s.len() >= 8 && !names.contains(s.as_str()))
             .collect();
-        Redactor { secrets }
+        Redactor { secrets, key }
     }
 
     /// A copy of `o` with every Secret value replaced by a digest marker and every known secret
@@ -164,13 +177,26 @@ impl Redactor {
             for field in ["data", "stringData"] {
                 if let Some(map) = out.get_mut(field).and_then(Value::as_object_mut) {
                     for v in map.values_mut() {
-                        *v = Value::String(marker(v.as_str().unwrap_or_default()));
+                        *v = Value::String(self.marker(v.as_str().unwrap_or_default()));
                     }
                 }
             }
         }
         self.mask(&mut out);
         out
+    }
+
+    /// `<redacted:1a2b3c4d>`: a short keyed digest (HMAC-SHA256), so a diff still shows that a
+    /// value changed.
+    pub fn marker(&self, secret: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        mac.update(secret.as_bytes());
+        format!(
+            "<redacted:{}>",
+            &hex::encode(mac.finalize().into_bytes())[..8]
+        )
     }
 
     fn mask(&self, v: &mut Value) {
@@ -183,7 +209,7 @@ impl Redactor {
                 {
                     let mut masked = s.clone();
                     for secret in &self.secrets {
-                        masked = masked.replace(secret.as_str(), &marker(secret));
+                        masked = masked.replace(secret.as_str(), &self.marker(secret));
                     }
                     *s = masked;
                 }
@@ -193,12 +219,6 @@ impl Redactor {
             _ => {}
         }
     }
-}
-
-/// `<redacted:1a2b3c4d>`: a short digest, so a diff still shows that a value changed.
-pub fn marker(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    format!("<redacted:{}>", &hex::encode(digest)[..8])
 }
 
 /// Multi-document YAML of `objects`, in order.
@@ -299,6 +319,7 @@ mod tests {
         let r = Redactor::new(
             &objs,
             ["generatedkey123".to_string(), "hunter2hunter2".to_string()],
+            [9; 32],
         );
         let text =
             serde_json::to_string(&objs.iter().map(|o| r.redact(o)).collect::<Vec<_>>()).unwrap();
@@ -317,7 +338,7 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bucket-key"}, "stringData": {"bucket": "posthog-abcdefgh"}}),
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "posthog-abcdefgh"}}),
         ];
-        let r = Redactor::new(&objs, ["posthog-abcdefgh".to_string()]);
+        let r = Redactor::new(&objs, ["posthog-abcdefgh".to_string()], [9; 32]);
         assert_eq!(r.redact(&objs[1])["metadata"]["name"], "posthog-abcdefgh");
         let bucket = r.redact(&objs[0])["stringData"]["bucket"]
             .as_str()
@@ -326,6 +347,28 @@ mod tests {
         assert!(
             bucket.starts_with("<redacted:"),
             "the Secret's own value is still hidden: {bucket}"
+        );
+    }
+
+    #[test]
+    fn markers_are_keyed_so_a_dictionary_reveals_nothing() {
+        let a = Redactor::new(&[], [], [1; 32]);
+        let b = Redactor::new(&[], [], [2; 32]);
+        assert_eq!(
+            a.marker("hunter2"),
+            a.marker("hunter2"),
+            "stable under one key"
+        );
+        assert_ne!(a.marker("hunter2"), a.marker("hunter3"), "a change shows");
+        assert_ne!(
+            a.marker("hunter2"),
+            b.marker("hunter2"),
+            "another key, another marker"
+        );
+        let unkeyed = &hex::encode(<Sha256 as sha2::Digest>::digest(b"hunter2"))[..8];
+        assert!(
+            !a.marker("hunter2").contains(unkeyed),
+            "not the plain digest"
         );
     }
 

@@ -44,7 +44,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("error", &["service", "http", "apply", "store"]),
     (
         "http",
-        &["auth", "config", "error", "service", "state", "kube", "store"],
+        &[
+            "auth", "config", "error", "service", "state", "kube", "store",
+        ],
     ),
     (
         "state",

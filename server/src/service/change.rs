@@ -116,7 +116,7 @@ impl Service {
             &applier, namespace, name, &to_check, &planned, &mine, req.adopt,
         )
         .await?;
-        Ok(preview(&recorded, &plan, &planned))
+        Ok(self.preview_of(&recorded, &plan, &planned))
     }
 
     /// Applies a change set previewed before (same edits, same base revision, same plan hash).
@@ -233,32 +233,34 @@ impl Service {
     }
 }
 
-/// What a preview shows, everything redacted.
-fn preview(recorded: &RevisionState, plan: &Plan, planned: &[Planned]) -> Preview {
-    let after = redact::redactor(&plan.state);
-    let diff = manifest::unified_diff(
-        &redact::manifests(recorded),
-        &redact::manifests(&plan.state),
-        &format!("revision-{}", plan.base_revision),
-        "proposed",
-    );
-    let dry_run: Vec<_> = planned
-        .iter()
-        .map(|p| redact::result(&after, &p.result))
-        .collect();
-    let drift = planned
-        .iter()
-        .filter(|p| p.is_conflict())
-        .map(|p| redact::result(&after, &p.result))
-        .collect();
-    Preview {
-        base_revision: plan.base_revision,
-        diff,
-        changed: plan.changed.iter().map(manifest::key).collect(),
-        prune: plan.prune.iter().map(manifest::key).collect(),
-        dry_run,
-        drift,
-        plan_hash: plan.plan_hash.clone(),
-        warnings: plan.warnings.clone(),
+impl Service {
+    /// What a preview shows, everything redacted.
+    fn preview_of(&self, recorded: &RevisionState, plan: &Plan, planned: &[Planned]) -> Preview {
+        let after = self.redactor(&plan.state);
+        let diff = manifest::unified_diff(
+            &self.redacted(recorded),
+            &self.redacted(&plan.state),
+            &format!("revision-{}", plan.base_revision),
+            "proposed",
+        );
+        let dry_run: Vec<_> = planned
+            .iter()
+            .map(|p| redact::result(&after, &p.result))
+            .collect();
+        let drift = planned
+            .iter()
+            .filter(|p| p.is_conflict())
+            .map(|p| redact::result(&after, &p.result))
+            .collect();
+        Preview {
+            base_revision: plan.base_revision,
+            diff,
+            changed: plan.changed.iter().map(manifest::key).collect(),
+            prune: plan.prune.iter().map(manifest::key).collect(),
+            dry_run,
+            drift,
+            plan_hash: plan.plan_hash.clone(),
+            warnings: plan.warnings.clone(),
+        }
     }
 }

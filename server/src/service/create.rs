@@ -56,7 +56,7 @@ impl Service {
             edits: Vec::new(),
             manifests: objects,
         };
-        let redactor = redact::redactor(&state);
+        let redactor = self.redactor(&state);
         if req.dry_run {
             let dry_run = if applier.namespace_exists(&namespace).await? {
                 applier.dry_run(&resolved, &namespace, req.force).await
@@ -71,7 +71,7 @@ impl Service {
             return Ok(Created::Planned(CreatePlan {
                 namespace,
                 name,
-                manifests: redact::manifests(&state),
+                manifests: self.redacted(&state),
                 components,
                 dry_run: dry_run
                     .iter()

@@ -8,10 +8,8 @@ use std::collections::BTreeMap;
 use app::model::{Edit, EnvValue, ObjectResult};
 use serde_json::{Value, json};
 
-use crate::{
-    manifest::{self, Redactor},
-    store::RevisionState,
-};
+use super::Service;
+use crate::{manifest::Redactor, store::RevisionState};
 
 /// What a secret value in a change set is shown as.
 pub(super) const CHANGED: &str = "<secret: changed>";
@@ -69,15 +67,15 @@ fn secret_env_values(objects: &[Value]) -> Vec<String> {
     out
 }
 
-/// Replaces the literal values of secret-looking environment variables with a digest marker.
-fn mask_secret_env(o: &mut Value) {
+/// Replaces the literal values of secret-looking environment variables with a marker.
+fn mask_secret_env(r: &Redactor, o: &mut Value) {
     for env in env_lists(o) {
         for e in env.iter_mut() {
             if e["name"].as_str().is_some_and(looks_secret)
                 && let Some(v) = e.get_mut("value")
                 && let Some(text) = v.as_str().filter(|t| !t.is_empty())
             {
-                *v = Value::String(manifest::marker(text));
+                *v = Value::String(r.marker(text));
             }
         }
     }
@@ -112,42 +110,42 @@ pub(super) fn edits(edits: &[Edit]) -> Value {
     json!(shown)
 }
 
-/// The redactor for a revision's state: generated defaults are secrets (except the names and
-/// hosts derived from them), and so are inputs whose names say they are.
-pub(super) fn redactor(state: &RevisionState) -> Redactor {
-    redactor_for(&state.manifests, &state.defaults, &state.inputs)
-}
+impl Service {
+    /// The redactor for a revision's state: generated defaults are secrets (except the names
+    /// and hosts derived from them), and so are the values of inputs and environment variables
+    /// whose names say they are. Its markers are keyed with this installation's marker key.
+    pub(super) fn redactor(&self, state: &RevisionState) -> Redactor {
+        let generated = state
+            .defaults
+            .iter()
+            .filter(|(k, _)| !(k.ends_with("name") || k.ends_with("host")))
+            .map(|(_, v)| v.clone());
+        let typed = state
+            .inputs
+            .iter()
+            .filter(|(k, _)| looks_secret(k))
+            .map(|(_, v)| v.clone());
+        let env = secret_env_values(&state.manifests);
+        Redactor::new(
+            &state.manifests,
+            generated.chain(typed).chain(env),
+            self.store.marker_key(),
+        )
+    }
 
-/// [`redactor`] over its parts.
-pub(super) fn redactor_for(
-    objects: &[Value],
-    defaults: &BTreeMap<String, String>,
-    inputs: &BTreeMap<String, String>,
-) -> Redactor {
-    let generated = defaults
-        .iter()
-        .filter(|(k, _)| !(k.ends_with("name") || k.ends_with("host")))
-        .map(|(_, v)| v.clone());
-    let typed = inputs
-        .iter()
-        .filter(|(k, _)| looks_secret(k))
-        .map(|(_, v)| v.clone());
-    let env = secret_env_values(objects);
-    Redactor::new(objects, generated.chain(typed).chain(env))
-}
-
-/// The manifests with secrets hidden.
-pub(super) fn manifests(state: &RevisionState) -> Vec<Value> {
-    let r = redactor(state);
-    state
-        .manifests
-        .iter()
-        .map(|o| {
-            let mut shown = r.redact(o);
-            mask_secret_env(&mut shown);
-            shown
-        })
-        .collect()
+    /// The state's manifests with secrets hidden.
+    pub(super) fn redacted(&self, state: &RevisionState) -> Vec<Value> {
+        let r = self.redactor(state);
+        state
+            .manifests
+            .iter()
+            .map(|o| {
+                let mut shown = r.redact(o);
+                mask_secret_env(&r, &mut shown);
+                shown
+            })
+            .collect()
+    }
 }
 
 /// An object's result with its message (the apiserver's words) passed through the redactor.
@@ -196,7 +194,21 @@ mod tests {
             ],
             ..Default::default()
         };
-        let text = serde_json::to_string(&manifests(&state)).unwrap();
+        let r = Redactor::new(
+            &state.manifests,
+            secret_env_values(&state.manifests),
+            [5; 32],
+        );
+        let shown: Vec<Value> = state
+            .manifests
+            .iter()
+            .map(|o| {
+                let mut s = r.redact(o);
+                mask_secret_env(&r, &mut s);
+                s
+            })
+            .collect();
+        let text = serde_json::to_string(&shown).unwrap();
         assert!(
             !text.contains("sk-live-abc") && !text.contains("k@sentry"),
             "{text}"

@@ -161,7 +161,7 @@ impl Service {
                 actor,
                 change: p.change.as_ref(),
                 redacted_inputs: &redact::inputs(&p.state.inputs),
-                redacted_manifests: &redact::manifests(&p.state),
+                redacted_manifests: &self.redacted(&p.state),
                 state: &p.state,
             })
             .await?;
@@ -213,7 +213,7 @@ impl Service {
     async fn run(&self, p: Prepared, revision: i64) -> OperationInfo {
         let id = OperationInfo::id_of(&p.namespace, &p.name, revision);
         let instance = instance_key(&p.namespace, &p.name);
-        let redactor = redact::redactor(&p.state);
+        let redactor = self.redactor(&p.state);
         let progress = |r: &ObjectResult| {
             let r = redact::result(&redactor, r);
             self.ops.push(&id, &r);

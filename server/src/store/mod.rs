@@ -126,6 +126,11 @@ impl Store {
         Ok(store)
     }
 
+    /// The key of redaction markers ([`Sealer::marker_key`]).
+    pub fn marker_key(&self) -> [u8; 32] {
+        self.sealer.marker_key()
+    }
+
     /// A private in-memory store, for tests.
     pub async fn in_memory(sealer: Sealer) -> Result<Store> {
         Store::open(Path::new(":memory:"), sealer).await

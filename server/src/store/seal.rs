@@ -17,6 +17,8 @@ use rand::RngCore;
 #[derive(Clone)]
 pub struct Sealer {
     cipher: ChaCha20Poly1305,
+    /// Derived from the key, for redaction markers (never the key itself).
+    marker_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Sealer {
@@ -28,9 +30,20 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// A sealer from a 32-byte key.
     pub fn new(key: [u8; 32]) -> Sealer {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"berth redaction markers");
         Sealer {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+            marker_key: mac.finalize().into_bytes().into(),
         }
+    }
+
+    /// The key redaction markers are made with: derived from the sealing key, so markers differ
+    /// between installations and reveal nothing.
+    pub fn marker_key(&self) -> [u8; 32] {
+        self.marker_key
     }
 
     /// The key from `env_value` if given, else from `key_file`. A missing key file is created

@@ -22,6 +22,8 @@ enum Command {
     Template(berth::cli::TemplateCommand),
     /// Create, list and revoke API tokens.
     Token(berth::cli::token::TokenArgs),
+    /// Rotate the key that seals what rollbacks need.
+    Key(berth::cli::key::KeyArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +58,16 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Some(Command::Serve(config)) => runtime.block_on(serve(config)),
+        Some(Command::Key(args)) => match runtime.block_on(berth::cli::key::run(args)) {
+            Ok(out) => {
+                print!("{out}");
+                Ok(())
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                std::process::exit(1)
+            }
+        },
         Some(Command::Token(args)) => match runtime.block_on(berth::cli::token::run(args)) {
             Ok(out) => {
                 print!("{out}");

@@ -109,3 +109,71 @@ fn the_key_is_never_taken_from_the_command_line() {
     assert_eq!(out.status.code(), Some(2), "a usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--secret-key"));
 }
+
+#[tokio::test]
+async fn rotating_the_key_reseals_every_revision_and_keeps_the_old_key_aside() {
+    let dir = std::env::temp_dir().join(format!("berth-rotate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("berth.db");
+    let key = dir.join("berth.db.key");
+    let state = RevisionState {
+        inputs: [("admin_password".to_string(), "rotate-me-123".to_string())].into(),
+        ..Default::default()
+    };
+    let store = Store::open_with_key(&db, None, &key).await.unwrap();
+    for name in ["a", "b"] {
+        store
+            .begin_revision(&NewRevision {
+                namespace: "ns",
+                name,
+                template: "posthog",
+                kind: "deploy",
+                actor: "me",
+                change: None,
+                redacted_inputs: &json!({}),
+                redacted_manifests: &[],
+                state: &state,
+            })
+            .await
+            .unwrap();
+    }
+    drop(store);
+    let before = std::fs::read_to_string(&key).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["key", "rotate", "--db"])
+        .arg(&db)
+        .env_remove("BERTH_SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-sealed 2 revisions"));
+    let after = std::fs::read_to_string(&key).unwrap();
+    assert_ne!(before, after, "a new key");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("berth.db.key.old")).unwrap(),
+        before
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let store = Store::open_with_key(&db, None, &key).await.unwrap();
+    for name in ["a", "b"] {
+        assert_eq!(store.revision_state("ns", name, 1).await.unwrap(), state);
+    }
+    drop(store);
+    std::fs::rename(dir.join("berth.db.key.old"), &key).unwrap();
+    let old = Store::open_with_key(&db, None, &key).await.unwrap();
+    assert!(
+        old.revision_state("ns", "a", 1).await.is_err(),
+        "the old key opens nothing"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -2,6 +2,7 @@
 //! template engine, for scripts and CI), and `berth token` ([`token`]). Output goes to stdout;
 //! errors go to stderr with a non-zero exit.
 
+pub mod key;
 pub mod token;
 
 use std::{collections::BTreeMap, path::PathBuf};

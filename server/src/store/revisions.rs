@@ -285,6 +285,33 @@ impl Store {
         serde_json::from_slice(&plain).map_err(|e| corrupt("sealed state", e))
     }
 
+    /// Re-seals every sealed revision under `new`, in one transaction (all or nothing), and
+    /// returns how many it re-sealed. The store keeps its old key: open it anew to use `new`.
+    pub async fn reseal(&self, new: &super::Sealer) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let rows: Vec<(String, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT instance_id, number, secrets_sealed FROM revisions WHERE secrets_sealed IS NOT NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (instance, number, sealed) in &rows {
+            let plain = self
+                .sealer
+                .open(sealed)
+                .map_err(|e| corrupt(&format!("revision {number} of {instance}"), e))?;
+            sqlx::query(
+                "UPDATE revisions SET secrets_sealed = ? WHERE instance_id = ? AND number = ?",
+            )
+            .bind(new.seal(&plain))
+            .bind(instance)
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
     /// Marks every revision left `running` (by a crash or a restart) as `interrupted`.
     pub async fn mark_interrupted(&self) -> Result<u64> {
         let done = sqlx::query(

@@ -84,14 +84,20 @@ impl Sealer {
                 key_file.display()
             );
         }
+        let (text, sealer) = Sealer::generate();
+        write_private(key_file, &text)?;
+        tracing::info!(path = %key_file.display(), "created a new secret-encryption key file");
+        Ok(sealer)
+    }
+
+    /// A new random key, as stored in a key file (base64), and its sealer.
+    pub fn generate() -> (String, Sealer) {
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
-        write_private(
-            key_file,
-            &base64::engine::general_purpose::STANDARD.encode(key),
-        )?;
-        tracing::info!(path = %key_file.display(), "created a new secret-encryption key file");
-        Ok(Sealer::new(key))
+        (
+            base64::engine::general_purpose::STANDARD.encode(key),
+            Sealer::new(key),
+        )
     }
 
     /// Encrypts `plain`.
@@ -128,8 +134,9 @@ fn decode_key(v: &str) -> Option<[u8; 32]> {
     bytes.try_into().ok()
 }
 
+/// Writes a new file only its owner may read (mode 0600); an existing file is an error.
 #[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::{io::Write, os::unix::fs::OpenOptionsExt};
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
@@ -142,8 +149,9 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     f.write_all(text.as_bytes())
 }
 
+/// Writes a new file (no modes to set on this platform).
 #[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 

@@ -42,7 +42,12 @@ pub fn parse_quantity(s: &str, what: &'static str) -> Result<f64, ChangeError> {
     if what != "cpu" && suffix == "m" {
         return Err(bad());
     }
-    Ok(n * factor)
+    // A number too long for a float is infinite, not a size (found by fuzzing).
+    let value = n * factor;
+    if !value.is_finite() {
+        return Err(bad());
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -58,6 +63,8 @@ mod tests {
         for bad in ["2 gigs", "", "Gi", "1.2.3Gi", "-1Gi", "1gb"] {
             assert!(parse_quantity(bad, "memory").is_err(), "{bad}");
         }
+        let huge = format!("{}Gi", "4".repeat(340));
+        assert!(parse_quantity(&huge, "storage").is_err(), "infinite is not a size");
         assert!(
             parse_quantity("100m", "memory").is_err(),
             "milli-bytes are not a memory size"

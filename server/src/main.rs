@@ -58,27 +58,23 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Some(Command::Serve(config)) => runtime.block_on(serve(config)),
-        Some(Command::Key(args)) => match runtime.block_on(berth::cli::key::run(args)) {
-            Ok(out) => {
-                print!("{out}");
-                Ok(())
-            }
-            Err(message) => {
-                eprintln!("error: {message}");
-                std::process::exit(1)
-            }
-        },
-        Some(Command::Token(args)) => match runtime.block_on(berth::cli::token::run(args)) {
-            Ok(out) => {
-                print!("{out}");
-                Ok(())
-            }
-            Err(message) => {
-                eprintln!("error: {message}");
-                std::process::exit(1)
-            }
-        },
+        Some(Command::Key(args)) => finish(runtime.block_on(berth::cli::key::run(args))),
+        Some(Command::Token(args)) => finish(runtime.block_on(berth::cli::token::run(args))),
         Some(Command::Template(_)) | None => runtime.block_on(serve(cli.serve)),
+    }
+}
+
+/// Prints what a command produced, or its error on stderr with exit status 1.
+fn finish(out: Result<String, String>) -> anyhow::Result<()> {
+    match out {
+        Ok(text) => {
+            print!("{text}");
+            Ok(())
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1)
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode};
 use berth::{
     Config,
     kube::Cluster,
-    store::{NewRevision, RevisionState, Sealer, Store},
+    store::{RevisionState, Sealer, Store},
 };
 use common::api::TestApi;
 use serde_json::json;
@@ -29,16 +29,7 @@ async fn every_documented_route_exists_and_every_route_is_documented() {
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 14, "{:?}", paths.keys().collect::<Vec<_>>());
     for (path, methods) in paths {
-        let concrete = path
-            .replace("{namespace}", "ns")
-            .replace("{name}", "nope")
-            .replace("{number}", "1")
-            .replace("{id}", "ns:nope:1");
-        let concrete = if concrete.ends_with("/diff") {
-            format!("{concrete}?against=1")
-        } else {
-            concrete
-        };
+        let concrete = common::concrete(path);
         let documented = methods.as_object().unwrap();
         for method in METHODS {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -266,10 +257,7 @@ async fn errors_are_json_with_the_right_status() {
 
     let req = axum::http::Request::post("/api/v1/instances")
         .header("content-type", "application/json")
-        .header(
-            "authorization",
-            format!("Bearer {}", api.token.clone().unwrap()),
-        )
+        .header("authorization", api.bearer())
         .body(axum::body::Body::from("{not json"))
         .unwrap();
     let resp = tower::ServiceExt::oneshot(api.router.clone(), req)
@@ -292,9 +280,7 @@ async fn errors_are_json_with_the_right_status() {
 
 #[tokio::test]
 async fn operations_left_running_are_marked_interrupted_at_startup() {
-    let dir = std::env::temp_dir().join(format!("berth-interrupt-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh_dir("interrupt");
     let config = Config {
         db_path: dir.join("berth.db"),
         secret_key: None,
@@ -306,20 +292,7 @@ async fn operations_left_running_are_marked_interrupted_at_startup() {
         manifests: vec![json!({"kind": "Secret", "stringData": {"password": "do-not-leak-this"}})],
         ..Default::default()
     };
-    store
-        .begin_revision(&NewRevision {
-            namespace: "ns",
-            name: "crashy",
-            template: "posthog",
-            kind: "deploy",
-            actor: "me",
-            change: None,
-            redacted_inputs: &json!({}),
-            redacted_manifests: &[],
-            state: &state,
-        })
-        .await
-        .unwrap();
+    common::record_deploy(&store, "ns", "crashy", &state).await;
     drop(store);
 
     // Berth "restarts" over the same database and key file.

@@ -20,6 +20,19 @@ const POSTHOG: &str = concat!(
     "/../manifests/posthog/index.yaml"
 );
 
+/// `berth template render` of PostHog with a fixed seed, name and namespace.
+const SEEDED_RENDER: [&str; 9] = [
+    "template",
+    "render",
+    POSTHOG,
+    "--seed",
+    "3",
+    "--name",
+    "ph",
+    "--platform-value",
+    "SEALOS_NAMESPACE=ns-x",
+];
+
 fn temp_file(name: &str, text: &str) -> String {
     let path = std::env::temp_dir().join(format!("berth-cli-{}-{name}", std::process::id()));
     std::fs::write(&path, text).unwrap();
@@ -28,17 +41,7 @@ fn temp_file(name: &str, text: &str) -> String {
 
 #[test]
 fn render_prints_multi_document_yaml_reproducibly() {
-    let (code, out, err) = berth(&[
-        "template",
-        "render",
-        POSTHOG,
-        "--seed",
-        "3",
-        "--name",
-        "ph",
-        "--platform-value",
-        "SEALOS_NAMESPACE=ns-x",
-    ]);
+    let (code, out, err) = berth(&SEEDED_RENDER);
     assert_eq!(code, 0, "{err}");
     let docs: Vec<serde_json::Value> = out
         .split("---\n")
@@ -52,17 +55,7 @@ fn render_prints_multi_document_yaml_reproducibly() {
                 || n.starts_with("ph-")
                 || n.starts_with("object-storage-key-x-ph")))
     );
-    let (_, again, _) = berth(&[
-        "template",
-        "render",
-        POSTHOG,
-        "--seed",
-        "3",
-        "--name",
-        "ph",
-        "--platform-value",
-        "SEALOS_NAMESPACE=ns-x",
-    ]);
+    let (_, again, _) = berth(&SEEDED_RENDER);
     assert_eq!(out, again);
     let (_, sealos, _) = berth(&[
         "template",

@@ -127,14 +127,7 @@ async fn berth_applies_a_deployment_whose_pods_become_ready_then_deletes_it() {
         applied.metadata.generation
     );
 
-    let deleted = applier
-        .delete(
-            &resolved,
-            &ns.name,
-            &format!("{}/hello", ns.name),
-            ObjectAction::Deleted,
-        )
-        .await;
+    let deleted = common::delete_owned(&applier, &resolved, &ns.name, "hello").await;
     assert_eq!(deleted[0].action, ObjectAction::Deleted, "{deleted:?}");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while deployments.get_opt("hello").await.unwrap().is_some() {

@@ -27,10 +27,7 @@ async fn events_stream_progress_then_health_until_healthy() {
     assert_eq!(op["status"], "running");
 
     let req = Request::get(format!("/api/v1/instances/{}/ev/events", ns.name))
-        .header(
-            "authorization",
-            format!("Bearer {}", api.token.clone().unwrap()),
-        )
+        .header("authorization", api.bearer())
         .body(Body::empty())
         .unwrap();
     let resp = api.router.clone().oneshot(req).await.unwrap();
@@ -82,12 +79,6 @@ async fn events_stream_progress_then_health_until_healthy() {
     );
     assert!(progress_events >= 1, "per-object progress was pushed");
     assert_eq!(finished.unwrap()["status"], "succeeded");
-    let (_, _) = api
-        .call(
-            axum::http::Method::DELETE,
-            &format!("/api/v1/instances/{}/ev?wait=true", ns.name),
-            None,
-        )
-        .await;
+    let (_, _) = api.delete_instance(&ns.name, "ev").await;
     ns.delete().await;
 }

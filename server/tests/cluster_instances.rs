@@ -145,15 +145,7 @@ async fn posthog_lifecycle_through_the_api() {
     ] {
         assert!(ids.contains(&expected), "component {expected} in {ids:?}");
     }
-    let card = |id: &str| {
-        view["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .cloned()
-            .unwrap()
-    };
+    let card = |id: &str| common::card(&view, id);
     assert_eq!(card("capture")["dependsOn"], json!(["kafka", "redis"]));
     assert_eq!(card("capture")["card"], "app");
     assert_eq!(card("capture")["health"]["reason"], "1/1 ready");
@@ -398,7 +390,7 @@ async fn posthog_lifecycle_through_the_api() {
     let password = String::from_utf8(pg.data.unwrap()["password"].0.clone()).unwrap();
     assert!(generated.contains(&password));
     let mut answers = vec![("the preview diff".to_string(), preview_diff.clone())];
-    for path in [
+    let paths = [
         format!("{base}/revisions/1"),
         format!("{base}/revisions/2"),
         format!("{base}/revisions/3"),
@@ -406,11 +398,8 @@ async fn posthog_lifecycle_through_the_api() {
         format!("{base}/revisions/3/diff?against=2"),
         format!("{base}/revisions"),
         base.clone(),
-    ] {
-        let (status, body) = api.get(&path).await;
-        assert_eq!(status, StatusCode::OK, "{path}");
-        answers.push((path, body.to_string()));
-    }
+    ];
+    answers.extend(api.get_all(&paths).await);
     for (what, text) in &answers {
         for secret in &generated {
             assert!(
@@ -485,148 +474,4 @@ async fn posthog_lifecycle_through_the_api() {
         "the delete is a revision and history is kept"
     );
     ns.delete().await;
-}
-
-#[tokio::test]
-async fn a_template_with_a_failing_expression_is_refused_with_its_line() {
-    let dir = std::env::temp_dir().join(format!("berth-templates-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("broken")).unwrap();
-    std::fs::write(
-        dir.join("broken/index.yaml"),
-        "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: broken\nspec:\n  title: Broken\n  defaults:\n    app_name:\n      type: string\n      value: broken-${{ random(4) }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  x: ${{ inputs.missing.toUpperCase() }}\n",
-    )
-    .unwrap();
-    let config = berth::Config {
-        templates_dir: dir.clone(),
-        ..berth::Config::for_tests()
-    };
-    let api = TestApi::with_config(config, Cluster::connect(None, None).await).await;
-    let (status, err) = api
-        .post(
-            "/api/v1/instances",
-            json!({"template": "broken", "namespace": "berth-test-broken", "strict": true}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
-    assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("line 17: expression `inputs.missing.toUpperCase()` failed"),
-        "{err}"
-    );
-    assert_eq!(err["details"]["line"], 17);
-    // Without `strict` it renders as Sealos would (''), and the plan says so.
-    let (status, plan) = api
-        .post(
-            "/api/v1/instances",
-            json!({"template": "broken", "namespace": "berth-test-broken", "dryRun": true}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{plan}");
-    assert_eq!(
-        plan["manifests"][0]["data"]["x"],
-        Value::Null,
-        "an unquoted '' is YAML's null, as in Sealos: {plan}"
-    );
-    assert_eq!(plan["warnings"][0]["line"], 17, "{plan}");
-    assert_eq!(
-        plan["warnings"][0]["expr"], "inputs.missing.toUpperCase()",
-        "{plan}"
-    );
-    assert_eq!(plan["warnings"][0]["renderedAs"], "", "{plan}");
-    let (status, err) = api
-        .post("/api/v1/instances", json!({"template": "nope"}))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
-    let (_, list) = api.get("/api/v1/instances").await;
-    assert_eq!(list["instances"], json!([]), "nothing was recorded");
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[tokio::test]
-async fn an_unreachable_cluster_gives_503_on_create() {
-    let api =
-        TestApi::new(Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await).await;
-    let (status, err) = api
-        .post(
-            "/api/v1/instances",
-            json!({"template": "posthog", "namespace": "x"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
-    assert!(
-        err["message"].as_str().unwrap().contains("unreachable"),
-        "{err}"
-    );
-}
-
-/// A template whose ConfigMap key comes from an input: `bad key!` is not a valid key, which only
-/// the apiserver checks.
-const REFUSED_TEMPLATE: &str = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: refused\nspec:\n  title: Refused\n  defaults:\n    app_name:\n      type: string\n      value: refused\n  inputs:\n    key:\n      type: string\n      default: ok-key\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  \"${{ inputs.key }}\": value\n";
-
-#[tokio::test]
-async fn a_create_the_apiserver_refuses_in_its_dry_run_leaves_no_instance_revision_or_namespace() {
-    let dir = std::env::temp_dir().join(format!("berth-refused-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("refused")).unwrap();
-    std::fs::write(dir.join("refused/index.yaml"), REFUSED_TEMPLATE).unwrap();
-    let config = berth::Config {
-        templates_dir: dir.clone(),
-        ..berth::Config::for_tests()
-    };
-    let api = TestApi::with_config(config, Cluster::connect(None, None).await).await;
-    let client = common::cluster_client().await;
-    let namespace = format!("berth-test-refused-{}", std::process::id());
-    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
-    let body =
-        |key: &str| json!({"template": "refused", "namespace": namespace, "inputs": {"key": key}});
-
-    let (status, err) = api
-        .post("/api/v1/instances?wait=true", body("bad key!"))
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
-    assert_eq!(err["error"], "invalid");
-    let message = err["message"].as_str().unwrap();
-    assert!(
-        message.contains("ConfigMap/refused") && message.contains("a valid config key"),
-        "the apiserver's reason: {message}"
-    );
-    assert_eq!(
-        err["details"]["refused"][0]["object"]["kind"], "ConfigMap",
-        "{err}"
-    );
-    let (status, _) = api
-        .get(&format!("/api/v1/instances/{namespace}/refused"))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "no instance");
-    let (status, _) = api
-        .get(&format!("/api/v1/instances/{namespace}/refused/revisions"))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "no revision");
-    let (_, list) = api.get("/api/v1/instances").await;
-    assert_eq!(list["instances"], json!([]));
-    assert!(
-        namespaces.get_opt(&namespace).await.unwrap().is_none(),
-        "no namespace is left behind"
-    );
-
-    // Fixed, the same request goes through.
-    let (status, op) = api
-        .post("/api/v1/instances?wait=true", body("ok-key"))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{op}");
-    assert_eq!(op["status"], "succeeded", "{op}");
-    assert_eq!(op["revision"], 1, "the first revision of a new instance");
-    let (_, deleted) = api
-        .call(
-            axum::http::Method::DELETE,
-            &format!("/api/v1/instances/{namespace}/refused?wait=true"),
-            None,
-        )
-        .await;
-    assert_eq!(deleted["status"], "succeeded", "{deleted}");
-    let _ = namespaces
-        .delete(&namespace, &kube::api::DeleteParams::default())
-        .await;
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -60,18 +60,23 @@ async fn dry_run_each(
     failures
 }
 
+/// Dry-runs every object and fails with the apiserver's words for each one it refuses.
+async fn assert_dry_run_passes(client: &Client, namespace: &str, objects: &[serde_json::Value]) {
+    let failures = dry_run_each(client, namespace, objects).await;
+    assert!(
+        failures.is_empty(),
+        "dry run failed:\n{}",
+        failures.join("\n")
+    );
+}
+
 #[tokio::test]
 async fn the_kubernetes_variant_passes_a_server_side_dry_run() {
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "ph-k8s").await;
     let objects = render("kubernetes", &ns.name);
     assert!(objects.len() >= 30, "{} objects", objects.len());
-    let failures = dry_run_each(&client, &ns.name, &objects).await;
-    assert!(
-        failures.is_empty(),
-        "dry run failed:\n{}",
-        failures.join("\n")
-    );
+    assert_dry_run_passes(&client, &ns.name, &objects).await;
     ns.delete().await;
 }
 
@@ -88,11 +93,6 @@ async fn the_sealos_variant_passes_a_server_side_dry_run_once_the_crds_are_insta
             "the sealos variant has a {expected}"
         );
     }
-    let failures = dry_run_each(&client, &ns.name, &objects).await;
-    assert!(
-        failures.is_empty(),
-        "dry run failed:\n{}",
-        failures.join("\n")
-    );
+    assert_dry_run_passes(&client, &ns.name, &objects).await;
     ns.delete().await;
 }

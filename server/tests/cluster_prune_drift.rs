@@ -77,14 +77,8 @@ ${{ endif() }}
 async fn pruning_and_drift() {
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "prune").await;
-    let dir = std::env::temp_dir().join(format!("berth-tiny-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("tiny")).unwrap();
-    std::fs::write(dir.join("tiny/index.yaml"), TEMPLATE).unwrap();
-    let config = berth::Config {
-        templates_dir: dir.clone(),
-        ..berth::Config::for_tests()
-    };
-    let api = TestApi::with_config(config, Cluster::connect(None, None).await).await;
+    let (api, dir) =
+        TestApi::with_template("tiny", TEMPLATE, Cluster::connect(None, None).await).await;
     let base = format!("/api/v1/instances/{}/tiny", ns.name);
 
     let (status, op) = api

@@ -13,11 +13,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use berth::kube::Cluster;
 use common::api::TestApi;
-use kube::{
-    Api,
-    api::{DynamicObject, ListParams},
-    discovery::ApiResource,
-};
+use kube::{Api, api::ListParams};
 use serde_json::json;
 
 #[tokio::test]
@@ -120,26 +116,20 @@ async fn sealos_variant_preflight_then_apply_with_the_crds() {
     let (status, op) = api.post("/api/v1/instances?wait=true", body).await;
     assert_eq!(status, StatusCode::CREATED, "{op}");
     assert_eq!(op["status"], "succeeded", "{op}");
-    let instances: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
+    let instances = common::dynamic_api(
+        &client,
         &ns.name,
-        &ApiResource::from_gvk_with_plural(
-            &kube::api::GroupVersionKind::gvk("app.sealos.io", "v1", "Instance"),
-            "instances",
-        ),
+        ("app.sealos.io", "v1", "Instance", "instances"),
     );
     let live = instances.get("phs").await.expect("the Instance exists");
     assert_eq!(
         live.metadata.labels.unwrap_or_default()["cloud.sealos.io/deploy-on-sealos"],
         "phs"
     );
-    let clusters: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
+    let clusters = common::dynamic_api(
+        &client,
         &ns.name,
-        &ApiResource::from_gvk_with_plural(
-            &kube::api::GroupVersionKind::gvk("apps.kubeblocks.io", "v1alpha1", "Cluster"),
-            "clusters",
-        ),
+        ("apps.kubeblocks.io", "v1alpha1", "Cluster", "clusters"),
     );
     assert_eq!(
         clusters
@@ -154,15 +144,7 @@ async fn sealos_variant_preflight_then_apply_with_the_crds() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (_, view) = api.get(&format!("/api/v1/instances/{}/phs", ns.name)).await;
-        let card = |id: &str| {
-            view["components"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["id"] == id)
-                .cloned()
-                .unwrap()
-        };
+        let card = |id: &str| common::card(&view, id);
         let waiting = ["pg", "redis", "storage"].iter().all(|id| {
             let c = card(id);
             c["health"]["state"] == "Progressing"
@@ -182,13 +164,7 @@ async fn sealos_variant_preflight_then_apply_with_the_crds() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let (status, _) = api
-        .call(
-            axum::http::Method::DELETE,
-            &format!("/api/v1/instances/{}/phs?wait=true", ns.name),
-            None,
-        )
-        .await;
+    let (status, _) = api.delete_instance(&ns.name, "phs").await;
     assert_eq!(status, StatusCode::OK);
     ns.delete().await;
 }

@@ -112,14 +112,7 @@ async fn berth_applies_a_statefulset_that_becomes_ready_and_a_job_that_completes
     }
 
     // Deleting the StatefulSet leaves its claims; Berth removes them by the instance label.
-    applier
-        .delete(
-            &resolved,
-            &ns.name,
-            &format!("{}/wl", ns.name),
-            ObjectAction::Deleted,
-        )
-        .await;
+    common::delete_owned(&applier, &resolved, &ns.name, "wl").await;
     let claims = applier
         .delete_claims(&ns.name, "wl")
         .await

@@ -33,17 +33,7 @@ async fn operations(api: &TestApi) -> Vec<(Method, String, String)> {
         if !path.starts_with("/api/v1/") || path.ends_with("/openapi.json") {
             continue;
         }
-        let concrete = path
-            .replace("{namespace}", "ns")
-            .replace("{name}", "nope")
-            .replace("{number}", "1")
-            .replace("{id}", "ns:nope:1")
-            .replace("{id}", "posthog");
-        let concrete = if concrete.ends_with("/diff") {
-            format!("{concrete}?against=1")
-        } else {
-            concrete
-        };
+        let concrete = common::concrete(path);
         for method in methods.as_object().expect("methods").keys() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             out.push((m, concrete.clone(), path.clone()));
@@ -262,18 +252,12 @@ async fn sessions_are_strict_cookies_that_refuse_cross_site_changes_and_end_on_s
 
 #[tokio::test]
 async fn the_actor_in_history_is_the_tokens_name_never_a_header() {
-    let dir = std::env::temp_dir().join(format!("berth-actor-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("tiny")).unwrap();
-    std::fs::write(
-        dir.join("tiny/index.yaml"),
+    let (api, dir) = TestApi::with_template(
+        "tiny",
         "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: tiny\nspec:\n  title: Tiny\n  defaults:\n    app_name:\n      type: string\n      value: tiny\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  a: b\n",
+        Cluster::connect(None, None).await,
     )
-    .unwrap();
-    let config = berth::Config {
-        templates_dir: dir.clone(),
-        ..berth::Config::for_tests()
-    };
-    let api = TestApi::with_config(config, Cluster::connect(None, None).await).await;
+    .await;
     let token = api.make_token("release-bot", Role::Operator).await;
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "actor").await;
@@ -298,13 +282,7 @@ async fn the_actor_in_history_is_the_tokens_name_never_a_header() {
         .get(&format!("/api/v1/instances/{}/tiny", ns.name))
         .await;
     assert_eq!(view["createdBy"], "release-bot");
-    let (status, _) = api
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/instances/{}/tiny?wait=true", ns.name),
-            None,
-        )
-        .await;
+    let (status, _) = api.delete_instance(&ns.name, "tiny").await;
     assert_eq!(status, StatusCode::OK);
     ns.delete().await;
     let _ = std::fs::remove_dir_all(dir);
@@ -326,9 +304,7 @@ fn berth(args: &[&str], db: &std::path::Path) -> (i32, String, String) {
 
 #[test]
 fn berth_token_creates_lists_and_revokes_and_never_shows_a_secret_twice() {
-    let dir = std::env::temp_dir().join(format!("berth-tokens-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh_dir("tokens");
     let db = dir.join("berth.db");
     let (code, token, err) = berth(
         &["token", "create", "--role", "operator", "--name", "ci"],
@@ -366,9 +342,7 @@ fn berth_token_creates_lists_and_revokes_and_never_shows_a_secret_twice() {
 
 #[test]
 fn the_first_start_prints_a_one_time_login_url_that_signs_in() {
-    let dir = std::env::temp_dir().join(format!("berth-first-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh_dir("first");
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()

@@ -9,8 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use berth::store::{NewRevision, RevisionState, Store};
-use serde_json::json;
+use berth::store::{RevisionState, Store};
 
 fn serve(db: &std::path::Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_berth"))
@@ -47,27 +46,12 @@ fn ended(child: &mut std::process::Child, secs: u64) -> Option<(i32, String)> {
 
 #[tokio::test]
 async fn a_database_with_sealed_revisions_and_no_key_refuses_to_start() {
-    let dir = std::env::temp_dir().join(format!("berth-keys-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh_dir("keys");
     let db = dir.join("berth.db");
     let key = dir.join("berth.db.key");
     let store = Store::open_with_key(&db, None, &key).await.expect("open");
     assert!(key.exists(), "a new database gets a key");
-    store
-        .begin_revision(&NewRevision {
-            namespace: "ns",
-            name: "x",
-            template: "posthog",
-            kind: "deploy",
-            actor: "me",
-            change: None,
-            redacted_inputs: &json!({}),
-            redacted_manifests: &[],
-            state: &RevisionState::default(),
-        })
-        .await
-        .expect("sealed revision");
+    common::record_deploy(&store, "ns", "x", &RevisionState::default()).await;
     drop(store);
     let saved = std::fs::read(&key).unwrap();
     std::fs::remove_file(&key).unwrap();
@@ -112,9 +96,7 @@ fn the_key_is_never_taken_from_the_command_line() {
 
 #[tokio::test]
 async fn rotating_the_key_reseals_every_revision_and_keeps_the_old_key_aside() {
-    let dir = std::env::temp_dir().join(format!("berth-rotate-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh_dir("rotate");
     let db = dir.join("berth.db");
     let key = dir.join("berth.db.key");
     let state = RevisionState {
@@ -123,20 +105,7 @@ async fn rotating_the_key_reseals_every_revision_and_keeps_the_old_key_aside() {
     };
     let store = Store::open_with_key(&db, None, &key).await.unwrap();
     for name in ["a", "b"] {
-        store
-            .begin_revision(&NewRevision {
-                namespace: "ns",
-                name,
-                template: "posthog",
-                kind: "deploy",
-                actor: "me",
-                change: None,
-                redacted_inputs: &json!({}),
-                redacted_manifests: &[],
-                state: &state,
-            })
-            .await
-            .unwrap();
+        common::record_deploy(&store, "ns", name, &state).await;
     }
     drop(store);
     let before = std::fs::read_to_string(&key).unwrap();

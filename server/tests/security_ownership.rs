@@ -7,7 +7,7 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use berth::kube::Cluster;
 use common::api::TestApi;
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace};
@@ -21,17 +21,7 @@ use serde_json::{Value, json};
 const PAIR: &str = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: pair\nspec:\n  title: Pair\n  defaults:\n    app_name:\n      type: string\n      value: pair\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ defaults.app_name }}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: ${{ defaults.app_name }}}}\n  template:\n    metadata: {labels: {app: ${{ defaults.app_name }}}}\n    spec: {containers: [{name: web, image: nginx:1.27}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ defaults.app_name }}-worker\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: ${{ defaults.app_name }}-worker}}\n  template:\n    metadata: {labels: {app: ${{ defaults.app_name }}-worker}}\n    spec: {containers: [{name: worker, image: nginx:1.27}]}\n";
 
 async fn api() -> (TestApi, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("berth-pair-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("pair")).unwrap();
-    std::fs::write(dir.join("pair/index.yaml"), PAIR).unwrap();
-    let config = berth::Config {
-        templates_dir: dir.clone(),
-        ..berth::Config::for_tests()
-    };
-    (
-        TestApi::with_config(config, Cluster::connect(None, None).await).await,
-        dir,
-    )
+    TestApi::with_template("pair", PAIR, Cluster::connect(None, None).await).await
 }
 
 /// What a takeover would change: the spec's generation, the labels and the owner (the status
@@ -102,13 +92,7 @@ async fn an_instance_cannot_take_over_or_delete_another_instances_objects() {
         .get(&format!("/api/v1/instances/{}/ph-worker", ns.name))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing recorded");
-    let (status, _) = api
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/instances/{}/ph-worker?wait=true", ns.name),
-            None,
-        )
-        .await;
+    let (status, _) = api.delete_instance(&ns.name, "ph-worker").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let after = deployments.get("ph-worker").await.unwrap();
     assert_eq!(written(&after), written(&worker), "still untouched");
@@ -157,13 +141,7 @@ async fn an_instance_cannot_take_over_or_delete_another_instances_objects() {
         )
         .await
         .unwrap();
-    let (status, op) = api
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/instances/{}/ph?wait=true", ns.name),
-            None,
-        )
-        .await;
+    let (status, op) = api.delete_instance(&ns.name, "ph").await;
     assert_eq!(status, StatusCode::OK, "{op}");
     let results: Vec<&Value> = op["results"].as_array().unwrap().iter().collect();
     let left = results

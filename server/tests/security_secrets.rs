@@ -26,14 +26,8 @@ const PASSWORD: &str = "hunter2-rotated-9876";
 
 #[tokio::test]
 async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() {
-    let dir = std::env::temp_dir().join(format!("berth-vault-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("vault")).unwrap();
-    std::fs::write(dir.join("vault/index.yaml"), VAULT).unwrap();
-    let config = berth::Config {
-        templates_dir: dir.clone(),
-        ..berth::Config::for_tests()
-    };
-    let api = TestApi::with_config(config, Cluster::connect(None, None).await).await;
+    let (api, dir) =
+        TestApi::with_template("vault", VAULT, Cluster::connect(None, None).await).await;
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "secrets").await;
     let base = format!("/api/v1/instances/{}/vault", ns.name);
@@ -47,10 +41,7 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
 
     // Listen to the instance's stream while the change runs.
     let events = Request::get(format!("{base}/events"))
-        .header(
-            "authorization",
-            format!("Bearer {}", api.token.clone().unwrap()),
-        )
+        .header("authorization", api.bearer())
         .body(Body::empty())
         .unwrap();
     let stream = api.router.clone().oneshot(events).await.unwrap();
@@ -94,18 +85,15 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
         ("the operation".to_string(), op.to_string()),
         ("the SSE stream".to_string(), streamed),
     ];
-    for path in [
+    let paths = [
         base.clone(),
         format!("{base}/revisions"),
         format!("{base}/revisions/1"),
         format!("{base}/revisions/2"),
         format!("{base}/revisions/2/diff?against=1"),
         format!("/api/v1/operations/{}:vault:2", ns.name),
-    ] {
-        let (status, body) = api.get(&path).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {body}");
-        answers.push((path, body.to_string()));
-    }
+    ];
+    answers.extend(api.get_all(&paths).await);
     for (what, text) in &answers {
         assert!(!text.contains(TOKEN), "{what} shows the API token");
         assert!(!text.contains(PASSWORD), "{what} shows the password");
@@ -119,13 +107,7 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
     let (_, revision) = api.get(&format!("{base}/revisions/2")).await;
     assert_eq!(revision["inputs"]["admin_password"], "<redacted>");
 
-    let (status, _) = api
-        .call(
-            axum::http::Method::DELETE,
-            &format!("{base}?wait=true"),
-            None,
-        )
-        .await;
+    let (status, _) = api.delete_instance(&ns.name, "vault").await;
     assert_eq!(status, StatusCode::OK);
     ns.delete().await;
     let _ = std::fs::remove_dir_all(dir);

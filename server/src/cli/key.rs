@@ -3,21 +3,15 @@
 //! the files swapped (the old key kept as `<key>.old`). With `BERTH_SECRET_KEY`, the new key is
 //! printed once, for the operator to put in its place.
 
-use std::path::PathBuf;
-
-use crate::store::{Sealer, Store, seal::write_private};
+use super::{Database, with_suffix};
+use crate::store::{Sealer, seal::write_private};
 
 /// `berth key ...`
 #[derive(Debug, clap::Args)]
 pub struct KeyArgs {
-    /// Path of Berth's database.
-    #[arg(
-        long = "db",
-        env = "BERTH_DB",
-        default_value = "./berth.db",
-        global = true
-    )]
-    pub db_path: PathBuf,
+    /// The database.
+    #[command(flatten)]
+    pub db: Database,
     /// What to do.
     #[command(subcommand)]
     pub command: KeyCommand,
@@ -30,22 +24,12 @@ pub enum KeyCommand {
     Rotate,
 }
 
-fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 /// Runs a key command, returning what to print on stdout.
 pub async fn run(args: KeyArgs) -> Result<String, String> {
     let KeyCommand::Rotate = args.command;
-    let key_file = with_suffix(&args.db_path, ".key");
-    let env_key = std::env::var("BERTH_SECRET_KEY")
-        .ok()
-        .filter(|k| !k.is_empty());
-    let store = Store::open_with_key(&args.db_path, env_key.as_deref(), &key_file)
-        .await
-        .map_err(|e| e.to_string())?;
+    let key_file = args.db.key_file();
+    let env_key = args.db.env_key();
+    let store = args.db.open().await?;
     let (text, new) = Sealer::generate();
     if env_key.is_some() {
         let n = store.reseal(&new).await.map_err(|e| e.to_string())?;

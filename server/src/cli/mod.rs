@@ -7,7 +7,51 @@ pub mod token;
 
 use std::{collections::BTreeMap, path::PathBuf};
 
-use crate::template::{RenderRequest, Template, TemplateError, validate};
+use crate::{
+    store::Store,
+    template::{RenderRequest, Template, TemplateError, validate},
+};
+
+/// The database a command works on (`--db`, `BERTH_DB`), with its key file beside it.
+#[derive(Debug, clap::Args)]
+pub struct Database {
+    /// Path of Berth's database.
+    #[arg(
+        long = "db",
+        env = "BERTH_DB",
+        default_value = "./berth.db",
+        global = true
+    )]
+    pub path: PathBuf,
+}
+
+impl Database {
+    /// `<db>.key`, where the sealing key lives unless `BERTH_SECRET_KEY` is set.
+    pub fn key_file(&self) -> PathBuf {
+        with_suffix(&self.path, ".key")
+    }
+
+    /// `BERTH_SECRET_KEY`, when set.
+    pub fn env_key(&self) -> Option<String> {
+        std::env::var("BERTH_SECRET_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+    }
+
+    /// Opens the database with its key (see `Store::open_with_key`).
+    pub async fn open(&self) -> Result<Store, String> {
+        Store::open_with_key(&self.path, self.env_key().as_deref(), &self.key_file())
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// `path` with `suffix` appended to its file name.
+pub fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
 
 /// `berth template ...`
 #[derive(Debug, clap::Subcommand)]

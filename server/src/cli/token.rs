@@ -1,24 +1,15 @@
 //! `berth token create|list|revoke`: API tokens, managed on the database directly (as the
 //! admin of the machine Berth runs on). A new token is printed once; only its hash is kept.
 
-use std::path::PathBuf;
-
-use crate::{
-    auth::{self, Role},
-    store::Store,
-};
+use super::Database;
+use crate::auth::{self, Role};
 
 /// `berth token ...`
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
-    /// Path of Berth's database.
-    #[arg(
-        long = "db",
-        env = "BERTH_DB",
-        default_value = "./berth.db",
-        global = true
-    )]
-    pub db_path: PathBuf,
+    /// The database.
+    #[command(flatten)]
+    pub db: Database,
     /// What to do.
     #[command(subcommand)]
     pub command: TokenCommand,
@@ -48,15 +39,7 @@ pub enum TokenCommand {
 
 /// Runs a token command, returning what to print on stdout.
 pub async fn run(args: TokenArgs) -> Result<String, String> {
-    let key_file = {
-        let mut name = args.db_path.clone().into_os_string();
-        name.push(".key");
-        PathBuf::from(name)
-    };
-    let secret_key = std::env::var("BERTH_SECRET_KEY").ok();
-    let store = Store::open_with_key(&args.db_path, secret_key.as_deref(), &key_file)
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = args.db.open().await?;
     match args.command {
         TokenCommand::Create { role, name } => {
             let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?;

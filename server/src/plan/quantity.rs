@@ -64,7 +64,10 @@ mod tests {
             assert!(parse_quantity(bad, "memory").is_err(), "{bad}");
         }
         let huge = format!("{}Gi", "4".repeat(340));
-        assert!(parse_quantity(&huge, "storage").is_err(), "infinite is not a size");
+        assert!(
+            parse_quantity(&huge, "storage").is_err(),
+            "infinite is not a size"
+        );
         assert!(
             parse_quantity("100m", "memory").is_err(),
             "milli-bytes are not a memory size"

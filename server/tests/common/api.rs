@@ -138,4 +138,45 @@ impl TestApi {
         let body = serde_json::json!({"baseRevision": base_revision, "edits": edits, "planHash": preview["planHash"]});
         self.post(&format!("{base}/changes?wait=true"), body).await
     }
+
+    /// A Berth API whose only template is `text`, as `<dir>/<name>/index.yaml` in a fresh
+    /// temporary directory (returned, for clean-up).
+    pub async fn with_template(
+        name: &str,
+        text: &str,
+        cluster: Cluster,
+    ) -> (TestApi, std::path::PathBuf) {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("berth-{name}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(dir.join(name)).expect("template dir");
+        std::fs::write(dir.join(name).join("index.yaml"), text).expect("template file");
+        let config = Config {
+            templates_dir: dir.clone(),
+            ..Config::for_tests()
+        };
+        (Self::with_config(config, cluster).await, dir)
+    }
+
+    /// Deletes an instance and waits: the status and the operation.
+    pub async fn delete_instance(&self, namespace: &str, name: &str) -> (StatusCode, Value) {
+        let path = format!("/api/v1/instances/{namespace}/{name}?wait=true");
+        self.call(Method::DELETE, &path, None).await
+    }
+
+    /// The `Authorization` header value of this API's token.
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.token.clone().unwrap_or_default())
+    }
+
+    /// GETs each path, expecting 200: (path, body as text), to search answers for secrets.
+    pub async fn get_all(&self, paths: &[String]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for path in paths {
+            let (status, body) = self.get(path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            out.push((path.clone(), body.to_string()));
+        }
+        out
+    }
 }

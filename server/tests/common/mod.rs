@@ -179,3 +179,90 @@ pub async fn remove_fixture_crds(client: &Client) {
         }
     }
 }
+
+/// Records a `deploy` revision of `ns/name` with `state` sealed, as a crashed or earlier Berth
+/// would have left it: its number.
+pub async fn record_deploy(
+    store: &berth::store::Store,
+    ns: &str,
+    name: &str,
+    state: &berth::store::RevisionState,
+) -> i64 {
+    store
+        .begin_revision(&berth::store::NewRevision {
+            namespace: ns,
+            name,
+            template: "posthog",
+            kind: "deploy",
+            actor: "me",
+            change: None,
+            redacted_inputs: &serde_json::json!({}),
+            redacted_manifests: &[],
+            state,
+        })
+        .await
+        .expect("a sealed revision")
+}
+
+/// A documented path with its parameters filled in (an instance `ns/nope`, revision 1).
+pub fn concrete(path: &str) -> String {
+    let filled = path
+        .replace("{namespace}", "ns")
+        .replace("{name}", "nope")
+        .replace("{number}", "1")
+        .replace("{id}", "ns:nope:1");
+    if filled.ends_with("/diff") {
+        format!("{filled}?against=1")
+    } else {
+        filled
+    }
+}
+
+/// A namespaced API for a kind no typed client knows (a CRD's).
+pub fn dynamic_api(
+    client: &Client,
+    namespace: &str,
+    (group, version, kind, plural): (&str, &str, &str, &str),
+) -> Api<kube::api::DynamicObject> {
+    let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+    Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &kube::discovery::ApiResource::from_gvk_with_plural(&gvk, plural),
+    )
+}
+
+/// The card of component `id` in an instance view.
+pub fn card(view: &serde_json::Value, id: &str) -> serde_json::Value {
+    view["components"]
+        .as_array()
+        .and_then(|cards| cards.iter().find(|c| c["id"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("no card {id} in {view}"))
+}
+
+/// An empty temporary directory for this test process, named after `purpose`.
+pub fn fresh_dir(purpose: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("berth-{purpose}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir
+}
+
+/// Deletes, through Berth's applier, the objects instance `instance` owns in `namespace`.
+pub async fn delete_owned(
+    applier: &berth::apply::Applier,
+    objects: &[berth::apply::Resolved],
+    namespace: &str,
+    instance: &str,
+) -> Vec<app::model::ObjectResult> {
+    let owner = berth::kube::instance_key(namespace, instance);
+    applier
+        .delete(
+            objects,
+            namespace,
+            &owner,
+            app::model::ObjectAction::Deleted,
+        )
+        .await
+}

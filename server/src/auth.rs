@@ -80,6 +80,17 @@ impl Caller {
     }
 }
 
+/// Why a token could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The name is not 1 to 64 letters, digits, `.`, `_` or `-`.
+    #[error("token name {0:?}: use 1 to 64 letters, digits, '.', '_' or '-'")]
+    BadName(String),
+    /// The store refused (a name already in use is `store::Error::Exists`).
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
 /// A token just made: the only time its secret is known.
 #[derive(Debug, Clone)]
 pub struct NewToken {
@@ -107,16 +118,14 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// Makes a token for `name` with `role`. Names are 1 to 64 letters, digits, `.`, `_` or `-`.
-pub async fn create_token(store: &Store, name: &str, role: Role) -> Result<NewToken, store::Error> {
+pub async fn create_token(store: &Store, name: &str, role: Role) -> Result<NewToken, Error> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !valid {
-        return Err(store::Error::Corrupt(format!(
-            "token name {name:?}: use 1 to 64 letters, digits, '.', '_' or '-'"
-        )));
+        return Err(Error::BadName(name.to_string()));
     }
     let id = random_hex(8);
     let secret = random_hex(32);
@@ -226,13 +235,12 @@ mod tests {
         create_token(&store, "alice", Role::Viewer).await.unwrap();
         assert!(matches!(
             create_token(&store, "alice", Role::Admin).await,
-            Err(store::Error::Exists(_))
+            Err(Error::Store(store::Error::Exists(_)))
         ));
         for bad in ["", "a b", "<script>", &"x".repeat(65)] {
-            assert!(
-                create_token(&store, bad, Role::Viewer).await.is_err(),
-                "{bad:?}"
-            );
+            let err = create_token(&store, bad, Role::Viewer).await.unwrap_err();
+            assert!(matches!(err, Error::BadName(_)), "{bad:?}: {err}");
+            assert!(err.to_string().contains("use 1 to 64 letters"), "{err}");
         }
     }
 

@@ -321,6 +321,15 @@ fn berth_token_creates_lists_and_revokes_and_never_shows_a_secret_twice() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("already exists"), "{err}");
+    let (code, _, err) = berth(
+        &["token", "create", "--role", "viewer", "--name", "a b"],
+        &db,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("token name \"a b\": use 1 to 64 letters"),
+        "{err}"
+    );
     let (code, list, _) = berth(&["token", "list"], &db);
     assert_eq!(code, 0);
     assert!(list.contains("ci\toperator\t"), "{list}");

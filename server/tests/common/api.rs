@@ -61,7 +61,7 @@ impl TestApi {
             };
             match berth::auth::create_token(store, &candidate, role).await {
                 Ok(t) => return t.token,
-                Err(berth::store::Error::Exists(_)) => continue,
+                Err(berth::auth::Error::Store(berth::store::Error::Exists(_))) => continue,
                 Err(e) => panic!("token: {e}"),
             }
         }

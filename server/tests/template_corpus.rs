@@ -177,6 +177,79 @@ fn strict_rendering_refuses_exactly_the_templates_that_warn() {
     );
 }
 
+/// Where each corpus template's rendered output is recorded, as `name source-sha256 output-sha256`
+/// lines (seed 1, default inputs). Rendering changes (typed substitution, the JavaScript engine)
+/// must leave every line as it is; `BERTH_UPDATE_DIGESTS=1` rewrites the file after a change that
+/// is meant to alter output.
+const DIGESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/template_corpus.digests");
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The digest of everything a render produces: objects, input defaults and warnings.
+fn output_digest(dir: &std::path::Path, name: &str) -> (String, String) {
+    let text = std::fs::read_to_string(dir.join(name).join("index.yaml")).expect("readable");
+    let t = Template::parse(&text).expect("the corpus parses");
+    let out = t
+        .render(&RenderRequest {
+            inputs: values_for_required_inputs(&t),
+            seed: Some(1),
+            ..Default::default()
+        })
+        .expect("the corpus renders");
+    let objects: Vec<_> = out.objects.iter().map(|o| (&o.object, o.line)).collect();
+    let warnings: Vec<String> = out.warnings.iter().map(ToString::to_string).collect();
+    let all = serde_json::json!({
+        "objects": objects,
+        "inputDefaults": out.input_defaults,
+        "defaults": out.defaults,
+        "warnings": warnings,
+    });
+    (sha256(text.as_bytes()), sha256(all.to_string().as_bytes()))
+}
+
+#[test]
+fn every_corpus_template_renders_exactly_as_recorded() {
+    let dir = corpus_dir();
+    let now: Vec<(String, String, String)> = template_names(&dir)
+        .into_iter()
+        .map(|n| {
+            let (source, output) = output_digest(&dir, &n);
+            (n, source, output)
+        })
+        .collect();
+    if std::env::var_os("BERTH_UPDATE_DIGESTS").is_some() {
+        let lines: String = now.iter().map(|(n, s, o)| format!("{n} {s} {o}\n")).collect();
+        std::fs::write(DIGESTS, lines).expect("digests written");
+    }
+    let recorded: BTreeMap<String, (String, String)> = std::fs::read_to_string(DIGESTS)
+        .expect("the recorded digests")
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split(' ');
+            Some((parts.next()?.to_string(), (parts.next()?.to_string(), parts.next()?.to_string())))
+        })
+        .collect();
+    let mut compared = 0;
+    let mut changed = Vec::new();
+    for (name, source, output) in &now {
+        // A different corpus checkout has different sources: only the same source compares.
+        let Some((was_source, was_output)) = recorded.get(name) else { continue };
+        if was_source != source {
+            continue;
+        }
+        compared += 1;
+        if was_output != output {
+            changed.push(name.as_str());
+        }
+    }
+    println!("compared {compared}/{} renders with the recorded digests", now.len());
+    assert!(changed.is_empty(), "these templates render differently now: {changed:?}");
+    assert!(compared > 0, "no corpus template matches a recorded source");
+}
+
 /// What a person filling the deploy form must type: a value for each required input that has no
 /// default (a user name, a password, an API key). Everything else keeps its default.
 fn values_for_required_inputs(t: &Template) -> BTreeMap<String, String> {

@@ -16,6 +16,7 @@ fn input_info(i: &crate::template::InputDef) -> InputInfo {
         required: i.required,
         options: i.options.clone(),
         condition: i.condition.clone(),
+        pattern: i.pattern.clone(),
     }
 }
 

@@ -42,6 +42,9 @@ pub struct InputInfo {
     /// When the field is shown (JavaScript over `inputs`).
     #[serde(rename = "if", default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// A regular expression a non-empty value must match in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
 }
 
 /// Something a Sealos-compatible render let through that the template's author should fix: an

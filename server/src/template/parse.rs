@@ -102,6 +102,9 @@ pub struct InputDef {
     pub options: Vec<String>,
     /// JavaScript condition; when false the field is hidden and not required.
     pub condition: Option<String>,
+    /// A regular expression a non-empty value must match in full (a Berth extension of the
+    /// Sealos format; checked to compile when the template is parsed).
+    pub pattern: Option<String>,
     /// 1-based line of the file where it is declared.
     pub line: usize,
 }
@@ -178,6 +181,7 @@ impl Template {
                     .map(|o| o.0)
                     .collect(),
                 condition: raw.condition.map(|c| c.0).filter(|c| !c.trim().is_empty()),
+                pattern: raw.pattern.map(|p| p.0).filter(|p| !p.is_empty()),
                 line: line_of_entry(cr_text, "inputs", &name),
                 name,
             });
@@ -187,6 +191,18 @@ impl Template {
                 return Err(TemplateError::Parse {
                     line: line_of_key(cr_text, &input.name),
                     message: format!("input `{}` is a choice but lists no options", input.name),
+                });
+            }
+            if let Some(pattern) = &input.pattern
+                && let Err(e) = input_pattern(pattern)
+            {
+                return Err(TemplateError::Parse {
+                    line: line_of_key(cr_text, &input.name),
+                    message: format!(
+                        "input `{}` has a pattern that is not a regular expression: {}",
+                        input.name,
+                        first_line(&e.to_string())
+                    ),
                 });
             }
         }
@@ -316,6 +332,12 @@ struct CrInput {
     options: Option<Vec<Scalar>>,
     #[serde(rename = "if")]
     condition: Option<Scalar>,
+    pattern: Option<Scalar>,
+}
+
+/// An input's `pattern`, anchored so that it must match the whole value.
+pub fn input_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(&format!("^(?:{pattern})$"))
 }
 
 /// Any YAML scalar (string, number, boolean or null), as text.

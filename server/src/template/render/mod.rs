@@ -1,7 +1,7 @@
 //! Rendering a parsed [`Template`] with inputs and platform values into Kubernetes objects.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     sync::LazyLock,
 };
 
@@ -15,7 +15,7 @@ use super::{
     Template, TemplateError,
     directives::{self, SourceLine},
     expr::{self, Evaluated, Evaluator},
-    parse::{InputDef, InputType},
+    parse::{self, InputDef, InputType},
 };
 
 /// The platform values every template may read, with the values used when none is given.
@@ -116,6 +116,10 @@ struct Renderer<'t> {
     cache: HashMap<String, String>,
     pass: Pass,
     warnings: Vec<TemplateWarning>,
+    /// Results held back from the resources' text until they are parsed (see [`typed`]).
+    typed: Substitutions,
+    /// The inputs the caller gave a value other than the default: what they read is typed.
+    supplied: BTreeSet<String>,
 }
 
 impl<'t> Renderer<'t> {
@@ -154,6 +158,8 @@ impl<'t> Renderer<'t> {
             cache: HashMap::new(),
             pass: Pass::Defaults,
             warnings: Vec::new(),
+            typed: Substitutions::default(),
+            supplied: BTreeSet::new(),
         })
     }
 
@@ -174,7 +180,7 @@ impl<'t> Renderer<'t> {
         for SourceLine { line, text } in lines {
             substituted.push((line, self.substitute(text, line)?));
         }
-        let objects = parse_documents(&substituted, self.template.body_line)?;
+        let objects = parse_documents(&substituted, self.template.body_line, &self.typed)?;
         Ok(Rendered {
             defaults,
             inputs,
@@ -263,6 +269,9 @@ impl<'t> Renderer<'t> {
         for def in defs {
             let default = self.substitute(&def.default, def.line)?;
             let given = self.request.inputs.get(&def.name).filter(|v| !v.is_empty());
+            if given.is_some_and(|g| *g != default) {
+                self.supplied.insert(def.name.clone());
+            }
             values.insert(def.name.clone(), given.cloned().unwrap_or(default.clone()));
             rendered_defaults.insert(def.name.clone(), default);
         }
@@ -308,7 +317,12 @@ impl<'t> Renderer<'t> {
             let whole = caps.get(0).expect("group 0 always matches");
             let expr = caps[1].to_string();
             out.push_str(&text[last..whole.start()]);
-            out.push_str(&self.value_of(&expr, line)?);
+            let value = self.value_of(&expr, line)?;
+            if self.pass == Pass::Resources && typed::reads_any(&expr, &self.supplied) {
+                out.push_str(&self.typed.text_for(value));
+            } else {
+                out.push_str(&value);
+            }
             last = whole.end();
         }
         out.push_str(&text[last..]);
@@ -379,6 +393,12 @@ fn validate_input(def: &InputDef, value: &str) -> Result<(), TemplateError> {
             Ok(())
         };
     }
+    if let Some(pattern) = &def.pattern {
+        let matches = parse::input_pattern(pattern).is_ok_and(|re| re.is_match(value));
+        if !matches {
+            return err(format!("{value:?} does not match the pattern {pattern}"));
+        }
+    }
     match def.kind {
         InputType::String => Ok(()),
         InputType::Number if value.trim().parse::<f64>().is_ok_and(f64::is_finite) => Ok(()),
@@ -397,13 +417,14 @@ fn validate_input(def: &InputDef, value: &str) -> Result<(), TemplateError> {
 fn parse_documents(
     lines: &[(usize, String)],
     body_line: usize,
+    typed: &Substitutions,
 ) -> Result<Vec<RenderedObject>, TemplateError> {
     let mut objects = Vec::new();
     let mut start = 0;
     for i in 0..=lines.len() {
         let at_separator = i < lines.len() && is_document_separator(&lines[i].1);
         if i == lines.len() || at_separator {
-            if let Some(obj) = parse_document(&lines[start..i], body_line)? {
+            if let Some(obj) = parse_document(&lines[start..i], body_line, typed)? {
                 objects.push(obj);
             }
             start = i + 1;
@@ -419,6 +440,7 @@ fn is_document_separator(line: &str) -> bool {
 fn parse_document(
     lines: &[(usize, String)],
     body_line: usize,
+    typed: &Substitutions,
 ) -> Result<Option<RenderedObject>, TemplateError> {
     let Some(first) = lines
         .iter()
@@ -439,13 +461,14 @@ fn parse_document(
             .unwrap_or(first.0.max(body_line));
         TemplateError::Yaml {
             line,
-            message: e.to_string().lines().next().unwrap_or_default().to_string(),
+            message: typed.restore_text(e.to_string().lines().next().unwrap_or_default()),
         }
     })?;
     match value {
         Value::Null => Ok(None),
         Value::Object(ref m) if m.is_empty() => Ok(None),
         mut object @ Value::Object(_) => {
+            typed.restore(&mut object);
             stringify_env_values(&mut object);
             Ok(Some(RenderedObject {
                 object,
@@ -511,3 +534,6 @@ fn stringify_env_values(object: &mut Value) {
 
 #[cfg(test)]
 mod tests;
+mod typed;
+
+use typed::Substitutions;

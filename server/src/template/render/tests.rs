@@ -259,3 +259,69 @@ fn a_required_input_hidden_by_its_condition_is_not_required() {
         .unwrap_err();
     assert_eq!(err.to_string(), "input `smtp_host`: is required");
 }
+
+/// A template with one free-text input, used in a plain scalar, a quoted one and a block scalar.
+fn free_text_template(pattern: &str) -> Template {
+    let cr = format!(
+        "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: t\nspec:\n  title: T\n  inputs:\n    storage_class:\n      description: StorageClass\n      type: string\n      default: standard\n{pattern}"
+    );
+    let body = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  annotations:\n    note: \"${{ inputs.storage_class }}\"\n    config: |\n      class=${{ inputs.storage_class }}\nspec:\n  storageClassName: ${{ inputs.storage_class }}\n  accessModes: [ReadWriteOnce]\n";
+    Template::parse(&format!("{cr}---\n{body}")).expect("template parses")
+}
+
+fn with_input(name: &str, value: &str) -> RenderRequest {
+    RenderRequest {
+        inputs: [(name.to_string(), value.to_string())].into(),
+        ..req(1)
+    }
+}
+
+#[test]
+fn a_typed_value_stays_one_string_and_cannot_add_keys() {
+    let t = free_text_template("");
+    for value in [
+        "x\n  volumeMode: Block",
+        "x\nvolumeMode: Block",
+        "fast: ssd",
+        "fast #ssd",
+        "\"fast\"",
+        "[a, b]",
+    ] {
+        let out = t.render(&with_input("storage_class", value)).unwrap();
+        let pvc = &out.objects[0].object;
+        assert_eq!(pvc["spec"]["storageClassName"], value, "{value:?}");
+        assert_eq!(pvc["metadata"]["annotations"]["note"], value, "{value:?}");
+        assert_eq!(
+            pvc["metadata"]["annotations"]["config"],
+            format!("class={value}\n"),
+            "{value:?}"
+        );
+        let keys: Vec<&String> = pvc["spec"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["storageClassName", "accessModes"], "{value:?}");
+    }
+}
+
+#[test]
+fn plain_typed_values_keep_their_yaml_type() {
+    let t = template(DEPLOYMENT);
+    let out = t.render(&with_input("replicas", "3")).unwrap();
+    assert_eq!(out.objects[0].object["spec"]["replicas"], 3);
+}
+
+#[test]
+fn an_input_pattern_is_checked_and_named_in_the_error() {
+    let t = free_text_template("      pattern: '[a-z0-9]([-a-z0-9.]*[a-z0-9])?'\n");
+    let err = t
+        .render(&with_input("storage_class", "x\n  volumeMode: Block"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, TemplateError::Input { name, message } if name == "storage_class" && message.contains("does not match the pattern")),
+        "{err}"
+    );
+    assert!(t.render(&with_input("storage_class", "fast-ssd")).is_ok());
+    // The pattern must match the whole value, not a part of it.
+    assert!(t.render(&with_input("storage_class", "ok value")).is_err());
+    let bad = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: t\nspec:\n  inputs:\n    x:\n      type: string\n      pattern: '[unclosed'\n---\n";
+    let err = Template::parse(bad).unwrap_err().to_string();
+    assert!(err.contains("pattern") && err.contains("`x`"), "{err}");
+}

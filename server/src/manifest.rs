@@ -201,18 +201,17 @@ impl Redactor {
 
     fn mask(&self, v: &mut Value) {
         match v {
-            Value::String(s) => {
+            Value::String(s)
                 if self
                     .secrets
                     .iter()
-                    .any(|secret| s.contains(secret.as_str()))
-                {
-                    let mut masked = s.clone();
-                    for secret in &self.secrets {
-                        masked = masked.replace(secret.as_str(), &self.marker(secret));
-                    }
-                    *s = masked;
+                    .any(|secret| s.contains(secret.as_str())) =>
+            {
+                let mut masked = s.clone();
+                for secret in &self.secrets {
+                    masked = masked.replace(secret.as_str(), &self.marker(secret));
                 }
+                *s = masked;
             }
             Value::Array(a) => a.iter_mut().for_each(|v| self.mask(v)),
             Value::Object(m) => m.values_mut().for_each(|v| self.mask(v)),

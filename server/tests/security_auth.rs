@@ -343,7 +343,7 @@ fn berth_token_creates_lists_and_revokes_and_never_shows_a_secret_twice() {
     assert_eq!(code, 1, "{err}");
     let raw = std::fs::read(&db).unwrap();
     assert!(
-        !raw.windows(64).any(|w| w == token[23..].as_bytes()),
+        !raw.windows(64).any(|w| w == &token.as_bytes()[23..]),
         "the secret is not stored"
     );
     let _ = std::fs::remove_dir_all(dir);

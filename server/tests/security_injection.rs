@@ -36,9 +36,7 @@ async fn a_newline_in_posthogs_storage_class_is_refused_naming_the_input() {
         message.contains("storage_class") && message.contains("pattern"),
         "{body}"
     );
-    let (status, _) = api
-        .get(&format!("/api/v1/instances/{}/ph", ns.name))
-        .await;
+    let (status, _) = api.get(&format!("/api/v1/instances/{}/ph", ns.name)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing was recorded");
     ns.delete().await;
 }

@@ -181,7 +181,10 @@ fn strict_rendering_refuses_exactly_the_templates_that_warn() {
 /// lines (seed 1, default inputs). Rendering changes (typed substitution, the JavaScript engine)
 /// must leave every line as it is; `BERTH_UPDATE_DIGESTS=1` rewrites the file after a change that
 /// is meant to alter output.
-const DIGESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/template_corpus.digests");
+const DIGESTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/snapshots/template_corpus.digests"
+);
 
 fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest as _;
@@ -221,7 +224,10 @@ fn every_corpus_template_renders_exactly_as_recorded() {
         })
         .collect();
     if std::env::var_os("BERTH_UPDATE_DIGESTS").is_some() {
-        let lines: String = now.iter().map(|(n, s, o)| format!("{n} {s} {o}\n")).collect();
+        let lines: String = now
+            .iter()
+            .map(|(n, s, o)| format!("{n} {s} {o}\n"))
+            .collect();
         std::fs::write(DIGESTS, lines).expect("digests written");
     }
     let recorded: BTreeMap<String, (String, String)> = std::fs::read_to_string(DIGESTS)
@@ -229,14 +235,19 @@ fn every_corpus_template_renders_exactly_as_recorded() {
         .lines()
         .filter_map(|l| {
             let mut parts = l.split(' ');
-            Some((parts.next()?.to_string(), (parts.next()?.to_string(), parts.next()?.to_string())))
+            Some((
+                parts.next()?.to_string(),
+                (parts.next()?.to_string(), parts.next()?.to_string()),
+            ))
         })
         .collect();
     let mut compared = 0;
     let mut changed = Vec::new();
     for (name, source, output) in &now {
         // A different corpus checkout has different sources: only the same source compares.
-        let Some((was_source, was_output)) = recorded.get(name) else { continue };
+        let Some((was_source, was_output)) = recorded.get(name) else {
+            continue;
+        };
         if was_source != source {
             continue;
         }
@@ -245,8 +256,14 @@ fn every_corpus_template_renders_exactly_as_recorded() {
             changed.push(name.as_str());
         }
     }
-    println!("compared {compared}/{} renders with the recorded digests", now.len());
-    assert!(changed.is_empty(), "these templates render differently now: {changed:?}");
+    println!(
+        "compared {compared}/{} renders with the recorded digests",
+        now.len()
+    );
+    assert!(
+        changed.is_empty(),
+        "these templates render differently now: {changed:?}"
+    );
     assert!(compared > 0, "no corpus template matches a recorded source");
 }
 

@@ -204,7 +204,7 @@ pub async fn check_host(State(state): State<AppState>, req: Request, next: Next)
         && req.uri().path() != "/healthz"
     {
         let name = crate::config::host_part(host);
-        if !state.hosts.iter().any(|h| *h == name) {
+        if !state.hosts.contains(&name) {
             return ApiError::new(
                 ErrorCode::Forbidden,
                 format!(

@@ -1,32 +1,43 @@
-//! `${{ }}` expressions: JavaScript, evaluated by an embedded engine (boa) in a sandbox.
+//! `${{ }}` expressions: JavaScript, evaluated by an embedded engine (QuickJS, through rquickjs)
+//! in a sandbox.
 //!
-//! The sandbox has no I/O at all (boa ships none unless it is added), a loop-iteration and
-//! recursion budget so an expression cannot run away, and bounded string builders so it cannot
-//! allocate without limit. Two functions are added, as the Sealos renderer has them:
-//! `random(n)` (n lowercase letters a–z; 21 by default) and `base64(s)`.
+//! The sandbox has no I/O at all (QuickJS's standard library of files and processes is not
+//! added), and every render gets limits it cannot get around: a wall-clock deadline for all its
+//! expressions together ([`TIME_LIMIT`], enforced by the engine's interrupt handler, so an endless
+//! loop stops), a heap limit ([`MEMORY_LIMIT`], so `s += s` or `Array(1e9).join()` stops), a
+//! stack limit (so runaway recursion stops), and bounded string builders. Two functions are
+//! added, as the Sealos renderer has them: `random(n)` (n lowercase letters a–z; 21 by default)
+//! and `base64(s)`.
 //!
 //! `random` draws from a per-render generator: from the operating system's entropy normally, or
 //! from a fixed seed in tests, so the same seed renders the same text.
 
-use std::cell::RefCell;
+use std::{
+    cell::RefCell,
+    sync::LazyLock,
+    time::{Duration, Instant},
+};
 
 use base64::Engine as _;
-use boa_engine::{
-    Context, JsArgs, JsNativeError, JsResult, JsValue, NativeFunction, Source, js_string,
-};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use regex::Regex;
+use rquickjs::{
+    Coerced, Context, Ctx, Exception, Function, Runtime, Value as JsValue, function::Opt,
+};
 use serde_json::{Map, Value};
-use std::sync::LazyLock;
 
 /// Longest string an expression may produce or build (1 MiB).
 pub const MAX_STRING: usize = 1 << 20;
-/// Loop iterations one expression may run.
-pub const LOOP_LIMIT: u64 = 100_000;
-/// Call depth one expression may reach.
-pub const RECURSION_LIMIT: usize = 256;
+/// Wall-clock time all the expressions of one render may take together.
+pub const TIME_LIMIT: Duration = Duration::from_secs(2);
+/// Heap one render's engine may allocate.
+pub const MEMORY_LIMIT: usize = 32 << 20;
+/// Stack the engine may use (it runs on the calling thread, whose stack is larger).
+pub const STACK_LIMIT: usize = 256 << 10;
 /// Longest `random(n)` allowed.
 pub const MAX_RANDOM: usize = 4096;
+/// How every limit error starts: such errors are never rendered leniently.
+const LIMIT_PREFIX: &str = "sandbox limit: ";
 
 thread_local! {
     /// The generator `random()` draws from during the render running on this thread.
@@ -34,7 +45,7 @@ thread_local! {
 }
 
 /// Caps applied before any expression runs: bounded versions of the string builders that could
-/// otherwise allocate without limit.
+/// otherwise allocate up to the heap limit in one call.
 const PRELUDE: &str = r#"
 (function () {
   var MAX = 1048576;
@@ -51,12 +62,24 @@ const PRELUDE: &str = r#"
     if (Number(n) > MAX) throw new RangeError('string too long');
     return padEnd.call(this, n, s);
   };
+  // join walks every index without checking the clock: `Array(1e9).join()` would run for a minute.
+  [Array.prototype, Object.getPrototypeOf(Uint8Array.prototype)].forEach(function (proto) {
+    var join = proto.join;
+    proto.join = function (sep) {
+      if (Number(this.length) > MAX) throw new RangeError('string too long');
+      return join.call(this, sep);
+    };
+  });
 })();
 "#;
 
-/// A JavaScript context holding the values expressions can read.
+/// A JavaScript context holding the values expressions can read, with its own limits.
 pub struct Evaluator {
+    // The context must be dropped before its runtime: fields drop in order.
     context: Context,
+    _runtime: Runtime,
+    deadline: Instant,
+    time_limit: Duration,
 }
 
 /// What an expression evaluated to.
@@ -69,30 +92,35 @@ pub enum Evaluated {
 }
 
 impl Evaluator {
-    /// A fresh sandbox with `random` and `base64` defined and no variables yet.
+    /// A fresh sandbox with `random` and `base64` defined, no variables yet, and
+    /// [`TIME_LIMIT`] from now.
     pub fn new() -> Evaluator {
-        let mut context = Context::default();
-        let limits = context.runtime_limits_mut();
-        limits.set_loop_iteration_limit(LOOP_LIMIT);
-        limits.set_recursion_limit(RECURSION_LIMIT);
-        context
-            .register_global_builtin_callable(
-                js_string!("random"),
-                1,
-                NativeFunction::from_fn_ptr(js_random),
-            )
-            .expect("registering random on a fresh context cannot fail");
-        context
-            .register_global_builtin_callable(
-                js_string!("base64"),
-                1,
-                NativeFunction::from_fn_ptr(js_base64),
-            )
-            .expect("registering base64 on a fresh context cannot fail");
-        context
-            .eval(Source::from_bytes(PRELUDE))
-            .expect("the prelude is valid JavaScript");
-        Evaluator { context }
+        Evaluator::with_time_limit(TIME_LIMIT)
+    }
+
+    /// A fresh sandbox whose expressions may run for `time_limit` in all, from now.
+    pub fn with_time_limit(time_limit: Duration) -> Evaluator {
+        let runtime = Runtime::new().expect("a JavaScript runtime can be created");
+        let deadline = Instant::now() + time_limit;
+        runtime.set_memory_limit(MEMORY_LIMIT);
+        runtime.set_max_stack_size(STACK_LIMIT);
+        runtime.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
+        let context = Context::full(&runtime).expect("a JavaScript context can be created");
+        context.with(|ctx| {
+            let globals = ctx.globals();
+            let random = Function::new(ctx.clone(), js_random).expect("random is a function");
+            let base64 = Function::new(ctx.clone(), js_base64).expect("base64 is a function");
+            globals.set("random", random).expect("random is set");
+            globals.set("base64", base64).expect("base64 is set");
+            ctx.eval::<(), _>(PRELUDE)
+                .expect("the prelude is valid JavaScript");
+        });
+        Evaluator {
+            context,
+            _runtime: runtime,
+            deadline,
+            time_limit,
+        }
     }
 
     /// Defines (or replaces) a global variable holding a JSON value.
@@ -105,10 +133,7 @@ impl Evaluator {
             "var {name} = {};",
             serde_json::to_string(value).map_err(|e| e.to_string())?
         );
-        self.context
-            .eval(Source::from_bytes(&src))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        self.run(&src, |_, _| Ok(()))
     }
 
     /// Sets the `inputs` or `defaults` map from name → string pairs.
@@ -127,31 +152,65 @@ impl Evaluator {
     /// Evaluates one expression (the text between `${{` and `}}`).
     pub fn eval(&mut self, expr: &str) -> Result<Evaluated, String> {
         let source = rewrite_dashed_keys(expr);
-        let value = self
-            .context
-            .eval(Source::from_bytes(source.as_ref()))
-            .map_err(|e| e.to_string())?;
-        if value.is_undefined() {
-            return Ok(Evaluated::Undefined);
+        let value = self.run(source.as_ref(), |ctx, value| {
+            if value.is_undefined() {
+                return Ok(None);
+            }
+            let Coerced(text) = value.get::<Coerced<String>>().map_err(|e| caught(ctx, e))?;
+            Ok(Some(text))
+        })?;
+        match value {
+            None => Ok(Evaluated::Undefined),
+            Some(text) if text.len() > MAX_STRING => Err(format!(
+                "{LIMIT_PREFIX}the result is longer than {MAX_STRING} bytes"
+            )),
+            Some(text) => Ok(Evaluated::Value(text)),
         }
-        let text = value
-            .to_string(&mut self.context)
-            .map_err(|e| e.to_string())?
-            .to_std_string_escaped();
-        if text.len() > MAX_STRING {
-            return Err(format!("result is longer than {MAX_STRING} bytes"));
-        }
-        Ok(Evaluated::Value(text))
     }
 
     /// Evaluates a condition with JavaScript truthiness.
     pub fn truthy(&mut self, expr: &str) -> Result<bool, String> {
         let source = rewrite_dashed_keys(expr);
-        let value = self
-            .context
-            .eval(Source::from_bytes(source.as_ref()))
-            .map_err(|e| e.to_string())?;
-        Ok(value.to_boolean())
+        self.run(source.as_ref(), |_, value| {
+            Ok(value.as_bool().unwrap_or_else(|| truthiness(&value)))
+        })
+    }
+
+    /// Runs `source` and reads its value with `read`, turning an exception (or a limit reached)
+    /// into a message.
+    fn run<T>(
+        &mut self,
+        source: &str,
+        read: impl for<'js> FnOnce(&Ctx<'js>, JsValue<'js>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let deadline = self.deadline;
+        let limit = self.time_limit;
+        self.context.with(|ctx| {
+            let outcome = ctx
+                .eval::<JsValue, _>(source)
+                .map_err(|e| caught(&ctx, e))
+                .and_then(|value| read(&ctx, value));
+            outcome.map_err(|message| {
+                if Instant::now() >= deadline {
+                    format!(
+                        "{LIMIT_PREFIX}the template's expressions ran longer than {} ms",
+                        limit.as_millis()
+                    )
+                } else if message.contains("out of memory") {
+                    format!(
+                        "{LIMIT_PREFIX}the expression used more than {} MiB",
+                        MEMORY_LIMIT >> 20
+                    )
+                } else if message.contains("call stack size exceeded")
+                    || message.contains("stack overflow")
+                    || message.contains("string too long")
+                {
+                    format!("{LIMIT_PREFIX}{message}")
+                } else {
+                    message
+                }
+            })
+        })
     }
 }
 
@@ -159,6 +218,45 @@ impl Default for Evaluator {
     fn default() -> Self {
         Evaluator::new()
     }
+}
+
+/// JavaScript truthiness of a value that is not a boolean.
+fn truthiness(value: &JsValue<'_>) -> bool {
+    if value.is_undefined() || value.is_null() {
+        return false;
+    }
+    if let Some(n) = value.as_number() {
+        return n != 0.0 && !n.is_nan();
+    }
+    if let Some(s) = value.as_string() {
+        return s.to_string().is_ok_and(|s| !s.is_empty());
+    }
+    true
+}
+
+/// The message of what an evaluation threw: `Name: message` for an error object, the value as a
+/// string otherwise.
+fn caught(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
+    if !error.is_exception() {
+        return error.to_string();
+    }
+    let thrown = ctx.catch();
+    if let Some(exception) = thrown.as_exception() {
+        let name: String = exception
+            .get::<_, Coerced<String>>("name")
+            .map(|n| n.0)
+            .unwrap_or_else(|_| "Error".into());
+        let message = exception.message().unwrap_or_default();
+        return format!("{name}: {message}");
+    }
+    if thrown.is_null() || thrown.is_undefined() {
+        // QuickJS throws nothing it can allocate when the heap limit is reached.
+        return "out of memory".into();
+    }
+    thrown
+        .get::<Coerced<String>>()
+        .map(|s| format!("Uncaught {}", s.0))
+        .unwrap_or_else(|_| "an exception was thrown".into())
 }
 
 /// Runs `f` with `random()` drawing from a generator seeded by `seed`, or by the operating
@@ -185,32 +283,19 @@ pub fn random_letters(n: usize) -> String {
     })
 }
 
-fn js_random(_this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let arg = args.get_or_undefined(0);
-    let n = if arg.is_undefined() {
-        21.0
-    } else {
-        arg.to_number(ctx)?
-    };
+fn js_random<'js>(ctx: Ctx<'js>, n: Opt<Coerced<f64>>) -> rquickjs::Result<String> {
+    let n = n.0.map_or(21.0, |n| n.0);
     if !(n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n as usize <= MAX_RANDOM) {
-        return Err(JsNativeError::range()
-            .with_message(format!(
-                "random(n) needs a whole number from 0 to {MAX_RANDOM}"
-            ))
-            .into());
+        return Err(Exception::throw_range(
+            &ctx,
+            &format!("random(n) needs a whole number from 0 to {MAX_RANDOM}"),
+        ));
     }
-    Ok(JsValue::from(js_string!(
-        random_letters(n as usize).as_str()
-    )))
+    Ok(random_letters(n as usize))
 }
 
-fn js_base64(_this: &JsValue, args: &[JsValue], ctx: &mut Context) -> JsResult<JsValue> {
-    let text = args
-        .get_or_undefined(0)
-        .to_string(ctx)?
-        .to_std_string_escaped();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-    Ok(JsValue::from(js_string!(encoded.as_str())))
+fn js_base64(text: Coerced<String>) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text.0.as_bytes())
 }
 
 /// `inputs.foo-bar` → `inputs['foo-bar']`, as the Sealos renderer rewrites keys with dashes.
@@ -221,17 +306,14 @@ fn rewrite_dashed_keys(expr: &str) -> std::borrow::Cow<'_, str> {
     DASHED.replace_all(expr, "$1['$2']")
 }
 
-/// Whether an evaluation error is the sandbox stopping a runaway expression (its loop, recursion
-/// or string budget) rather than the expression's own failure. Budget errors are never rendered
-/// leniently: a template that hits them is refused.
+/// Whether an evaluation error is the sandbox stopping a runaway expression (its time, memory,
+/// stack or string limit) rather than the expression's own failure. Limit errors are never
+/// rendered leniently: a template that hits them is refused.
 pub fn is_budget_error(message: &str) -> bool {
-    message.starts_with("RuntimeLimit")
-        || message.contains("string too long")
-        || message.starts_with("result is longer than")
+    message.starts_with(LIMIT_PREFIX)
 }
 
-/// The first line of an engine error (boa appends the JavaScript stack on further lines), so a
-/// warning stays one line.
+/// The first line of an engine error, so a warning stays one line.
 pub fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or(message).trim_end()
 }
@@ -342,17 +424,46 @@ mod tests {
     }
 
     #[test]
-    fn runaway_expressions_are_stopped() {
-        let mut e = Evaluator::new();
-        assert!(e.eval("while (true) {}").is_err(), "loop budget");
-        assert!(
-            e.eval("(function f() { return f(); })()").is_err(),
-            "recursion budget"
-        );
-        assert!(e.eval("'x'.repeat(1e9)").is_err(), "string budget");
-        assert!(e.eval("'x'.padStart(1e9)").is_err(), "string budget");
-        // The sandbox is still usable afterwards.
-        assert_eq!(eval(&mut e, "'ok'"), val("ok"));
+    fn runaway_expressions_are_stopped_by_a_limit() {
+        for runaway in [
+            "(function f() { return f(); })()",
+            "'x'.repeat(1e9)",
+            "'x'.padStart(1e9)",
+            "var s = 'x'; while (true) s += s;",
+            "Array(1e9).join()",
+            "String(Array(1e9))",
+            "Array.prototype.join.call({length: 1e9})",
+            "new Uint8Array(3e7).join()",
+            "Array(1e9).fill(0)",
+            "var a = []; while (true) a.push({})",
+            "Array(1e9).indexOf(1)",
+            "Array.from({length: 1e9})",
+        ] {
+            let mut e = Evaluator::new();
+            let started = Instant::now();
+            let err = e.eval(runaway).expect_err(runaway);
+            let took = started.elapsed();
+            assert!(is_budget_error(&err), "{runaway}: {err}");
+            assert!(
+                took < TIME_LIMIT + Duration::from_millis(500),
+                "{runaway} took {took:?}"
+            );
+            if took < TIME_LIMIT && !runaway.starts_with("var") {
+                // Below the time limit, and with nothing kept in a global, the sandbox is still
+                // usable afterwards.
+                assert_eq!(eval(&mut e, "'ok'"), val("ok"), "after {runaway}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_endless_loop_stops_at_the_time_limit() {
+        let mut e = Evaluator::with_time_limit(Duration::from_millis(200));
+        let started = Instant::now();
+        let err = e.eval("while (true) {}").unwrap_err();
+        let took = started.elapsed();
+        assert!(is_budget_error(&err) && err.contains("200 ms"), "{err}");
+        assert!(took < Duration::from_secs(1), "{took:?}");
     }
 
     #[test]

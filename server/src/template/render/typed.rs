@@ -29,12 +29,12 @@ static INPUT_READ: LazyLock<Regex> = LazyLock::new(|| {
 /// that is not a written-out name.
 pub fn reads_any(expr: &str, supplied: &BTreeSet<String>) -> bool {
     !supplied.is_empty()
-        && INPUT_READ.captures_iter(expr).any(|c| {
-            match c.get(1).or(c.get(2)) {
+        && INPUT_READ
+            .captures_iter(expr)
+            .any(|c| match c.get(1).or(c.get(2)) {
                 Some(name) => supplied.contains(name.as_str()),
                 None => true,
-            }
-        })
+            })
 }
 
 /// Brackets a marker's number: private-use characters, which YAML keeps as they are and no
@@ -65,11 +65,7 @@ impl Substitutions {
             return;
         }
         match value {
-            Value::String(s) => {
-                if s.contains(OPEN) {
-                    *s = self.restore_text(s);
-                }
-            }
+            Value::String(s) if s.contains(OPEN) => *s = self.restore_text(s),
             Value::Array(items) => items.iter_mut().for_each(|v| self.restore(v)),
             Value::Object(map) => {
                 if map.keys().any(|k| k.contains(OPEN)) {
@@ -148,7 +144,16 @@ mod tests {
     #[test]
     fn plain_values_are_written_as_they_are() {
         let mut subs = Substitutions::default();
-        for v in ["", "3", "1Gi", "true", "-1", "posthog-web", "a.b/c+d=e", "two words"] {
+        for v in [
+            "",
+            "3",
+            "1Gi",
+            "true",
+            "-1",
+            "posthog-web",
+            "a.b/c+d=e",
+            "two words",
+        ] {
             assert_eq!(subs.text_for(v.to_string()), v);
         }
         assert!(subs.values.is_empty());

@@ -1,11 +1,17 @@
 //! No secret shown, anywhere. Against the local control plane: a change sets an environment
-//! variable `API_TOKEN` and a password input; both values reach the cluster, and neither appears
-//! in the preview, the operation, the history (revisions, their change sets and manifests, diffs),
-//! the instance view or the SSE stream, checked by searching for the values.
+//! variable `API_TOKEN`, a password input, and a variable `BILLING_ACCOUNT` marked `secret`. The
+//! values reach the cluster (the last one only in a Secret Berth owns, which the Deployment
+//! references), and none appears in the preview, the operation, the history (revisions, their
+//! change sets and manifests, diffs), the instance view, the SSE stream, the bytes of the database
+//! file, or any log line (every crate at debug, Berth at trace), checked by searching for them.
 
 mod common;
 
-use std::time::Duration;
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::{
     body::Body,
@@ -14,7 +20,7 @@ use axum::{
 use berth::kube::Cluster;
 use common::api::TestApi;
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::{apps::v1::Deployment, core::v1::Secret};
 use kube::Api;
 use serde_json::json;
 use tower::ServiceExt;
@@ -23,11 +29,39 @@ const VAULT: &str = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  
 
 const TOKEN: &str = "sk-live-0123456789abcdef";
 const PASSWORD: &str = "hunter2-rotated-9876";
+const ACCOUNT: &str = "acct-9f8e7d6c5b4a-billing";
+
+/// Every log line of this test process, as written.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() -> Logs {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("debug,berth=trace"))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
+    logs
+}
 
 #[tokio::test]
 async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() {
+    let logs = capture_logs();
     let (api, dir) =
-        TestApi::with_template("vault", VAULT, Cluster::connect(None, None).await).await;
+        TestApi::with_template_and_db("vault", VAULT, Cluster::connect(None, None).await, true)
+            .await;
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "secrets").await;
     let base = format!("/api/v1/instances/{}/vault", ns.name);
@@ -61,7 +95,8 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
 
     let edits = json!([
         {"type": "env", "component": "main", "name": "API_TOKEN", "value": {"kind": "value", "value": TOKEN}},
-        {"type": "input", "name": "admin_password", "value": PASSWORD}
+        {"type": "input", "name": "admin_password", "value": PASSWORD},
+        {"type": "env", "component": "main", "name": "BILLING_ACCOUNT", "value": {"kind": "value", "value": ACCOUNT}, "secret": true}
     ]);
     let (status, preview) = api.preview(&base, 1, &edits).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
@@ -79,6 +114,26 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
     let live = serde_json::to_string(&deployments.get("vault").await.unwrap()).unwrap();
     assert!(live.contains(TOKEN) && live.contains(PASSWORD), "applied");
+    assert!(
+        !live.contains(ACCOUNT),
+        "a secret variable is not in the Deployment"
+    );
+    assert!(
+        live.contains(r#"{"name":"BILLING_ACCOUNT","valueFrom":{"secretKeyRef":{"key":"BILLING_ACCOUNT","name":"vault-berth-env"}}}"#),
+        "it references Berth's Secret: {live}"
+    );
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns.name);
+    let kept = secrets.get("vault-berth-env").await.unwrap();
+    assert_eq!(
+        kept.data.unwrap()["BILLING_ACCOUNT"].0,
+        ACCOUNT.as_bytes(),
+        "the value is in the Secret"
+    );
+    assert_eq!(
+        kept.metadata.annotations.unwrap()["berth.dev/owner"],
+        format!("{}/vault", ns.name),
+        "which Berth owns"
+    );
 
     let mut answers = vec![
         ("the preview".to_string(), preview.to_string()),
@@ -94,9 +149,20 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
         format!("/api/v1/operations/{}:vault:2", ns.name),
     ];
     answers.extend(api.get_all(&paths).await);
+    let db =
+        |suffix: &str| std::fs::read(dir.join(format!("berth.db{suffix}"))).unwrap_or_default();
+    let stored = [db(""), db("-wal")].concat();
+    answers.push((
+        "the database file".into(),
+        String::from_utf8_lossy(&stored).into_owned(),
+    ));
+    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(logged.lines().count() > 10, "logs were captured: {logged}");
+    answers.push(("the log".into(), logged));
     for (what, text) in &answers {
         assert!(!text.contains(TOKEN), "{what} shows the API token");
         assert!(!text.contains(PASSWORD), "{what} shows the password");
+        assert!(!text.contains(ACCOUNT), "{what} shows the secret variable");
     }
     let (_, revisions) = api.get(&format!("{base}/revisions")).await;
     let change = revisions["revisions"][1]["change"].to_string();

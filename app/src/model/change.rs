@@ -51,6 +51,10 @@ pub enum Edit {
         name: String,
         /// Its new value.
         value: EnvValue,
+        /// Keep a literal value in a Secret Berth owns (`<workload>-berth-env`) and reference
+        /// it from the containers; history and previews show `<secret: changed>`.
+        #[serde(default, skip_serializing_if = "is_false")]
+        secret: bool,
     },
     /// Grow a volume (never shrink).
     #[serde(rename_all = "camelCase")]
@@ -170,4 +174,8 @@ pub struct ChangeRequest {
     /// Take over objects the change adds that exist and that Berth did not create.
     #[serde(default)]
     pub adopt: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }

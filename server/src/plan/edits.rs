@@ -43,7 +43,7 @@ pub enum ChangeError {
 
 /// Applies component edits (not `Input`, which the caller handles by re-rendering) to `objects`.
 pub fn apply_edits(
-    objects: &mut [Value],
+    objects: &mut Vec<Value>,
     components: &[Component],
     edits: &[Edit],
 ) -> Result<(), ChangeError> {
@@ -85,7 +85,7 @@ fn workload_index(objects: &[Value], c: &Component) -> Result<usize, ChangeError
     }
 }
 
-fn containers<'v>(
+pub(super) fn containers<'v>(
     o: &'v mut Value,
     only: Option<&str>,
     component: &str,
@@ -115,7 +115,7 @@ fn containers<'v>(
 }
 
 fn apply_edit(
-    objects: &mut [Value],
+    objects: &mut Vec<Value>,
     components: &[Component],
     edit: &Edit,
 ) -> Result<(), ChangeError> {
@@ -178,39 +178,11 @@ fn apply_edit(
             container,
             name: var,
             value,
+            secret,
         } => {
             let c = component(components, name)?;
             let i = workload_index(objects, c)?;
-            if var.is_empty()
-                || !var
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.' || ch == '-')
-            {
-                return Err(ChangeError::Invalid(format!(
-                    "`{var}` is not a valid environment variable name"
-                )));
-            }
-            for ctr in containers(&mut objects[i], container.as_deref(), name)? {
-                let env = ctr.entry("env").or_insert_with(|| json!([]));
-                let list = env
-                    .as_array_mut()
-                    .ok_or_else(|| ChangeError::Invalid("env is not a list".into()))?;
-                let entry = match value {
-                    EnvValue::Value { value } => Some(json!({"name": var, "value": value})),
-                    EnvValue::SecretRef { secret, key } => Some(
-                        json!({"name": var, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}),
-                    ),
-                    EnvValue::Unset => None,
-                };
-                match (list.iter().position(|e| e["name"] == var.as_str()), entry) {
-                    (Some(p), Some(e)) => list[p] = e,
-                    (None, Some(e)) => list.push(e),
-                    (Some(p), None) => {
-                        list.remove(p);
-                    }
-                    (None, None) => {}
-                }
-            }
+            super::env::apply(objects, i, c, container.as_deref(), var, value, *secret)?;
         }
         Edit::Storage {
             component: name,
@@ -417,12 +389,14 @@ mod tests {
                     secret: "s".into(),
                     key: "k".into(),
                 },
+                secret: false,
             },
             Edit::Env {
                 component: "capture".into(),
                 container: None,
                 name: "A".into(),
                 value: EnvValue::Unset,
+                secret: false,
             },
             Edit::Image {
                 component: "capture".into(),

@@ -6,6 +6,7 @@
 //! applies around them, once per operation.
 
 pub mod edits;
+pub mod env;
 pub mod quantity;
 
 use std::collections::{BTreeMap, BTreeSet};

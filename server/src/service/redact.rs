@@ -92,13 +92,15 @@ pub(super) fn edits(edits: &[Edit]) -> Value {
                 container,
                 name,
                 value: EnvValue::Value { .. },
-            } if looks_secret(name) => Edit::Env {
+                secret,
+            } if *secret || looks_secret(name) => Edit::Env {
                 component: component.clone(),
                 container: container.clone(),
                 name: name.clone(),
                 value: EnvValue::Value {
                     value: CHANGED.into(),
                 },
+                secret: *secret,
             },
             Edit::Input { name, .. } if looks_secret(name) => Edit::Input {
                 name: name.clone(),
@@ -113,7 +115,7 @@ pub(super) fn edits(edits: &[Edit]) -> Value {
 impl Service {
     /// The redactor for a revision's state: generated defaults are secrets (except the names
     /// and hosts derived from them), and so are the values of inputs and environment variables
-    /// whose names say they are. Its markers are keyed with this installation's marker key.
+    /// whose names say they are, and of variables set with `secret: true`. Its markers are keyed with this installation's marker key.
     pub(super) fn redactor(&self, state: &RevisionState) -> Redactor {
         let generated = state
             .defaults
@@ -126,9 +128,17 @@ impl Service {
             .filter(|(k, _)| looks_secret(k))
             .map(|(_, v)| v.clone());
         let env = secret_env_values(&state.manifests);
+        let kept = state.edits.iter().filter_map(|e| match e {
+            Edit::Env {
+                value: EnvValue::Value { value },
+                secret: true,
+                ..
+            } => Some(value.clone()),
+            _ => None,
+        });
         Redactor::new(
             &state.manifests,
-            generated.chain(typed).chain(env),
+            generated.chain(typed).chain(env).chain(kept),
             self.store.marker_key(),
         )
     }
@@ -223,6 +233,16 @@ mod tests {
                 value: EnvValue::Value {
                     value: "sk-live-abc".into(),
                 },
+                secret: false,
+            },
+            Edit::Env {
+                component: "web".into(),
+                container: None,
+                name: "BILLING_ACCOUNT".into(),
+                value: EnvValue::Value {
+                    value: "acct-4242".into(),
+                },
+                secret: true,
             },
             Edit::Input {
                 name: "admin_password".into(),
@@ -235,7 +255,7 @@ mod tests {
         ])
         .to_string();
         assert!(
-            !set.contains("sk-live-abc") && !set.contains("hunter2"),
+            !set.contains("sk-live-abc") && !set.contains("hunter2") && !set.contains("acct-4242"),
             "{set}"
         );
         assert!(

@@ -146,15 +146,29 @@ impl TestApi {
         text: &str,
         cluster: Cluster,
     ) -> (TestApi, std::path::PathBuf) {
+        Self::with_template_and_db(name, text, cluster, false).await
+    }
+
+    /// As [`TestApi::with_template`]; with `on_disk`, the store is `<dir>/berth.db` rather than
+    /// in memory, so a test can read what was written.
+    pub async fn with_template_and_db(
+        name: &str,
+        text: &str,
+        cluster: Cluster,
+        on_disk: bool,
+    ) -> (TestApi, std::path::PathBuf) {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("berth-{name}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(dir.join(name)).expect("template dir");
         std::fs::write(dir.join(name).join("index.yaml"), text).expect("template file");
-        let config = Config {
+        let mut config = Config {
             templates_dir: dir.clone(),
             ..Config::for_tests()
         };
+        if on_disk {
+            config.db_path = dir.join("berth.db");
+        }
         (Self::with_config(config, cluster).await, dir)
     }
 

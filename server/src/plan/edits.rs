@@ -5,7 +5,7 @@
 //! then re-applies the edits. Validation happens before anything is touched: an unknown component,
 //! a malformed quantity or a storage shrink is an error and changes nothing.
 
-use app::model::{Component, Edit, EnvValue};
+use app::model::{Component, Edit};
 use serde_json::{Value, json};
 
 use super::quantity::parse_quantity;
@@ -345,6 +345,7 @@ fn with_tag(current: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::model::EnvValue;
     use serde_json::json;
 
     fn objects() -> Vec<Value> {

@@ -93,13 +93,23 @@ pub trait Berth: Send + Sync {
         number: i64,
         against: i64,
     ) -> BoxFuture<'_, Result<RevisionDiff>>;
-    /// Re-applies revision `to` as a new revision.
+    /// The diff, dry run, drift and plan hash of a rollback to revision `to`; changes nothing.
+    fn rollback_preview(
+        &self,
+        namespace: String,
+        name: String,
+        to: i64,
+        force: bool,
+    ) -> BoxFuture<'_, Result<Preview>>;
+    /// Re-applies revision `to` as a new revision; with `plan_hash`, only the previewed plan.
+    #[allow(clippy::too_many_arguments)]
     fn rollback(
         &self,
         actor: String,
         namespace: String,
         name: String,
         to: i64,
+        plan_hash: Option<String>,
         force: bool,
         wait: bool,
     ) -> BoxFuture<'_, Result<OperationInfo>>;

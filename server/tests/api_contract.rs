@@ -120,7 +120,10 @@ async fn the_document_describes_every_body_and_error() {
                     );
                 }
             }
-            if method == "post" && !path.ends_with("/rollback") {
+            if method == "post"
+                && !path.ends_with("/rollback")
+                && !path.ends_with("/rollback/preview")
+            {
                 assert!(
                     op["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string(),
                     "{method} {path}: its request body is described"

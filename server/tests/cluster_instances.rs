@@ -318,9 +318,32 @@ async fn posthog_lifecycle_through_the_api() {
         "refused changes leave no revision"
     );
 
-    // Rolling back restores the previous manifests exactly
+    // A rollback is previewed as a change is: the diff back, and a plan hash that a stale
+    // confirmation cannot match.
+    let (status, preview) = api
+        .post(&format!("{base}/revisions/1/rollback/preview"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert!(
+        preview["diff"].as_str().unwrap().contains("-  replicas: 3"),
+        "{preview}"
+    );
+    assert_eq!(preview["baseRevision"], 2);
+    let (status, stale) = api
+        .post(
+            &format!("{base}/revisions/1/rollback?wait=true&planHash=stale"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{stale}");
+
+    // Rolling back (the previewed plan) restores the previous manifests exactly
+    let hash = preview["planHash"].as_str().unwrap();
     let (status, op) = api
-        .post(&format!("{base}/revisions/1/rollback?wait=true"), json!({}))
+        .post(
+            &format!("{base}/revisions/1/rollback?wait=true&planHash={hash}"),
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{op}");
     assert_eq!(op["status"], "succeeded", "{op}");

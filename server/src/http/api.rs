@@ -60,6 +60,10 @@ pub struct RollbackQuery {
     /// Overwrite fields changed outside Berth.
     #[serde(default)]
     force: bool,
+    /// The rollback preview's plan hash: when given, only exactly that plan applies (409 if the
+    /// instance changed since).
+    #[serde(default, rename = "planHash")]
+    plan_hash: Option<String>,
 }
 
 /// An operation's answer: `done` (200, or 201 for a create) when the caller waited for it,
@@ -256,9 +260,34 @@ pub async fn rollback(
     caller.require(Role::Operator)?;
     let op = s
         .service
-        .rollback(&ns, &name, n, &caller.name, q.force, q.wait)
+        .rollback(
+            &ns,
+            &name,
+            n,
+            q.plan_hash.as_deref(),
+            &caller.name,
+            q.force,
+            q.wait,
+        )
         .await?;
     Ok(operation(op, q.wait, StatusCode::OK))
+}
+
+/// Previews a rollback as a change is previewed: diff, dry run, drift and plan hash. Changes
+/// nothing.
+#[utoipa::path(post, path = "/instances/{namespace}/{name}/revisions/{number}/rollback/preview", tag = "history",
+    params(("namespace" = String, Path), ("name" = String, Path), ("number" = i64, Path), RollbackQuery),
+    responses((status = 200, description = "the preview", body = Preview)))]
+pub async fn preview_rollback(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((ns, name, n)): ApiPath<(String, String, i64)>,
+    ApiQuery(q): ApiQuery<RollbackQuery>,
+) -> ApiResult<Json<Preview>> {
+    caller.require(Role::Operator)?;
+    Ok(Json(
+        s.service.rollback_preview(&ns, &name, n, q.force).await?,
+    ))
 }
 
 /// An operation's progress and results: live while it runs, then from history.

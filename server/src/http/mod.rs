@@ -39,6 +39,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::get_revision))
         .routes(routes!(api::diff_revisions))
         .routes(routes!(api::rollback))
+        .routes(routes!(api::preview_rollback))
         .routes(routes!(api::events))
         .routes(routes!(api::get_operation))
 }

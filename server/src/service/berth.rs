@@ -77,17 +77,31 @@ impl Berth for Service {
         Box::pin(async move { Ok(Service::diff(self, &namespace, &name, number, against).await?) })
     }
 
+    fn rollback_preview(
+        &self,
+        namespace: String,
+        name: String,
+        to: i64,
+        force: bool,
+    ) -> Answer<'_, Preview> {
+        Box::pin(
+            async move { Ok(Service::rollback_preview(self, &namespace, &name, to, force).await?) },
+        )
+    }
+
     fn rollback(
         &self,
         actor: String,
         namespace: String,
         name: String,
         to: i64,
+        plan_hash: Option<String>,
         force: bool,
         wait: bool,
     ) -> Answer<'_, OperationInfo> {
         Box::pin(async move {
-            Ok(Service::rollback(self, &namespace, &name, to, &actor, force, wait).await?)
+            let hash = plan_hash.as_deref();
+            Ok(Service::rollback(self, &namespace, &name, to, hash, &actor, force, wait).await?)
         })
     }
 

@@ -152,18 +152,13 @@ impl Service {
             .await
     }
 
-    /// Rolls back to revision `to`: re-applies its manifests (config and env included) as a new
-    /// revision, pruning what it did not have.
-    pub async fn rollback(
+    /// Plans a rollback to revision `to` over the current revision.
+    async fn plan_rollback_to(
         &self,
         namespace: &str,
         name: &str,
         to: i64,
-        actor: &str,
-        force: bool,
-        wait: bool,
-    ) -> Result<OperationInfo> {
-        let guard = self.ops.lock(namespace, name)?;
+    ) -> Result<(InstanceSummary, RevisionState, Plan)> {
         let (summary, current) = self.current(namespace, name).await?;
         let target = self.store.revision(namespace, name, to).await?;
         if target.summary.kind == "delete" || target.summary.status != OperationStatus::Succeeded {
@@ -175,6 +170,52 @@ impl Service {
         }
         let target_state = self.store.revision_state(namespace, name, to).await?;
         let plan = plan::plan_rollback(summary.revision, &current, &target_state, name);
+        Ok((summary, current, plan))
+    }
+
+    /// Previews a rollback to revision `to`, as a change is previewed: the diff, the dry run of
+    /// what changes, drift, and the plan hash the confirming call may send back. Changes nothing.
+    pub async fn rollback_preview(
+        &self,
+        namespace: &str,
+        name: &str,
+        to: i64,
+        force: bool,
+    ) -> Result<Preview> {
+        let (_, current, plan) = self.plan_rollback_to(namespace, name, to).await?;
+        let applier = self.applier()?;
+        let (resolved, _) = self.resolve_plan(&applier, &plan).await?;
+        let changed = keys(&plan.changed);
+        let to_check: Vec<Resolved> = resolved
+            .into_iter()
+            .filter(|r| changed.contains(&manifest::group_key(&r.key)))
+            .collect();
+        let planned = applier.plan(&to_check, namespace, force).await;
+        let mine = keys(&current.manifests);
+        self.check_ownership(&applier, namespace, name, &to_check, &planned, &mine, false)
+            .await?;
+        Ok(self.preview_of(&current, &plan, &planned))
+    }
+
+    /// Rolls back to revision `to`: re-applies its manifests (config and env included) as a new
+    /// revision, pruning what it did not have. With `plan_hash` (from its preview), only exactly
+    /// the previewed plan applies.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn rollback(
+        &self,
+        namespace: &str,
+        name: &str,
+        to: i64,
+        plan_hash: Option<&str>,
+        actor: &str,
+        force: bool,
+        wait: bool,
+    ) -> Result<OperationInfo> {
+        let guard = self.ops.lock(namespace, name)?;
+        let (summary, current, plan) = self.plan_rollback_to(namespace, name, to).await?;
+        if plan_hash.is_some_and(|h| h != plan.plan_hash) {
+            return Err(Error::StalePlan);
+        }
         let target = Target {
             kind: Kind::Rollback,
             namespace,

@@ -1,19 +1,32 @@
 //! Server functions the pages call. Thin: on the server they ask the [`Berth`] service the
 //! server provides as context; in the browser they are HTTP calls to `/ui/...`. Errors arrive
-//! typed, as [`ServiceError`].
+//! typed, as [`ServiceError`]. Every one that changes something checks the signed-in caller's
+//! role first, as the REST API does, and records the caller as the actor.
 //!
 //! [`Berth`]: crate::service::Berth
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 use crate::{
     error::ServiceError,
-    model::{InstanceSummary, InstanceView},
+    model::{
+        ChangeRequest, CreatePlan, CreateRequest, InstanceSummary, InstanceView, OperationInfo,
+        Preview, RevisionDiff, RevisionSummary, TemplateInfo,
+    },
 };
 
 #[cfg(feature = "ssr")]
 fn service() -> std::sync::Arc<dyn crate::service::Berth> {
     expect_context::<std::sync::Arc<dyn crate::service::Berth>>()
+}
+
+/// The signed-in caller's name, when their role allows `need`; else a typed 403.
+#[cfg(feature = "ssr")]
+fn actor(need: crate::service::Need) -> Result<String, ServiceError> {
+    let who = use_context::<crate::service::SignedIn>()
+        .ok_or_else(|| ServiceError::new(crate::error::ErrorCode::Unauthorized, "sign in first"))?;
+    who.require(need)
 }
 
 /// Every instance that is not deleted, newest first.
@@ -33,4 +46,123 @@ pub async fn get_instance(
         Err(e) if e.code == crate::error::ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Every template, in id order.
+#[server(prefix = "/ui", endpoint = "templates")]
+pub async fn list_templates() -> Result<Vec<TemplateInfo>, ServiceError> {
+    service().templates().await
+}
+
+/// What deploying `request` would apply: rendered, resolved and dry-run, nothing recorded.
+#[server(prefix = "/ui", endpoint = "plan_deploy", input = Json)]
+pub async fn plan_deploy(request: CreateRequest) -> Result<CreatePlan, ServiceError> {
+    let actor = actor(crate::service::Need::Change)?;
+    let request = CreateRequest {
+        dry_run: true,
+        ..request
+    };
+    match service().create(actor, request, false).await? {
+        crate::service::Created::Planned(plan) => Ok(plan),
+        crate::service::Created::Started(_) => Err(ServiceError::new(
+            crate::error::ErrorCode::Internal,
+            "a dry run started an operation",
+        )),
+    }
+}
+
+/// Deploys `request`; answers as soon as the operation has started.
+#[server(prefix = "/ui", endpoint = "deploy", input = Json)]
+pub async fn deploy(request: CreateRequest) -> Result<OperationInfo, ServiceError> {
+    let actor = actor(crate::service::Need::Change)?;
+    let request = CreateRequest {
+        dry_run: false,
+        ..request
+    };
+    match service().create(actor, request, false).await? {
+        crate::service::Created::Started(op) => Ok(op),
+        crate::service::Created::Planned(_) => Err(ServiceError::new(
+            crate::error::ErrorCode::Internal,
+            "a deploy only planned",
+        )),
+    }
+}
+
+/// The diff, dry run, drift and plan hash of a change set.
+#[server(prefix = "/ui", endpoint = "preview_change", input = Json)]
+pub async fn preview_change(
+    namespace: String,
+    name: String,
+    request: ChangeRequest,
+) -> Result<Preview, ServiceError> {
+    actor(crate::service::Need::Change)?;
+    service().preview(namespace, name, request).await
+}
+
+/// Applies a previewed change set; answers once it has started.
+#[server(prefix = "/ui", endpoint = "apply_change", input = Json)]
+pub async fn apply_change(
+    namespace: String,
+    name: String,
+    request: ChangeRequest,
+) -> Result<OperationInfo, ServiceError> {
+    let actor = actor(crate::service::Need::Change)?;
+    service()
+        .apply(actor, namespace, name, request, false)
+        .await
+}
+
+/// The instance's revisions, oldest first.
+#[server(prefix = "/ui", endpoint = "revisions")]
+pub async fn list_revisions(
+    namespace: String,
+    name: String,
+) -> Result<Vec<RevisionSummary>, ServiceError> {
+    service().revisions(namespace, name).await
+}
+
+/// The diff from revision `against` to revision `number`.
+#[server(prefix = "/ui", endpoint = "diff")]
+pub async fn diff_revisions(
+    namespace: String,
+    name: String,
+    number: i64,
+    against: i64,
+) -> Result<RevisionDiff, ServiceError> {
+    service().diff(namespace, name, number, against).await
+}
+
+/// The preview of a rollback to revision `to`.
+#[server(prefix = "/ui", endpoint = "preview_rollback", input = Json)]
+pub async fn preview_rollback(
+    namespace: String,
+    name: String,
+    to: i64,
+) -> Result<Preview, ServiceError> {
+    actor(crate::service::Need::Change)?;
+    service().rollback_preview(namespace, name, to, false).await
+}
+
+/// Rolls back to revision `to`, exactly as previewed (`plan_hash`); answers once it started.
+#[server(prefix = "/ui", endpoint = "rollback", input = Json)]
+pub async fn rollback(
+    namespace: String,
+    name: String,
+    to: i64,
+    plan_hash: String,
+) -> Result<OperationInfo, ServiceError> {
+    let actor = actor(crate::service::Need::Change)?;
+    service()
+        .rollback(actor, namespace, name, to, Some(plan_hash), false, false)
+        .await
+}
+
+/// Deletes the instance's objects (its history stays); answers once it started.
+#[server(prefix = "/ui", endpoint = "delete", input = Json)]
+pub async fn delete_instance(
+    namespace: String,
+    name: String,
+) -> Result<OperationInfo, ServiceError> {
+    let actor = actor(crate::service::Need::Delete)?;
+    service().delete(actor, namespace, name, false).await
 }

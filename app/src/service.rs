@@ -128,3 +128,41 @@ pub trait Berth: Send + Sync {
     fn watch(&self, namespace: String, name: String)
     -> BoxFuture<'_, Result<BoxStream<LiveEvent>>>;
 }
+
+/// What a server function needs of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Deploy, change and roll back (the `operator` role).
+    Change,
+    /// Also delete (the `admin` role).
+    Delete,
+}
+
+/// The caller of a server function, as the server authenticated them (provided as context).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The token's name: the actor history records.
+    pub name: String,
+    /// Whether its role may deploy, change and roll back.
+    pub may_change: bool,
+    /// Whether its role may delete.
+    pub may_delete: bool,
+}
+
+impl SignedIn {
+    /// The caller's name, when its role allows `need`; else a 403 that says what is missing.
+    pub fn require(&self, need: Need) -> Result<String> {
+        let (allowed, role) = match need {
+            Need::Change => (self.may_change, "operator"),
+            Need::Delete => (self.may_delete, "admin"),
+        };
+        if allowed {
+            Ok(self.name.clone())
+        } else {
+            Err(ServiceError::new(
+                crate::error::ErrorCode::Forbidden,
+                format!("this needs the {role} role; {} does not have it", self.name),
+            ))
+        }
+    }
+}

@@ -150,4 +150,80 @@ pub struct ComponentStatus {
     pub restarts: u32,
     /// Each object's health. (Not `objects`: the flattened component already has that key.)
     pub object_health: Vec<ObjectHealth>,
+    /// What the current revision asks for: replicas, resources, image, env, storage, URLs.
+    #[serde(default)]
+    pub spec: ComponentSpec,
+}
+
+/// A component's settings as the current revision declares them (secrets redacted), what the
+/// card shows and edits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentSpec {
+    /// Desired replicas, for a workload that has a count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i64>,
+    /// Its containers (init containers aside).
+    #[serde(default)]
+    pub containers: Vec<ContainerSpec>,
+    /// Its volumes: claims and claim templates.
+    #[serde(default)]
+    pub volumes: Vec<VolumeSpec>,
+    /// Public URLs that reach it through an Ingress.
+    #[serde(default)]
+    pub urls: Vec<String>,
+}
+
+/// One container's image, resources and environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerSpec {
+    /// Container name.
+    pub name: String,
+    /// Image reference.
+    pub image: String,
+    /// CPU request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_request: Option<String>,
+    /// CPU limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_limit: Option<String>,
+    /// Memory request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_request: Option<String>,
+    /// Memory limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<String>,
+    /// Environment variables, in order.
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+}
+
+/// One environment variable as shown: a literal value, or where the value comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    /// Variable name.
+    pub name: String,
+    /// The literal value (redacted when it is secret), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Where the value comes from instead: `secret <name>/<key>`, `configMap <name>/<key>`,
+    /// `field <path>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// One volume and its requested size.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeSpec {
+    /// The claim (or claim template) name.
+    pub name: String,
+    /// Requested size (`10Gi`).
+    pub size: String,
 }

@@ -6,11 +6,13 @@ mod change;
 mod component;
 mod instance;
 mod operation;
+pub mod quantity;
 mod template;
 
 pub use change::{ChangeRequest, Edit, EnvValue, Preview};
 pub use component::{
-    CardKind, Component, ComponentStatus, Health, HealthState, ObjectHealth, ObjectRef,
+    CardKind, Component, ComponentSpec, ComponentStatus, ContainerSpec, EnvVar, Health,
+    HealthState, ObjectHealth, ObjectRef, VolumeSpec,
 };
 pub use instance::{
     InstanceList, InstanceSummary, InstanceView, RevisionDiff, RevisionList, RevisionRecord,

@@ -448,6 +448,7 @@ pub fn component_status(live: &ComponentLive) -> ComponentStatus {
         pods_total: workload_pods.len() as u32,
         restarts: restarts.max(0) as u32,
         object_health: objects,
+        spec: Default::default(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::service::Berth;
+use app::service::{Berth, SignedIn};
 use axum::{
     body::Body,
     extract::State,
@@ -24,8 +24,8 @@ pub fn context(state: &AppState) -> impl Fn() + Clone + Send + 'static + use<> {
     move || provide_context(service.clone())
 }
 
-/// POST /ui/{fn}: runs a server function with the service in context, for a signed-in viewer
-/// (every server function only reads, so far).
+/// POST /ui/{fn}: runs a server function with the service and the caller in context, for a
+/// signed-in viewer; the functions that change something check the caller's role themselves.
 pub async fn server_fn(
     State(state): State<AppState>,
     caller: Caller,
@@ -34,7 +34,16 @@ pub async fn server_fn(
     if let Err(e) = caller.require(Role::Viewer) {
         return ApiError::from(e).into_response();
     }
-    let ctx = context(&state);
+    let service = context(&state);
+    let signed_in = SignedIn {
+        name: caller.name.clone(),
+        may_change: caller.role >= Role::Operator,
+        may_delete: caller.role >= Role::Admin,
+    };
+    let ctx = move || {
+        service();
+        provide_context(signed_in.clone());
+    };
     leptos_axum::handle_server_fns_with_context(ctx, req)
         .await
         .into_response()

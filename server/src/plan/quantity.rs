@@ -1,76 +1,13 @@
-//! Kubernetes quantities (`500m`, `2`, `1Gi`, `10G`) as numbers, for comparing sizes and
-//! checking what people type.
+//! Kubernetes quantities, parsed by the rule the console shares ([`app::model::quantity`]), with
+//! a bad one reported as a [`ChangeError`].
 
 use super::edits::ChangeError;
 
 /// Parses a Kubernetes quantity into a number (cores for cpu, bytes otherwise).
 pub fn parse_quantity(s: &str, what: &'static str) -> Result<f64, ChangeError> {
-    let examples = if what == "cpu" {
-        "500m, 1, 2.5"
-    } else {
-        "512Mi, 1Gi, 10G"
-    };
-    let bad = || ChangeError::BadQuantity {
-        value: s.to_string(),
-        what,
-        examples,
-    };
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, suffix) = t.split_at(split);
-    if num.is_empty() || num.matches('.').count() > 1 || num == "." {
-        return Err(bad());
-    }
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let factor = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        _ => return Err(bad()),
-    };
-    if what != "cpu" && suffix == "m" {
-        return Err(bad());
-    }
-    // A number too long for a float is infinite, not a size (found by fuzzing).
-    let value = n * factor;
-    if !value.is_finite() {
-        return Err(bad());
-    }
-    Ok(value)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantities() {
-        assert_eq!(parse_quantity("500m", "cpu").unwrap(), 0.5);
-        assert_eq!(parse_quantity("2", "cpu").unwrap(), 2.0);
-        assert_eq!(parse_quantity("1Gi", "memory").unwrap(), 1073741824.0);
-        assert_eq!(parse_quantity("10G", "storage").unwrap(), 1e10);
-        for bad in ["2 gigs", "", "Gi", "1.2.3Gi", "-1Gi", "1gb"] {
-            assert!(parse_quantity(bad, "memory").is_err(), "{bad}");
-        }
-        let huge = format!("{}Gi", "4".repeat(340));
-        assert!(
-            parse_quantity(&huge, "storage").is_err(),
-            "infinite is not a size"
-        );
-        assert!(
-            parse_quantity("100m", "memory").is_err(),
-            "milli-bytes are not a memory size"
-        );
-    }
+    app::model::quantity::parse_quantity(s, what).map_err(|b| ChangeError::BadQuantity {
+        value: b.value,
+        what: b.what,
+        examples: b.examples,
+    })
 }

@@ -24,6 +24,7 @@ mod own;
 mod redact;
 mod render;
 mod run;
+mod spec;
 mod view;
 
 use app::model::{RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo};

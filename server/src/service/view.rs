@@ -5,7 +5,7 @@
 use app::model::{Component, ComponentStatus, Health, HealthState, InstanceSummary, InstanceView};
 use serde_json::Value;
 
-use super::{Error, Result, Service};
+use super::{Error, Result, Service, spec};
 use crate::{
     components,
     health::{self, ComponentLive, Live, watch::Watches},
@@ -48,9 +48,13 @@ impl Service {
         }
         let (summary, state) = self.current(namespace, name).await?;
         let comps = components::derive(&state.manifests, name);
-        let components = self
+        let mut components = self
             .components_status(namespace, name, &state.manifests, &comps)
             .await;
+        let shown = self.redacted(&state);
+        for status in &mut components {
+            status.spec = spec::of(&shown, &status.component);
+        }
         let health = health::worst(components.iter().map(|c| {
             let mut h = c.health.clone();
             h.reason = format!("{}: {}", c.component.id, h.reason);

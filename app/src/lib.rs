@@ -4,9 +4,13 @@
 //! `hydrate` into the browser bundle (which takes over the server-rendered HTML). It never depends
 //! on kube, sqlx or tokio; the server reaches it only through [`shell`] and [`App`].
 
+// Leptos views nest deeply in their types.
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod live;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -61,9 +65,14 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=StaticSegment("") view=pages::instances::InstancesPage/>
+                    <Route path=StaticSegment("templates") view=pages::templates::TemplatesPage/>
                     <Route
                         path=(StaticSegment("instances"), ParamSegment("namespace"), ParamSegment("name"))
                         view=pages::instance::InstancePage
+                    />
+                    <Route
+                        path=(StaticSegment("instances"), ParamSegment("namespace"), ParamSegment("name"), StaticSegment("history"))
+                        view=pages::history::HistoryPage
                     />
                 </Routes>
             </main>

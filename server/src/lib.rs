@@ -14,6 +14,9 @@
 //!
 //! `main.rs` only parses the command line and calls into this library, so tests can build the
 //! same [`http::router`] without a socket, or bind `127.0.0.1:0` and run the real server.
+
+// Leptos views nest deeply in their types.
+#![recursion_limit = "512"]
 #![forbid(unsafe_code)]
 
 pub mod apply;

@@ -53,8 +53,11 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    // Rendering a page walks deeply nested view types; a debug build needs more than tokio's
+    // default 2 MiB of stack for the instance page.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(16 << 20)
         .build()?;
     match cli.command {
         Some(Command::Serve(config)) => runtime.block_on(serve(config)),

@@ -61,6 +61,109 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
     }
 }
 
+/// The console's server functions (`/ui/...`), with a body each accepts, and the role it needs.
+const UI_FUNCTIONS: &[(&str, &str, Role)] = &[
+    ("instances", "", Role::Viewer),
+    ("templates", "", Role::Viewer),
+    ("instance", "namespace=ns&name=x", Role::Viewer),
+    ("revisions", "namespace=ns&name=x", Role::Viewer),
+    (
+        "diff",
+        "namespace=ns&name=x&number=2&against=1",
+        Role::Viewer,
+    ),
+    (
+        "plan_deploy",
+        r#"{"request":{"template":"posthog","namespace":"ns"}}"#,
+        Role::Operator,
+    ),
+    (
+        "deploy",
+        r#"{"request":{"template":"posthog","namespace":"ns"}}"#,
+        Role::Operator,
+    ),
+    (
+        "preview_change",
+        r#"{"namespace":"ns","name":"x","request":{"baseRevision":1,"edits":[]}}"#,
+        Role::Operator,
+    ),
+    (
+        "apply_change",
+        r#"{"namespace":"ns","name":"x","request":{"baseRevision":1,"edits":[]}}"#,
+        Role::Operator,
+    ),
+    (
+        "preview_rollback",
+        r#"{"namespace":"ns","name":"x","to":1}"#,
+        Role::Operator,
+    ),
+    (
+        "rollback",
+        r#"{"namespace":"ns","name":"x","to":1,"plan_hash":"h"}"#,
+        Role::Operator,
+    ),
+    ("delete", r#"{"namespace":"ns","name":"x"}"#, Role::Admin),
+];
+
+#[tokio::test]
+async fn every_console_function_needs_its_role() {
+    let api = api().await;
+    let viewer = api.make_token("ui-viewer", Role::Viewer).await;
+    let operator = api.make_token("ui-operator", Role::Operator).await;
+    let admin = api.make_token("ui-admin", Role::Admin).await;
+    for (name, body, needs) in UI_FUNCTIONS {
+        let json = body.starts_with('{');
+        let call = |token: Option<&String>| {
+            let mut req = Request::post(format!("/ui/{name}")).header(
+                "content-type",
+                if json {
+                    "application/json"
+                } else {
+                    "application/x-www-form-urlencoded"
+                },
+            );
+            if let Some(t) = token {
+                req = req.header("authorization", format!("Bearer {t}"));
+            }
+            let req = req.body(Body::from(body.to_string())).unwrap();
+            let router = api.router.clone();
+            async move {
+                let res = router.oneshot(req).await.unwrap();
+                let status = res.status();
+                let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
+                (status, String::from_utf8_lossy(&bytes).into_owned())
+            }
+        };
+        let (status, text) = call(None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "/ui/{name} without credentials: {text}"
+        );
+        for (role, token) in [
+            (Role::Viewer, &viewer),
+            (Role::Operator, &operator),
+            (Role::Admin, &admin),
+        ] {
+            let (status, text) = call(Some(token)).await;
+            let refused = text.contains("\"forbidden\"") || status == StatusCode::FORBIDDEN;
+            if role >= *needs {
+                assert!(
+                    !refused && status != StatusCode::UNAUTHORIZED,
+                    "/ui/{name} as {role:?} is allowed: {status} {text}"
+                );
+            } else {
+                assert!(
+                    refused,
+                    "/ui/{name} as {role:?} is refused: {status} {text}"
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_route_needs_its_role() {
     let api = api().await;

@@ -16,6 +16,7 @@ pub fn Header() -> impl IntoView {
             </A>
             <nav class="topnav" aria-label="Main">
                 <A href="/">"Instances"</A>
+                <A href="/templates">"Templates"</A>
             </nav>
             <div class="topbar-end">
                 <ThemeSwitch/>

@@ -1,4 +1,10 @@
 //! Reusable pieces of the UI, one per file.
 
+pub mod card;
+pub mod deploy;
+pub mod dialog;
+pub mod diff;
+pub mod error_view;
 pub mod header;
 pub mod health_badge;
+pub mod review;

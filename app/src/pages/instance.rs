@@ -1,13 +1,23 @@
-//! One instance: a card per component with its live health, pods and dependencies.
-//! Read-only for now; the data refreshes when the page is reloaded or the button is pressed.
+//! One instance, live: its health, URL and revision, the progress of an operation, and a card per
+//! component laid out by role. Card edits collect into one pending change set ("3 changes ·
+//! Review"), which is previewed (diff, dry run, drift) and applied with its plan hash. Every
+//! update arrives on the instance's event stream; nothing is polled.
 
-use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
-    api::get_instance,
-    components::health_badge::HealthBadge,
-    model::{ComponentStatus, InstanceView},
+    api::{apply_change, delete_instance, get_instance, preview_change},
+    components::{
+        card::ComponentCard,
+        dialog::Dialog,
+        error_view::ErrorView,
+        health_badge::HealthBadge,
+        review::{Loaded, Review},
+    },
+    error::ServiceError,
+    live::LiveInstance,
+    model::{CardKind, ChangeRequest, Edit, EnvValue, InstanceView, ObjectAction, OperationStatus},
 };
 
 /// `/instances/:namespace/:name`
@@ -21,89 +31,361 @@ pub fn InstancePage() -> impl IntoView {
             p.get("name").unwrap_or_default(),
         )
     };
-    let refresh = RwSignal::new(0u32);
-    let detail = Resource::new(
-        move || (key(), refresh.get()),
-        |((ns, name), _)| get_instance(ns, name),
-    );
+    let detail = Resource::new(key, |(ns, name)| get_instance(ns, name));
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Instances"</a>
             <span aria-hidden="true">" / "</span>
             <span class="mono">{move || { let (ns, name) = key(); format!("{ns}/{name}") }}</span>
         </nav>
-        <Transition fallback=|| view! { <div class="panel loading" aria-busy="true">"Loading instance…"</div> }>
+        <Suspense fallback=|| view! { <div class="panel loading page-skeleton" aria-busy="true">"Loading instance…"</div> }>
             {move || detail.get().map(|result| match result {
-                Ok(Some(d)) => view! { <Detail detail=d refresh/> }.into_any(),
+                Ok(Some(d)) => view! { <Detail initial=d/> }.into_any(),
                 Ok(None) => view! {
                     <section class="empty" data-testid="instance-missing">
                         <h2>"No such instance"</h2>
-                        <p class="muted"><a href="/">"Back to instances"</a></p>
+                        <p class="muted"><a href="/">"Back to instances"</a>" or "<a href="/templates">"deploy a template"</a>"."</p>
                     </section>
                 }.into_any(),
-                Err(e) => view! {
-                    <div class="panel error" role="alert">
-                        <strong>"Could not load the instance. "</strong>{e.to_string()}
-                    </div>
-                }.into_any(),
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
+/// An edit in words, for the pending change set.
+pub fn describe(e: &Edit) -> String {
+    match e {
+        Edit::Replicas {
+            component,
+            replicas,
+        } => format!("{component}: {replicas} replicas"),
+        Edit::Resources {
+            component,
+            cpu_request,
+            cpu_limit,
+            memory_request,
+            memory_limit,
+            ..
+        } => {
+            let parts: Vec<String> = [
+                ("CPU request", cpu_request),
+                ("CPU limit", cpu_limit),
+                ("memory request", memory_request),
+                ("memory limit", memory_limit),
+            ]
+            .iter()
+            .filter_map(|(what, v)| v.as_ref().map(|v| format!("{what} {v}")))
+            .collect();
+            format!("{component}: {}", parts.join(", "))
+        }
+        Edit::Env {
+            component,
+            name,
+            value: EnvValue::Unset,
+            ..
+        } => format!("{component}: remove {name}"),
+        Edit::Env {
+            component,
+            name,
+            secret: true,
+            ..
+        } => format!("{component}: set {name} (in a Secret)"),
+        Edit::Env {
+            component, name, ..
+        } => format!("{component}: set {name}"),
+        Edit::Storage {
+            component,
+            volume,
+            size,
+        } => {
+            format!(
+                "{component}: grow {} to {size}",
+                volume.as_deref().unwrap_or("storage")
+            )
+        }
+        Edit::Image {
+            component, image, ..
+        } => format!("{component}: image {image}"),
+        Edit::Domain { host } => format!("domain {host}"),
+        Edit::Input { name, .. } => format!("input {name}"),
+    }
+}
+
+const ROLES: [(CardKind, &str); 5] = [
+    (CardKind::Network, "Entry"),
+    (CardKind::App, "Apps"),
+    (CardKind::Database, "Data"),
+    (CardKind::Queue, "Queues"),
+    (CardKind::Storage, "Storage"),
+];
+
 #[component]
-fn Detail(detail: InstanceView, refresh: RwSignal<u32>) -> impl IntoView {
-    let s = detail.summary;
+fn Detail(initial: InstanceView) -> impl IntoView {
+    let live = LiveInstance::follow(initial);
+    let pending = RwSignal::new(Vec::<Edit>::new());
+    let summary = move || live.view.read().summary.clone();
+    let url = move || {
+        live.view
+            .read()
+            .components
+            .iter()
+            .flat_map(|c| c.spec.urls.clone())
+            .next()
+    };
+    let ids_of = move |kind: CardKind| {
+        live.view
+            .read()
+            .components
+            .iter()
+            .filter(|c| c.component.card == kind)
+            .map(|c| c.component.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let history = move || {
+        let s = summary();
+        format!("/instances/{}/{}/history", s.namespace, s.name)
+    };
     view! {
         <section class="page-head split">
             <div>
-                <h1 class="mono">{s.name.clone()}</h1>
-                <p class="muted">
-                    {format!("{} · namespace {} · revision {} · created by {}", s.template, s.namespace, s.revision, s.created_by)}
+                <h1 class="mono" data-testid="instance-name">{move || summary().name}</h1>
+                <p class="muted" data-testid="instance-facts">
+                    {move || { let s = summary(); format!("{} · namespace {} · revision {} · created by {} on {}", s.template, s.namespace, s.revision, s.created_by, s.created_at.get(..16).unwrap_or_default().replace('T', " ")) }}
                 </p>
+                {move || url().map(|u| { let href = u.clone(); view! { <p><a href=href rel="noreferrer" target="_blank" data-testid="instance-url">{u}</a></p> } })}
             </div>
             <div class="head-actions">
-                <HealthBadge health=detail.health.clone()/>
-                <button type="button" class="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+                {move || view! { <HealthBadge health=live.view.read().health.clone()/> }}
+                <a class="button" href=history data-testid="history-link">"History"</a>
+                <DeleteButton live/>
             </div>
         </section>
-        <p class="muted reason" data-testid="instance-reason">{detail.health.reason.clone()}</p>
-        <ul class="cards" data-testid="component-cards">
-            {detail.components.into_iter().map(|c| view! { <ComponentCard c/> }).collect_view()}
-        </ul>
+        <Show when=move || !live.connected.get()>
+            <div class="banner warn" role="status" data-testid="disconnected">"Live updates lost; reconnecting…"</div>
+        </Show>
+        <p class="muted reason" data-testid="instance-reason">{move || live.view.read().health.reason.clone()}</p>
+        <OperationPanel live/>
+        <DomainEditor live pending/>
+        <div class="canvas" data-testid="component-cards">
+            {ROLES.iter().map(|(kind, label)| {
+                let kind = *kind;
+                view! {
+                    <Show when=move || !ids_of(kind).is_empty()>
+                        <section class="lane" data-lane=kind.as_str()>
+                            <h2 class="lane-title">{*label}</h2>
+                            <ul class="cards">
+                                <For each=move || ids_of(kind) key=|id| id.clone() let:id>
+                                    <ComponentCard id live pending may_change=true/>
+                                </For>
+                            </ul>
+                        </section>
+                    </Show>
+                }
+            }).collect_view()}
+        </div>
+        <PendingBar live pending/>
     }
 }
 
+/// The progress of the operation this page saw start (or is running): a bar over the objects
+/// applied, and the list with each one's result.
 #[component]
-fn ComponentCard(c: ComponentStatus) -> impl IntoView {
-    let id = c.component.id.clone();
-    let title = id.clone();
-    let card = c.component.card.as_str();
-    let pods = (c.pods_total > 0).then(|| format!("{}/{} pods ready", c.pods_ready, c.pods_total));
-    let restarts = (c.restarts > 0).then(|| format!("{} restarts", c.restarts));
-    let deps = c.component.depends_on.join(", ");
+fn OperationPanel(live: LiveInstance) -> impl IntoView {
+    let total = move || {
+        live.view
+            .read()
+            .components
+            .iter()
+            .map(|c| c.component.objects.len())
+            .sum::<usize>()
+            .max(1)
+    };
     view! {
-        <li class="card" data-testid="component-card" data-component=id data-card=card>
-            <div class="card-head">
-                <span class=format!("card-kind kind-{card}")>{card}</span>
-                <HealthBadge health=c.health.clone()/>
-            </div>
-            <h3 class="card-title mono">{title}</h3>
-            <p class="card-reason">{c.health.reason.clone()}</p>
-            <p class="card-meta muted">
-                {pods}{restarts.map(|r| format!(" · {r}"))}
-            </p>
-            <p class="card-meta muted">
-                {if deps.is_empty() { "depends on nothing".to_string() } else { format!("depends on {deps}") }}
-            </p>
-            <details class="card-objects">
-                <summary>{format!("{} objects", c.object_health.len())}</summary>
-                <ul>
-                    {c.object_health.into_iter().map(|o| view! {
-                        <li><span class="mono">{o.object.to_string()}</span>" — "{o.health.reason}</li>
+        {move || live.operation.get().map(|op| {
+            let done = op.results.len();
+            let percent = if op.finished.is_some() { 100 } else { (done * 100 / total()).min(99) };
+            let failed: Vec<_> = op.results.iter().filter(|r| r.action == ObjectAction::Failed).cloned().collect();
+            let state = match &op.finished {
+                None => "running".to_string(),
+                Some((OperationStatus::Succeeded, _)) => "succeeded".to_string(),
+                Some((s, _)) => s.as_str().to_string(),
+            };
+            view! {
+                <section class="panel operation" data-testid="operation" data-state=state.clone()>
+                    <p><strong>{format!("Revision {}: ", op.revision)}</strong>
+                        {match &op.finished { None => format!("applying… {done} objects so far"), Some((_, m)) => m.clone() }}</p>
+                    <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent data-testid="progress">
+                        <div class="progress-fill" style=format!("width: {percent}%")></div>
+                    </div>
+                    {failed.iter().map(|r| view! {
+                        <p class="field-error" role="alert">{format!("{}: {}", r.object, r.message.clone().unwrap_or_default())}</p>
                     }).collect_view()}
-                </ul>
+                    <details>
+                        <summary>{format!("{done} objects")}</summary>
+                        <ul class="plain mono">
+                            {op.results.iter().map(|r| view! { <li>{format!("{} {:?}", r.object, r.action).to_lowercase()}</li> }).collect_view()}
+                        </ul>
+                    </details>
+                </section>
+            }
+        })}
+    }
+}
+
+/// The public host, editable into the pending change set.
+#[component]
+fn DomainEditor(live: LiveInstance, pending: RwSignal<Vec<Edit>>) -> impl IntoView {
+    let host = RwSignal::new(String::new());
+    let problem = move || {
+        let h = host.get();
+        let ok = h.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+        (!h.is_empty() && !ok).then(|| format!("`{h}` is not a valid host name"))
+    };
+    let has_url = move || {
+        live.view
+            .read()
+            .components
+            .iter()
+            .any(|c| !c.spec.urls.is_empty())
+    };
+    view! {
+        <Show when=has_url>
+            <form class="domain" on:submit=move |e| {
+                e.prevent_default();
+                if problem().is_none() && !host.get_untracked().is_empty() {
+                    pending.update(|p| p.push(Edit::Domain { host: host.get_untracked() }));
+                    host.set(String::new());
+                }
+            }>
+                <label class="field inline"><span>"Domain"</span>
+                    <input type="text" data-testid="domain-input" placeholder="analytics.example.com" prop:value=move || host.get()
+                        on:input=move |e| host.set(event_target_value(&e))/></label>
+                <button type="submit" class="button small" disabled=move || problem().is_some()>"Add to change set"</button>
+                <span class="field-error" role="status">{problem}</span>
+            </form>
+        </Show>
+    }
+}
+
+/// "3 changes · Review" at the bottom while edits are pending, and the review dialog.
+#[component]
+fn PendingBar(live: LiveInstance, pending: RwSignal<Vec<Edit>>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let preview = RwSignal::new(None as Loaded);
+    let applying = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ServiceError>);
+    let key = move || {
+        let s = live.view.read().summary.clone();
+        (s.namespace, s.name, s.revision)
+    };
+    let load = move || {
+        let (ns, name, revision) = key();
+        let request = ChangeRequest {
+            base_revision: revision,
+            edits: pending.get_untracked(),
+            plan_hash: None,
+            force: false,
+            strict: false,
+            adopt: false,
+        };
+        preview.set(None);
+        failure.set(None);
+        open.set(true);
+        spawn_local(async move { preview.set(Some(preview_change(ns, name, request).await)) });
+    };
+    let on_apply = Callback::new(move |hash: String| {
+        let (ns, name, _) = key();
+        let base = preview
+            .get_untracked()
+            .and_then(|p| p.ok())
+            .map(|p| p.base_revision)
+            .unwrap_or_default();
+        let request = ChangeRequest {
+            base_revision: base,
+            edits: pending.get_untracked(),
+            plan_hash: Some(hash),
+            force: false,
+            strict: false,
+            adopt: false,
+        };
+        applying.set(true);
+        spawn_local(async move {
+            match apply_change(ns, name, request).await {
+                Ok(op) => {
+                    live.started(op.revision);
+                    pending.set(Vec::new());
+                    open.set(false);
+                }
+                Err(e) => failure.set(Some(e)),
+            }
+            applying.set(false);
+        });
+    });
+    let on_reload = Callback::new(move |_| load());
+    view! {
+        <Show when=move || !pending.read().is_empty()>
+            <div class="pending-bar" role="region" aria-label="Pending changes" data-testid="pending-bar">
+                <details>
+                    <summary data-testid="pending-count">{move || {
+                        let n = pending.read().len();
+                        format!("{n} change{}", if n == 1 { "" } else { "s" })
+                    }}</summary>
+                    <ul class="plain">{move || pending.get().iter().map(|e| view! { <li>{describe(e)}</li> }).collect_view()}</ul>
+                </details>
+                <span class="spacer"></span>
+                <button type="button" class="button" on:click=move |_| pending.set(Vec::new())>"Discard"</button>
+                <button type="button" class="button primary" data-testid="review" on:click=move |_| load()>"Review"</button>
+            </div>
+        </Show>
+        <Dialog open title="Review changes" testid="review-dialog">
+            <Review preview on_apply on_reload applying failure/>
+        </Dialog>
+    }
+}
+
+/// Delete, after typing the instance's name; lists what will be removed.
+#[component]
+fn DeleteButton(live: LiveInstance) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let typed = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<ServiceError>);
+    let busy = RwSignal::new(false);
+    let name = move || live.view.read().summary.name.clone();
+    let navigate = use_navigate();
+    let confirm = Callback::new(move |_: ()| {
+        let s = live.view.get_untracked().summary;
+        let navigate = navigate.clone();
+        busy.set(true);
+        spawn_local(async move {
+            match delete_instance(s.namespace, s.name).await {
+                Ok(_) => navigate("/", Default::default()),
+                Err(e) => failure.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    });
+    view! {
+        <button type="button" class="button danger" data-testid="delete" on:click=move |_| { typed.set(String::new()); open.set(true) }>"Delete…"</button>
+        <Dialog open title="Delete instance" testid="delete-dialog">
+            <p>"This deletes every object the instance owns. Its history stays readable."</p>
+            <details>
+                <summary>{move || format!("{} objects will be removed", live.view.read().components.iter().map(|c| c.component.objects.len()).sum::<usize>())}</summary>
+                <ul class="plain mono">{move || live.view.read().components.iter().flat_map(|c| c.component.objects.clone()).map(|o| view! { <li>{o.to_string()}</li> }).collect_view()}</ul>
             </details>
-        </li>
+            <label class="field"><span>{move || format!("Type {} to confirm", name())}</span>
+                <input type="text" data-testid="delete-confirm-name" prop:value=move || typed.get() on:input=move |e| typed.set(event_target_value(&e))/></label>
+            {move || failure.get().map(|e| view! { <ErrorView error=e/> })}
+            <div class="dialog-actions">
+                <button type="button" class="button danger" data-testid="delete-confirm" disabled=move || busy.get() || typed.get() != name() on:click=move |_| confirm.run(())>"Delete"</button>
+            </div>
+        </Dialog>
     }
 }

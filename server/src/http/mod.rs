@@ -66,6 +66,9 @@ pub fn router(state: AppState) -> Router {
     let api_errors = Router::new().fallback(|| async { ApiError::no_route() });
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(ui::context(&state), move || {
+        app::shell(options.clone())
+    });
     Router::new()
         .merge(documented)
         .nest("/api/v1", api_errors)
@@ -75,9 +78,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
-        .leptos_routes_with_context(&state, routes, ui::context(&state), move || {
-            app::shell(options.clone())
-        })
+        // Pages only: `leptos_routes_with_context` would also mount every server function at
+        // its own path, past `ui::server_fn` and so past its role check.
+        .leptos_routes_with_handler(routes, move |req: axum::extract::Request| render(req))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

@@ -1,0 +1,97 @@
+//! Review before anything reaches the cluster: a preview's diff, the objects that change or are
+//! pruned, drift, and the dry run; Apply sends the preview's plan hash. Used for change sets and
+//! rollbacks alike.
+
+use leptos::prelude::*;
+
+use crate::{
+    components::{diff::DiffView, error_view::ErrorView},
+    error::{ErrorCode, ServiceError},
+    model::{ObjectAction, Preview},
+};
+
+/// The state of one review: loading, a preview to confirm, or an error.
+pub type Loaded = Option<Result<Preview, ServiceError>>;
+
+/// The body of a review dialog.
+#[component]
+pub fn Review(
+    /// The preview, once loaded.
+    preview: RwSignal<Loaded>,
+    /// Called with the plan hash when the person confirms.
+    on_apply: Callback<String>,
+    /// Called to preview again (after a conflict).
+    on_reload: Callback<()>,
+    /// True while the confirmed plan is being sent.
+    applying: RwSignal<bool>,
+    /// What applying answered, when it failed.
+    failure: RwSignal<Option<ServiceError>>,
+) -> impl IntoView {
+    view! {
+        {move || match preview.get() {
+            None => view! { <div class="panel loading" aria-busy="true">"Previewing: rendering and dry-running…"</div> }.into_any(),
+            Some(Err(e)) => view! { <ErrorView error=e/> }.into_any(),
+            Some(Ok(p)) => view! { <PreviewBody p on_apply applying/> }.into_any(),
+        }}
+        {move || failure.get().map(|e| {
+            let conflict = e.code == ErrorCode::Conflict;
+            view! {
+                <ErrorView error=e/>
+                <Show when=move || conflict>
+                    <p class="muted">"The instance changed while you were editing. Reload the preview against the new revision and apply again."</p>
+                    <button type="button" class="button" data-testid="reload-preview" on:click=move |_| on_reload.run(())>"Reload and re-apply"</button>
+                </Show>
+            }
+        })}
+    }
+}
+
+#[component]
+fn PreviewBody(p: Preview, on_apply: Callback<String>, applying: RwSignal<bool>) -> impl IntoView {
+    let failed: Vec<_> = p
+        .dry_run
+        .iter()
+        .filter(|r| r.action == ObjectAction::Failed)
+        .cloned()
+        .collect();
+    let blocked = !failed.is_empty();
+    let hash = p.plan_hash.clone();
+    view! {
+        <div class="review" data-testid="review">
+            <p class="muted">
+                {format!("Against revision {} · {} object(s) change · {} pruned", p.base_revision, p.changed.len(), p.prune.len())}
+            </p>
+            <DiffView diff=p.diff.clone()/>
+            <Show when={let n = p.prune.len(); move || n > 0}>
+                <h3>"Will be deleted"</h3>
+            </Show>
+            <ul class="plain mono">
+                {p.prune.iter().map(|o| view! { <li>{o.to_string()}</li> }).collect_view()}
+            </ul>
+            {(!p.drift.is_empty()).then(|| view! {
+                <div class="panel warn" role="status">
+                    <strong>"Drift: "</strong>"these objects were changed outside Berth; applying overwrites them: "
+                    {p.drift.iter().map(|r| r.object.to_string()).collect::<Vec<_>>().join(", ")}
+                </div>
+            })}
+            {blocked.then(|| view! {
+                <div class="panel error" role="alert" data-testid="dry-run-failed">
+                    <strong>"The dry run was refused: "</strong>
+                    {failed.iter().map(|r| format!("{}: {}", r.object, r.message.clone().unwrap_or_default())).collect::<Vec<_>>().join("; ")}
+                </div>
+            })}
+            {p.warnings.iter().map(|w| view! { <p class="muted">{format!("line {}: `{}` {}", w.line, w.expr, w.message)}</p> }).collect_view()}
+            <div class="dialog-actions">
+                <button
+                    type="button"
+                    class="button primary"
+                    data-testid="apply"
+                    disabled=move || blocked || applying.get()
+                    on:click=move |_| on_apply.run(hash.clone())
+                >
+                    {move || if applying.get() { "Applying…" } else { "Apply" }}
+                </button>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,88 @@
+//! The catalog (`/templates`): every template Berth offers, with search, and a deploy dialog
+//! for each.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::list_templates,
+    components::{deploy::DeployForm, dialog::Dialog, error_view::ErrorView},
+    model::TemplateInfo,
+};
+
+/// `/templates`
+#[component]
+pub fn TemplatesPage() -> impl IntoView {
+    let templates = Resource::new(|| (), |_| list_templates());
+    let query = RwSignal::new(String::new());
+    view! {
+        <section class="page-head split">
+            <div>
+                <h1>"Templates"</h1>
+                <p class="muted">"Stacks Berth can deploy. Pick one to see its inputs and deploy it."</p>
+            </div>
+            <input type="search" class="search" placeholder="Search templates" aria-label="Search templates"
+                data-testid="template-search" prop:value=move || query.get() on:input=move |e| query.set(event_target_value(&e))/>
+        </section>
+        <Transition fallback=|| view! { <div class="panel loading" aria-busy="true">"Loading templates…"</div> }>
+            {move || templates.get().map(|r| match r {
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                Ok(list) => {
+                    let list = StoredValue::new(list);
+                    view! {
+                        <ul class="catalog" data-testid="catalog">
+                            {move || {
+                                let q = query.get().to_lowercase();
+                                let shown: Vec<TemplateInfo> = list.with_value(|l| l.iter().filter(|t| matches(t, &q)).cloned().collect());
+                                if shown.is_empty() {
+                                    view! { <li class="empty" data-testid="catalog-empty"><p class="muted">"No template matches. Clear the search to see them all."</p></li> }.into_any()
+                                } else {
+                                    shown.into_iter().map(|t| view! { <TemplateCard t/> }).collect_view().into_any()
+                                }
+                            }}
+                        </ul>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn matches(t: &TemplateInfo, q: &str) -> bool {
+    q.is_empty()
+        || t.id.to_lowercase().contains(q)
+        || t.title.to_lowercase().contains(q)
+        || t.description.to_lowercase().contains(q)
+        || t.categories.iter().any(|c| c.to_lowercase().contains(q))
+}
+
+#[component]
+fn TemplateCard(t: TemplateInfo) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let initial = t
+        .title
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
+    let title = format!("Deploy {}", t.title);
+    let template = StoredValue::new(t.clone());
+    view! {
+        <li class="catalog-card" data-testid="template-card" data-template=t.id.clone()>
+            <div class="catalog-head">
+                <span class="avatar" aria-hidden="true">{initial}</span>
+                <div>
+                    <h3>{t.title.clone()}</h3>
+                    <p class="muted mono">{t.id.clone()}</p>
+                </div>
+            </div>
+            <p>{t.description.clone()}</p>
+            <p class="chips">{t.categories.iter().map(|c| view! { <span class="chip">{c.clone()}</span> }).collect_view()}</p>
+            <p class="muted">{format!("{} inputs", t.inputs.len())}</p>
+            <button type="button" class="button primary" data-testid="open-deploy" on:click=move |_| open.set(true)>"Deploy…"</button>
+            <Dialog open title testid="deploy-dialog">
+                <DeployForm template=template.get_value()/>
+            </Dialog>
+        </li>
+    }
+}

@@ -11,8 +11,9 @@ use leptos::server_fn::codec::Json;
 use crate::{
     error::ServiceError,
     model::{
-        ChangeRequest, CreatePlan, CreateRequest, InstanceSummary, InstanceView, OperationInfo,
-        Preview, RevisionDiff, RevisionSummary, TemplateInfo,
+        ChangeRequest, CreatePlan, CreateRequest, Edit, InstanceSummary, InstanceView,
+        ManifestEditRequest, ObjectKey, OperationInfo, Preview, RevisionDiff, RevisionSummary,
+        TemplateInfo,
     },
 };
 
@@ -165,4 +166,29 @@ pub async fn delete_instance(
 ) -> Result<OperationInfo, ServiceError> {
     let actor = actor(crate::service::Need::Delete)?;
     service().delete(actor, namespace, name, false).await
+}
+
+/// One object of the current revision as YAML, secrets redacted.
+#[server(prefix = "/ui", endpoint = "object_yaml")]
+pub async fn object_yaml(
+    namespace: String,
+    name: String,
+    kind: String,
+    object: String,
+) -> Result<String, ServiceError> {
+    service().object_yaml(namespace, name, kind, object).await
+}
+
+/// The `manifest` edit that turns the object into `yaml`, checked (a bad YAML names its line).
+#[server(prefix = "/ui", endpoint = "manifest_edit", input = Json)]
+pub async fn manifest_edit(
+    namespace: String,
+    name: String,
+    object: ObjectKey,
+    yaml: String,
+) -> Result<Edit, ServiceError> {
+    actor(crate::service::Need::Change)?;
+    service()
+        .manifest_patch(namespace, name, ManifestEditRequest { object, yaml })
+        .await
 }

@@ -9,8 +9,9 @@ use futures::Stream;
 use crate::{
     error::ServiceError,
     model::{
-        ChangeRequest, CreatePlan, CreateRequest, InstanceSummary, InstanceView, OperationInfo,
-        Preview, Progress, RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo,
+        ChangeRequest, CreatePlan, CreateRequest, Edit, InstanceSummary, InstanceView,
+        ManifestEditRequest, OperationInfo, Preview, Progress, RevisionDiff, RevisionRecord,
+        RevisionSummary, TemplateInfo,
     },
 };
 
@@ -93,6 +94,21 @@ pub trait Berth: Send + Sync {
         number: i64,
         against: i64,
     ) -> BoxFuture<'_, Result<RevisionDiff>>;
+    /// One object of the current revision as YAML, secrets redacted.
+    fn object_yaml(
+        &self,
+        namespace: String,
+        name: String,
+        kind: String,
+        object: String,
+    ) -> BoxFuture<'_, Result<String>>;
+    /// The edit that turns one object into the given YAML (a merge patch), checked.
+    fn manifest_patch(
+        &self,
+        namespace: String,
+        name: String,
+        request: ManifestEditRequest,
+    ) -> BoxFuture<'_, Result<Edit>>;
     /// The diff, dry run, drift and plan hash of a rollback to revision `to`; changes nothing.
     fn rollback_preview(
         &self,

@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::health_badge::HealthBadge,
+    components::{dialog::Dialog, health_badge::HealthBadge, yaml::YamlEditor},
     live::LiveInstance,
-    model::{ComponentStatus, Edit, EnvValue, quantity::parse_quantity},
+    model::{ComponentStatus, Edit, EnvValue, ObjectKey, quantity::parse_quantity},
 };
 
 /// The problem with a typed quantity, if any (empty means "leave as it is").
@@ -51,6 +51,7 @@ pub fn ComponentCard(
     view! {
         <li class="card" data-testid="component-card" data-component=id.clone() data-card=card id=format!("card-{id}")>
             {move || status.get().map(|s| view! { <CardFace s/> })}
+            {move || status.get().map(|s| view! { <ObjectList s live pending/> })}
             <Show when=move || may_change && status.with(|s| s.as_ref().is_some_and(|s| s.spec.replicas.is_some() || !s.spec.volumes.is_empty()))>
                 <button type="button" class="button small" data-testid="edit" aria-expanded=move || editing.get().to_string()
                     on:click=move |_| editing.update(|e| *e = !*e)>
@@ -118,11 +119,38 @@ fn CardFace(s: ComponentStatus) -> impl IntoView {
                 }).collect_view()}</span> }.into_any()
             }}
         </p>
+    }
+}
+
+/// The component's objects, each with its health and its YAML (Secrets stay redacted and are
+/// not edited here).
+#[component]
+fn ObjectList(
+    s: ComponentStatus,
+    live: LiveInstance,
+    pending: RwSignal<Vec<Edit>>,
+) -> impl IntoView {
+    let summary = live.view.with_untracked(|v| v.summary.clone());
+    view! {
         <details class="card-objects">
             <summary>{format!("{} objects", s.object_health.len())}</summary>
             <ul>
-                {s.object_health.iter().map(|o| view! {
-                    <li><span class="mono">{o.object.to_string()}</span>" — "{o.health.reason.clone()}</li>
+                {s.object_health.into_iter().map(|o| {
+                    let open = RwSignal::new(false);
+                    let key = ObjectKey { kind: o.object.kind.clone(), name: o.object.name.clone() };
+                    let title = format!("{} {}", key.kind, key.name);
+                    let data_object = title.clone();
+                    let (ns, name) = (summary.namespace.clone(), summary.name.clone());
+                    let yaml = StoredValue::new((ns, name, key));
+                    view! {
+                        <li data-testid="object" data-object=data_object>
+                            <span class="mono">{o.object.to_string()}</span>" — "{o.health.reason}" "
+                            <button type="button" class="link-button" data-testid="object-yaml" on:click=move |_| open.set(true)>"YAML"</button>
+                            <Dialog open title=title testid="yaml-dialog">
+                                {move || { let (ns, name, key) = yaml.get_value(); view! { <YamlEditor namespace=ns name object=key pending open/> } }}
+                            </Dialog>
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
         </details>

@@ -8,3 +8,4 @@ pub mod error_view;
 pub mod header;
 pub mod health_badge;
 pub mod review;
+pub mod yaml;

@@ -92,6 +92,40 @@ pub enum Edit {
         /// Its new value.
         value: String,
     },
+    /// Change one object directly with a JSON merge patch (RFC 7386), for what no other edit
+    /// covers. It may not change the object's kind, name or namespace, nor Berth's labels and
+    /// annotations; Secrets are not edited this way.
+    #[serde(rename_all = "camelCase")]
+    Manifest {
+        /// The object.
+        object: ObjectKey,
+        /// The merge patch (`null` removes a field; lists are replaced whole).
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        merge_patch: serde_json::Value,
+    },
+}
+
+/// Names one object of an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectKey {
+    /// `Deployment`, `ConfigMap`, ...
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+/// An object's edited YAML, to turn into a [`Edit::Manifest`] (the merge patch from the object
+/// as the current revision has it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManifestEditRequest {
+    /// The object.
+    pub object: ObjectKey,
+    /// Its whole new YAML.
+    pub yaml: String,
 }
 
 impl Edit {
@@ -103,7 +137,7 @@ impl Edit {
             | Edit::Env { component, .. }
             | Edit::Storage { component, .. }
             | Edit::Image { component, .. } => Some(component),
-            Edit::Domain { .. } | Edit::Input { .. } => None,
+            Edit::Domain { .. } | Edit::Input { .. } | Edit::Manifest { .. } => None,
         }
     }
 }

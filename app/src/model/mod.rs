@@ -9,7 +9,7 @@ mod operation;
 pub mod quantity;
 mod template;
 
-pub use change::{ChangeRequest, Edit, EnvValue, Preview};
+pub use change::{ChangeRequest, Edit, EnvValue, ManifestEditRequest, ObjectKey, Preview};
 pub use component::{
     CardKind, Component, ComponentSpec, ComponentStatus, ContainerSpec, EnvVar, Health,
     HealthState, ObjectHealth, ObjectRef, VolumeSpec,

@@ -109,6 +109,7 @@ pub fn describe(e: &Edit) -> String {
         } => format!("{component}: image {image}"),
         Edit::Domain { host } => format!("domain {host}"),
         Edit::Input { name, .. } => format!("input {name}"),
+        Edit::Manifest { object, .. } => format!("{} {}: edited as YAML", object.kind, object.name),
     }
 }
 

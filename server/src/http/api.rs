@@ -8,8 +8,9 @@ use std::convert::Infallible;
 
 use app::{
     model::{
-        ChangeRequest, CreatePlan, CreateRequest, InstanceList, InstanceView, OperationInfo,
-        Preview, RevisionDiff, RevisionList, RevisionRecord, TemplateInfo, TemplateList,
+        ChangeRequest, CreatePlan, CreateRequest, Edit, InstanceList, InstanceView,
+        ManifestEditRequest, OperationInfo, Preview, RevisionDiff, RevisionList, RevisionRecord,
+        TemplateInfo, TemplateList,
     },
     service::{Created, LiveEvent},
 };
@@ -177,6 +178,40 @@ pub async fn preview_change(
 ) -> ApiResult<Json<Preview>> {
     caller.require(Role::Operator)?;
     Ok(Json(s.service.preview(&ns, &name, &req).await?))
+}
+
+/// One object of the instance's current revision as YAML (secrets redacted).
+#[utoipa::path(get, path = "/instances/{namespace}/{name}/objects/{kind}/{object}", tag = "changes",
+    params(("namespace" = String, Path), ("name" = String, Path), ("kind" = String, Path), ("object" = String, Path)),
+    responses((status = 200, description = "the object's YAML", body = String, content_type = "application/yaml")))]
+pub async fn object_yaml(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((ns, name, kind, object)): ApiPath<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    caller.require(Role::Viewer)?;
+    let yaml = s.service.object_yaml(&ns, &name, &kind, &object).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/yaml")],
+        yaml,
+    )
+        .into_response())
+}
+
+/// Turns an object's edited YAML into a `manifest` edit (the merge patch from the current
+/// revision), checked as a change set will check it. Changes nothing.
+#[utoipa::path(post, path = "/instances/{namespace}/{name}/manifest-edits", tag = "changes",
+    params(("namespace" = String, Path), ("name" = String, Path)),
+    request_body = ManifestEditRequest,
+    responses((status = 200, description = "the edit to put in a change set", body = Edit)))]
+pub async fn manifest_edit(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((ns, name)): ApiPath<(String, String)>,
+    ApiJson(req): ApiJson<ManifestEditRequest>,
+) -> ApiResult<Json<Edit>> {
+    caller.require(Role::Operator)?;
+    Ok(Json(s.service.manifest_patch(&ns, &name, &req).await?))
 }
 
 /// Applies a previewed change set (it must carry the preview's `planHash`).

@@ -40,6 +40,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::diff_revisions))
         .routes(routes!(api::rollback))
         .routes(routes!(api::preview_rollback))
+        .routes(routes!(api::object_yaml))
+        .routes(routes!(api::manifest_edit))
         .routes(routes!(api::events))
         .routes(routes!(api::get_operation))
 }

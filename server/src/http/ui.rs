@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
-use app::service::{Berth, SignedIn};
+use app::{
+    error::ServiceError,
+    service::{Berth, SignedIn},
+};
 use axum::{
     body::Body,
     extract::State,
-    http::Request,
+    http::{Request, StatusCode},
     response::{IntoResponse, Response},
 };
 use leptos::prelude::provide_context;
@@ -44,7 +47,24 @@ pub async fn server_fn(
         service();
         provide_context(signed_in.clone());
     };
-    leptos_axum::handle_server_fns_with_context(ctx, req)
+    let answer = leptos_axum::handle_server_fns_with_context(ctx, req)
         .await
-        .into_response()
+        .into_response();
+    with_error_status(answer).await
+}
+
+/// A server function's error goes out as 500; give it the status its code means, as the REST
+/// API does (the browser reads the error the same way whatever the status).
+async fn with_error_status(answer: Response) -> Response {
+    if answer.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return answer;
+    }
+    let (mut parts, body) = answer.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, super::BODY_LIMIT).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    if let Ok(error) = serde_json::from_slice::<ServiceError>(&bytes) {
+        parts.status = crate::error::status(error.code);
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }

@@ -325,6 +325,10 @@ fn apply_edit(
             }
         }
         Edit::Input { .. } => {}
+        Edit::Manifest {
+            object,
+            merge_patch,
+        } => super::manifest_edit::apply(objects, object, merge_patch)?,
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 
 pub mod edits;
 pub mod env;
+pub mod manifest_edit;
 pub mod quantity;
 
 use std::collections::{BTreeMap, BTreeSet};

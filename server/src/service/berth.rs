@@ -4,8 +4,8 @@
 use app::{
     error::ServiceError,
     model::{
-        ChangeRequest, CreateRequest, InstanceSummary, InstanceView, OperationInfo, Preview,
-        RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo,
+        ChangeRequest, CreateRequest, Edit, InstanceSummary, InstanceView, ManifestEditRequest,
+        OperationInfo, Preview, RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo,
     },
     service::{Berth, BoxFuture, BoxStream, Created, LiveEvent},
 };
@@ -75,6 +75,29 @@ impl Berth for Service {
         against: i64,
     ) -> Answer<'_, RevisionDiff> {
         Box::pin(async move { Ok(Service::diff(self, &namespace, &name, number, against).await?) })
+    }
+
+    fn object_yaml(
+        &self,
+        namespace: String,
+        name: String,
+        kind: String,
+        object: String,
+    ) -> Answer<'_, String> {
+        Box::pin(
+            async move { Ok(Service::object_yaml(self, &namespace, &name, &kind, &object).await?) },
+        )
+    }
+
+    fn manifest_patch(
+        &self,
+        namespace: String,
+        name: String,
+        request: ManifestEditRequest,
+    ) -> Answer<'_, Edit> {
+        Box::pin(
+            async move { Ok(Service::manifest_patch(self, &namespace, &name, &request).await?) },
+        )
     }
 
     fn rollback_preview(

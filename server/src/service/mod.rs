@@ -26,6 +26,7 @@ mod render;
 mod run;
 mod spec;
 mod view;
+mod yaml_edit;
 
 use app::model::{RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo};
 

@@ -106,10 +106,40 @@ pub(super) fn edits(edits: &[Edit]) -> Value {
                 name: name.clone(),
                 value: CHANGED.into(),
             },
+            Edit::Manifest {
+                object,
+                merge_patch,
+            } => {
+                let mut shown = merge_patch.clone();
+                mask_secret_env_entries(&mut shown);
+                Edit::Manifest {
+                    object: object.clone(),
+                    merge_patch: shown,
+                }
+            }
             other => other.clone(),
         })
         .collect();
     json!(shown)
+}
+
+/// In any part of a merge patch: `{"name": <secret-looking>, "value": v}` entries get
+/// [`CHANGED`] for `v`.
+fn mask_secret_env_entries(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let secret = m
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(looks_secret);
+            if secret && m.get("value").is_some_and(Value::is_string) {
+                m.insert("value".into(), Value::String(CHANGED.into()));
+            }
+            m.values_mut().for_each(mask_secret_env_entries);
+        }
+        Value::Array(a) => a.iter_mut().for_each(mask_secret_env_entries),
+        _ => {}
+    }
 }
 
 impl Service {

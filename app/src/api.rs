@@ -11,9 +11,8 @@ use leptos::server_fn::codec::Json;
 use crate::{
     error::ServiceError,
     model::{
-        ChangeRequest, CreatePlan, CreateRequest, Edit, InstanceSummary, InstanceView,
-        ManifestEditRequest, ObjectKey, OperationInfo, Preview, RevisionDiff, RevisionSummary,
-        TemplateInfo,
+        ChangeRequest, CreatePlan, CreateRequest, Edit, InstanceSummary, InstanceView, ObjectKey,
+        OperationInfo, Preview, RevisionDiff, RevisionSummary, TemplateInfo,
     },
 };
 
@@ -164,7 +163,7 @@ pub async fn delete_instance(
     namespace: String,
     name: String,
 ) -> Result<OperationInfo, ServiceError> {
-    let actor = actor(crate::service::Need::Delete)?;
+    let actor = actor(crate::service::Need::Admin)?;
     service().delete(actor, namespace, name, false).await
 }
 
@@ -189,6 +188,17 @@ pub async fn manifest_edit(
 ) -> Result<Edit, ServiceError> {
     actor(crate::service::Need::Change)?;
     service()
-        .manifest_patch(namespace, name, ManifestEditRequest { object, yaml })
+        .manifest_patch(
+            namespace,
+            name,
+            crate::model::ManifestEditRequest { object, yaml },
+        )
         .await
+}
+
+/// Imports a template from its source (admin only); its problems name their line.
+#[server(prefix = "/ui", endpoint = "import_template", input = Json)]
+pub async fn import_template(source: String) -> Result<TemplateInfo, ServiceError> {
+    let actor = actor(crate::service::Need::Admin)?;
+    service().import_template(actor, source).await
 }

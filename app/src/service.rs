@@ -46,6 +46,10 @@ pub trait Berth: Send + Sync {
     fn templates(&self) -> BoxFuture<'_, Result<Vec<TemplateInfo>>>;
     /// One template with its inputs.
     fn template(&self, id: String) -> BoxFuture<'_, Result<TemplateInfo>>;
+    /// Checks and stores a template's source (a `Template` CR and its documents) as a new
+    /// template, offered at once and after a restart.
+    fn import_template(&self, actor: String, source: String)
+    -> BoxFuture<'_, Result<TemplateInfo>>;
     /// Every instance that is not deleted, newest first.
     fn instances(&self) -> BoxFuture<'_, Result<Vec<InstanceSummary>>>;
     /// One instance with its components' live health.
@@ -150,8 +154,8 @@ pub trait Berth: Send + Sync {
 pub enum Need {
     /// Deploy, change and roll back (the `operator` role).
     Change,
-    /// Also delete (the `admin` role).
-    Delete,
+    /// Also delete and import templates (the `admin` role).
+    Admin,
 }
 
 /// The caller of a server function, as the server authenticated them (provided as context).
@@ -170,7 +174,7 @@ impl SignedIn {
     pub fn require(&self, need: Need) -> Result<String> {
         let (allowed, role) = match need {
             Need::Change => (self.may_change, "operator"),
-            Need::Delete => (self.may_delete, "admin"),
+            Need::Admin => (self.may_delete, "admin"),
         };
         if allowed {
             Ok(self.name.clone())

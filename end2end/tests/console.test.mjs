@@ -216,6 +216,29 @@ test('journey 5: diff revisions 1 and 3, roll back to 1 through its preview, and
   await context.close();
 });
 
+test('journey 6: import a template with an error, see it at its line, fix it and find it in the catalog', async () => {
+  const { page, context, errors } = await open('/templates');
+  const id = `greeting-${Date.now() % 1_000_000}`;
+  const good = `apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: ${id}\nspec:\n  title: Greeting ${id}\n  description: Says hello\n  categories: [demo]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: greeting\ndata:\n  text: hello\n`;
+  await page.getByTestId('import').click();
+  const dialog = page.getByTestId('import-dialog');
+  await dialog.getByTestId('import-source').fill(good.replace('text: hello', 'text: [unclosed'));
+  await dialog.getByTestId('import-submit').click();
+  await dialog.getByTestId('error').waitFor();
+  assert.match(await dialog.getByTestId('error').innerText(), /line 15/);
+  assert.equal(await dialog.locator('.yaml-gutter li.bad').innerText(), '15', 'the bad line is marked');
+  await shots(page, 'journey6-import-error');
+  await dialog.getByTestId('import-source').fill(good);
+  await dialog.getByTestId('import-submit').click();
+  await dialog.waitFor({ state: 'hidden' });
+  const card = page.locator(`[data-template="${id}"]`);
+  await card.waitFor();
+  assert.match(await card.innerText(), /Says hello/);
+  await shots(page, 'journey6-imported');
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});
+
 test('journey 8: delete the instance by typing its name', async () => {
   const { page, context, errors } = await open(base);
   await page.getByTestId('delete').click();

@@ -63,6 +63,10 @@ impl AppState {
             allow_system_namespaces: config.allow_system_namespaces,
         };
         let service = Service::new(store, templates, platform, cluster, true);
+        let imported = service.load_imported_templates().await?;
+        if imported > 0 {
+            tracing::info!(imported, "offering templates imported before");
+        }
         Ok(AppState {
             leptos_options: leptos_options(config),
             service,

@@ -1,7 +1,11 @@
 //! The templates Berth offers: every `*/index.yaml` under the templates directory
 //! (`manifests/` by default), parsed once at startup.
 
-use std::{collections::BTreeMap, path::Path, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    sync::{Arc, RwLock},
+};
 
 use app::model::{InputInfo, TemplateInfo};
 
@@ -20,10 +24,10 @@ fn input_info(i: &crate::template::InputDef) -> InputInfo {
     }
 }
 
-/// Parsed templates by id.
+/// Parsed templates by id: the directory's, then those imported since (shared by every clone).
 #[derive(Clone, Default)]
 pub struct Templates {
-    by_id: Arc<BTreeMap<String, Arc<Template>>>,
+    by_id: Arc<RwLock<BTreeMap<String, Arc<Template>>>>,
 }
 
 impl Templates {
@@ -51,23 +55,42 @@ impl Templates {
             }
         }
         Templates {
-            by_id: Arc::new(by_id),
+            by_id: Arc::new(RwLock::new(by_id)),
         }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Template>>> {
+        self.by_id
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// One template.
     pub fn get(&self, id: &str) -> Option<Arc<Template>> {
-        self.by_id.get(id).cloned()
+        self.read().get(id).cloned()
     }
 
     /// All templates' summaries.
     pub fn list(&self) -> Vec<TemplateInfo> {
-        self.by_id.values().map(|t| info(t)).collect()
+        self.read().values().map(|t| info(t)).collect()
     }
 
     /// A template's summary with its inputs.
     pub fn info(&self, id: &str) -> Option<TemplateInfo> {
-        self.by_id.get(id).map(|t| info(t))
+        self.read().get(id).map(|t| info(t))
+    }
+
+    /// Adds a template; `false` (and nothing changes) when its id is taken.
+    pub fn insert(&self, template: Template) -> bool {
+        let mut all = self
+            .by_id
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if all.contains_key(&template.name) {
+            return false;
+        }
+        all.insert(template.name.clone(), Arc::new(template));
+        true
     }
 }
 

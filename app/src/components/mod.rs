@@ -7,5 +7,6 @@ pub mod diff;
 pub mod error_view;
 pub mod header;
 pub mod health_badge;
+pub mod import;
 pub mod review;
 pub mod yaml;

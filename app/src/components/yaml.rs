@@ -47,11 +47,42 @@ fn highlight(line: &str) -> Vec<(String, &'static str)> {
 }
 
 /// The line a server error points at, from its details.
-fn error_line(e: &ServiceError) -> Option<usize> {
+pub fn line_of(e: &ServiceError) -> Option<usize> {
     e.details
         .get("line")
         .and_then(|l| l.as_u64())
         .map(|l| l as usize)
+}
+
+/// Text with line numbers and YAML highlighting: a textarea over a highlighted copy of it.
+/// `bad_line` is marked in the gutter.
+#[component]
+pub fn CodeArea(
+    text: RwSignal<String>,
+    bad_line: Signal<Option<usize>>,
+    editable: Signal<bool>,
+    #[prop(into)] testid: String,
+) -> impl IntoView {
+    view! {
+        <div class="yaml" data-testid="yaml">
+            <ol class="yaml-gutter" aria-hidden="true">
+                {move || text.get().lines().enumerate().map(|(i, _)| {
+                    let n = i + 1;
+                    view! { <li class:bad=move || bad_line.get() == Some(n)>{n}</li> }
+                }).collect_view()}
+            </ol>
+            <div class="yaml-code">
+                <pre class="yaml-highlight" aria-hidden="true">
+                    {move || text.get().lines().map(|l| view! {
+                        <span class="y-line">{highlight(l).into_iter().map(|(t, c)| view! { <span class=c>{t}</span> }).collect_view()}"\n"</span>
+                    }).collect_view()}
+                </pre>
+                <textarea class="yaml-input" spellcheck="false" data-testid=testid aria-label="YAML"
+                    readonly=move || !editable.get() rows=move || text.get().lines().count() + 1 wrap="off"
+                    prop:value=move || text.get() on:input=move |e| text.set(event_target_value(&e))></textarea>
+            </div>
+        </div>
+    }
 }
 
 /// The YAML of one object, and its editor.
@@ -107,30 +138,13 @@ pub fn YamlEditor(
             }
         });
     };
-    let bad_line = move || failure.get().as_ref().and_then(error_line);
+    let bad_line = move || failure.get().as_ref().and_then(line_of);
     view! {
         {move || match text.get() {
             None => view! { <div class="panel loading" aria-busy="true">"Loading YAML…"</div> }.into_any(),
             Some(Err(e)) => view! { <ErrorView error=e/> }.into_any(),
             Some(Ok(_)) => view! {
-                <div class="yaml" data-testid="yaml">
-                    <ol class="yaml-gutter" aria-hidden="true">
-                        {move || draft.get().lines().enumerate().map(|(i, _)| {
-                            let n = i + 1;
-                            view! { <li class:bad=move || bad_line() == Some(n)>{n}</li> }
-                        }).collect_view()}
-                    </ol>
-                    <div class="yaml-code">
-                        <pre class="yaml-highlight" aria-hidden="true">
-                            {move || draft.get().lines().map(|l| view! {
-                                <span class="y-line">{highlight(l).into_iter().map(|(t, c)| view! { <span class=c>{t}</span> }).collect_view()}"\n"</span>
-                            }).collect_view()}
-                        </pre>
-                        <textarea class="yaml-input" spellcheck="false" data-testid="yaml-input" aria-label="YAML"
-                            readonly=move || !editing.get() rows=move || draft.get().lines().count() + 1 wrap="off"
-                            prop:value=move || draft.get() on:input=move |e| draft.set(event_target_value(&e))></textarea>
-                    </div>
-                </div>
+                <CodeArea text=draft bad_line=Signal::derive(bad_line) editable=Signal::derive(move || editing.get()) testid="yaml-input"/>
             }.into_any(),
         }}
         {move || failure.get().map(|e| view! { <ErrorView error=e/> })}

@@ -21,4 +21,4 @@ pub use instance::{
 pub use operation::{
     CreatePlan, CreateRequest, ObjectAction, ObjectResult, OperationInfo, OperationStatus, Progress,
 };
-pub use template::{InputInfo, TemplateInfo, TemplateList, TemplateWarning};
+pub use template::{InputInfo, TemplateImport, TemplateInfo, TemplateList, TemplateWarning};

@@ -47,6 +47,15 @@ pub struct InputInfo {
     pub pattern: Option<String>,
 }
 
+/// `POST /api/v1/templates`: a template to import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TemplateImport {
+    /// The whole template file: a `Template` CR, then its documents.
+    pub source: String,
+}
+
 /// Something a Sealos-compatible render let through that the template's author should fix: an
 /// expression that failed or was `undefined`, and the text put in its place (`''` in the
 /// resources, `undefined` in defaults and input defaults, as Sealos renders them).

@@ -5,24 +5,37 @@ use leptos::prelude::*;
 
 use crate::{
     api::list_templates,
-    components::{deploy::DeployForm, dialog::Dialog, error_view::ErrorView},
+    components::{deploy::DeployForm, dialog::Dialog, error_view::ErrorView, import::ImportForm},
     model::TemplateInfo,
 };
 
 /// `/templates`
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
-    let templates = Resource::new(|| (), |_| list_templates());
+    let refresh = RwSignal::new(0u32);
+    let templates = Resource::new(move || refresh.get(), |_| list_templates());
     let query = RwSignal::new(String::new());
+    let importing = RwSignal::new(false);
+    let imported = Callback::new(move |info: TemplateInfo| {
+        importing.set(false);
+        query.set(info.id);
+        refresh.update(|n| *n += 1);
+    });
     view! {
         <section class="page-head split">
             <div>
                 <h1>"Templates"</h1>
                 <p class="muted">"Stacks Berth can deploy. Pick one to see its inputs and deploy it."</p>
             </div>
-            <input type="search" class="search" placeholder="Search templates" aria-label="Search templates"
-                data-testid="template-search" prop:value=move || query.get() on:input=move |e| query.set(event_target_value(&e))/>
+            <div class="head-actions">
+                <input type="search" class="search" placeholder="Search templates" aria-label="Search templates"
+                    data-testid="template-search" prop:value=move || query.get() on:input=move |e| query.set(event_target_value(&e))/>
+                <button type="button" class="button" data-testid="import" on:click=move |_| importing.set(true)>"Import…"</button>
+            </div>
         </section>
+        <Dialog open=importing title="Import a template" testid="import-dialog">
+            <ImportForm imported/>
+        </Dialog>
         <Transition fallback=|| view! { <div class="panel loading" aria-busy="true">"Loading templates…"</div> }>
             {move || templates.get().map(|r| match r {
                 Err(e) => view! { <ErrorView error=e/> }.into_any(),

@@ -5,7 +5,7 @@
 pub mod key;
 pub mod token;
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::path::PathBuf;
 
 use crate::{
     store::Store,
@@ -160,28 +160,14 @@ pub fn run(command: TemplateCommand) -> Result<Output, Failure> {
             })
         }
         TemplateCommand::Check { file, strict } => {
-            let template = load(&file)?;
-            let required: BTreeMap<String, String> = template
-                .inputs
-                .iter()
-                .filter(|i| i.required && i.default.is_empty())
-                .map(|i| (i.name.clone(), sample_value(i)))
-                .collect();
-            let rendered = template
-                .render(&RenderRequest {
-                    inputs: required,
-                    seed: Some(0),
-                    strict,
-                    ..Default::default()
-                })
-                .map_err(|e| located(&file, e))?;
-            let warned = warnings(&file, &rendered.warnings);
-            for obj in &rendered.objects {
-                validate::check_object(obj).map_err(|e| Failure {
-                    message: located(&file, e),
-                    warnings: warned.clone(),
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let (template, rendered) =
+                crate::template::check::check(&text, strict).map_err(|f| Failure {
+                    warnings: warnings(&file, &f.warnings),
+                    message: located(&file, f.error),
                 })?;
-            }
+            let warned = warnings(&file, &rendered.warnings);
             let mut out = format!(
                 "{}: ok ({}, {} objects with default inputs)\n",
                 file.display(),
@@ -236,14 +222,4 @@ fn load(file: &PathBuf) -> Result<Template, String> {
 
 fn located(file: &std::path::Path, e: TemplateError) -> String {
     format!("{}: {e}", file.display())
-}
-
-fn sample_value(i: &crate::template::InputDef) -> String {
-    use crate::template::parse::InputType;
-    match i.kind {
-        InputType::Number => "1".into(),
-        InputType::Boolean => "true".into(),
-        InputType::Choice => i.options.first().cloned().unwrap_or_default(),
-        InputType::String => "value".into(),
-    }
 }

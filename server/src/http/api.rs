@@ -10,7 +10,7 @@ use app::{
     model::{
         ChangeRequest, CreatePlan, CreateRequest, Edit, InstanceList, InstanceView,
         ManifestEditRequest, OperationInfo, Preview, RevisionDiff, RevisionList, RevisionRecord,
-        TemplateInfo, TemplateList,
+        TemplateImport, TemplateInfo, TemplateList,
     },
     service::{Created, LiveEvent},
 };
@@ -85,6 +85,21 @@ pub async fn list_templates(
     Ok(Json(TemplateList {
         templates: s.service.template_list(),
     }))
+}
+
+/// Imports a template (admin): checked as `berth template check` checks a file, its first
+/// problem named at its line (422), stored, and offered at once and after restarts.
+#[utoipa::path(post, path = "/templates", tag = "templates",
+    request_body = TemplateImport,
+    responses((status = 201, description = "imported", body = TemplateInfo)))]
+pub async fn import_template(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<TemplateImport>,
+) -> ApiResult<(StatusCode, Json<TemplateInfo>)> {
+    caller.require(Role::Admin)?;
+    let info = s.service.import_template(&req.source, &caller.name).await?;
+    Ok((StatusCode::CREATED, Json(info)))
 }
 
 /// A template with the inputs its deploy form asks for.

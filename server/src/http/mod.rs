@@ -29,7 +29,7 @@ pub const BODY_LIMIT: usize = 1 << 20;
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(openapi::openapi))
-        .routes(routes!(api::list_templates))
+        .routes(routes!(api::list_templates, api::import_template))
         .routes(routes!(api::get_template))
         .routes(routes!(api::list_instances, api::create_instance))
         .routes(routes!(api::get_instance, api::delete_instance))

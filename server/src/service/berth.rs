@@ -23,6 +23,10 @@ impl Berth for Service {
         Box::pin(async move { Ok(self.template_info(&id)?) })
     }
 
+    fn import_template(&self, actor: String, source: String) -> Answer<'_, TemplateInfo> {
+        Box::pin(async move { Ok(Service::import_template(self, &source, &actor).await?) })
+    }
+
     fn instances(&self) -> Answer<'_, Vec<InstanceSummary>> {
         Box::pin(async move { Ok(Service::instances(self).await?) })
     }

@@ -16,6 +16,7 @@
 //! - `berth.rs`: the [`app::service::Berth`] trait over all of it.
 
 mod berth;
+mod catalog;
 mod change;
 mod create;
 pub mod error;

@@ -12,6 +12,7 @@
 mod instances;
 mod revisions;
 pub mod seal;
+mod templates;
 mod tokens;
 
 use std::{path::Path, str::FromStr, time::Duration};

@@ -12,6 +12,7 @@
 //!
 //! Every error names the file's line and what was expected ([`TemplateError`]).
 
+pub mod check;
 pub mod directives;
 pub mod error;
 pub mod expr;

@@ -3,4 +3,5 @@
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/berth/cargo-target}
 export LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-$repo/target/site}
-export PATH=$HOME/.cargo/bin:$PATH
+# wasm-opt (npm's binaryen) for release builds of the browser bundle.
+export PATH=$HOME/.cargo/bin:$repo/end2end/node_modules/.bin:$PATH

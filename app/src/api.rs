@@ -11,8 +11,9 @@ use leptos::server_fn::codec::Json;
 use crate::{
     error::ServiceError,
     model::{
-        ChangeRequest, CreatePlan, CreateRequest, Edit, InstanceSummary, InstanceView, ObjectKey,
-        OperationInfo, Preview, RevisionDiff, RevisionSummary, TemplateInfo,
+        ChangeRequest, ClusterHealth, CreatePlan, CreateRequest, Edit, InstanceSummary,
+        InstanceView, ObjectKey, OperationInfo, Preview, RevisionDiff, RevisionSummary,
+        TemplateInfo,
     },
 };
 
@@ -201,4 +202,10 @@ pub async fn manifest_edit(
 pub async fn import_template(source: String) -> Result<TemplateInfo, ServiceError> {
     let actor = actor(crate::service::Need::Admin)?;
     service().import_template(actor, source).await
+}
+
+/// Whether the cluster answers now.
+#[server(prefix = "/ui", endpoint = "cluster")]
+pub async fn cluster_status() -> Result<ClusterHealth, ServiceError> {
+    service().cluster().await
 }

@@ -24,6 +24,12 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
+/// The icon, as a data URL.
+const FAVICON: &str = concat!(
+    "data:image/svg+xml,",
+    "%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Cdefs%3E%3ClinearGradient id='g' x1='0' y1='0' x2='1' y2='1'%3E%3Cstop offset='0' stop-color='%234f9cf9'/%3E%3Cstop offset='1' stop-color='%237c5cff'/%3E%3C/linearGradient%3E%3C/defs%3E%3Crect width='32' height='32' rx='8' fill='url(%23g)'/%3E%3Cpath d='M7 20h18l-3 5H10z' fill='%23fff' opacity='.9'/%3E%3Crect x='14' y='7' width='4' height='11' rx='1' fill='%23fff'/%3E%3C/svg%3E"
+);
+
 /// The HTML document around [`App`]: head, hydration scripts and the pre-paint theme script.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -33,7 +39,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark light"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Inline, so a page load makes no request for it.
+                <link rel="icon" href=FAVICON type="image/svg+xml"/>
                 // Runs before first paint so a stored light/dark choice never flashes the other theme.
                 <script>{theme::PRE_PAINT_SCRIPT}</script>
                 <HydrationScripts options/>
@@ -63,6 +70,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::header::Header/>
             <main class="page">
+                <components::cluster_banner::ClusterBanner/>
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=StaticSegment("") view=pages::instances::InstancesPage/>
                     <Route path=StaticSegment("templates") view=pages::templates::TemplatesPage/>

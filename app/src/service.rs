@@ -9,9 +9,9 @@ use futures::Stream;
 use crate::{
     error::ServiceError,
     model::{
-        ChangeRequest, CreatePlan, CreateRequest, Edit, InstanceSummary, InstanceView,
-        ManifestEditRequest, OperationInfo, Preview, Progress, RevisionDiff, RevisionRecord,
-        RevisionSummary, TemplateInfo,
+        ChangeRequest, ClusterHealth, CreatePlan, CreateRequest, Edit, InstanceSummary,
+        InstanceView, ManifestEditRequest, OperationInfo, Preview, Progress, RevisionDiff,
+        RevisionRecord, RevisionSummary, TemplateInfo,
     },
 };
 
@@ -50,6 +50,8 @@ pub trait Berth: Send + Sync {
     /// template, offered at once and after a restart.
     fn import_template(&self, actor: String, source: String)
     -> BoxFuture<'_, Result<TemplateInfo>>;
+    /// Whether the cluster answers now.
+    fn cluster(&self) -> BoxFuture<'_, Result<ClusterHealth>>;
     /// Every instance that is not deleted, newest first.
     fn instances(&self) -> BoxFuture<'_, Result<Vec<InstanceSummary>>>;
     /// One instance with its components' live health.

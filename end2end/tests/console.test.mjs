@@ -1,11 +1,15 @@
 // The console's journeys, in Chromium against the local control plane, each in its own
 // namespace: deploy PostHog from the catalog and watch every card become Healthy without a
-// reload; scale capture and set worker's memory limit in one change set; refuse a storage shrink
-// inline and show the apiserver's refusal of a grow; add and remove an env var; diff revisions and roll back through the preview;
-// delete the instance by typing its name. Each journey saves screenshots (light and dark, 1280
-// and 390 px), and fails on any console error or failed request in the page.
+// reload; scale capture and set worker's memory limit in one change set; add and remove an env
+// var and annotate a Deployment in the YAML editor; refuse a storage shrink inline and show the
+// apiserver's refusal of a grow; diff revisions and roll back through the preview; import a
+// template with an error; delete the instance by typing its name; and with the API server
+// stopped (SIGSTOP), see the banner while the history stays readable. Each journey saves
+// screenshots (light and dark, 1280 and 390 px) and fails on any console error or failed
+// request in the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { api, launch, openPage, waitForHydration } from './fixtures/browser.mjs';
 import { shots } from './fixtures/shots.mjs';
 import { kubeGet } from './fixtures/cluster.mjs';
@@ -211,7 +215,9 @@ test('journey 5: diff revisions 1 and 3, roll back to 1 through its preview, and
   assert.match(await dialog.getByTestId('diff').innerText(), /-\s+replicas: 3/);
   await dialog.getByTestId('apply').click();
   await page.waitForURL(`**${base}`);
-  await page.waitForFunction(() => /1\/1 ready/.test(document.querySelector('[data-component="capture"] [data-testid="replicas"]')?.textContent ?? ''), null, { timeout: 60_000 });
+  const replicas = page.locator('[data-component="capture"] [data-testid="replicas"]');
+  await page.waitForFunction(() => /^1\/1 ready/.test(document.querySelector('[data-component="capture"] [data-testid="replicas"]')?.textContent ?? ''), null, { timeout: 90_000 })
+    .catch(async (e) => { throw new Error(`capture still shows ${await replicas.innerText()}: ${e.message}`); });
   assert.deepEqual(unexpected(errors), []);
   await context.close();
 });
@@ -253,4 +259,28 @@ test('journey 8: delete the instance by typing its name', async () => {
   assert.equal(gone.body.revisions.at(-1).kind, 'delete');
   assert.deepEqual(unexpected(errors), []);
   await context.close();
+});
+
+test('journey 7: with the API server stopped, every page says so and the history stays readable', async (t) => {
+  const pidFile = new URL('../cluster/.run/kube-apiserver.pid', import.meta.url);
+  if (!existsSync(pidFile)) {
+    t.skip('the cluster is not the local control plane (no kube-apiserver.pid)');
+    return;
+  }
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  process.kill(pid, 'SIGSTOP');
+  try {
+    const { page, context, errors } = await open(`${base}/history`);
+    await page.getByTestId('cluster-down').waitFor();
+    assert.match(await page.getByTestId('cluster-down').innerText(), /cluster is unreachable/);
+    assert.ok(await page.getByTestId('revision').count() >= 5, 'the history is read from Berth\'s database');
+    await shots(page, 'journey7-cluster-down');
+    await page.goto('/templates');
+    await page.getByTestId('cluster-down').waitFor();
+    assert.ok(await page.getByTestId('template-card').count() >= 1, 'templates still work');
+    assert.deepEqual(unexpected(errors), []);
+    await context.close();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 });

@@ -265,7 +265,7 @@ fn CardEditor(
 
     let spec_for_add = spec.clone();
     let id_for_add = id.clone();
-    let add = move |_| {
+    let add = move || {
         let spec = &spec_for_add;
         let component = id_for_add.clone();
         let first = spec.containers.first().cloned().unwrap_or_default();
@@ -345,8 +345,9 @@ fn CardEditor(
         }
     };
     let env = first.env.clone();
+    let submit = add.clone();
     view! {
-        <form class="card-editor" data-testid="card-editor" on:submit=move |e| { e.prevent_default(); }>
+        <form class="card-editor" data-testid="card-editor" on:submit=move |e| { e.prevent_default(); submit() }>
             {spec.replicas.map(|_| view! { <Field label="Replicas" value=replicas testid="replicas-input" problem=replicas_problem/> })}
             {(!spec.containers.is_empty()).then(|| view! {
                 <div class="field-row">
@@ -394,7 +395,7 @@ fn CardEditor(
                 view! { <Field label=format!("Storage {volume} (now {current})") value=*size testid=format!("storage-{volume}") problem/> }
             }).collect_view())}
             <div class="dialog-actions">
-                <button type="button" class="button primary" data-testid="add-to-change-set" disabled=any_problem on:click=add>"Add to change set"</button>
+                <button type="button" class="button primary" data-testid="add-to-change-set" disabled=any_problem on:click=move |_| add()>"Add to change set"</button>
             </div>
         </form>
     }

@@ -155,6 +155,18 @@ pub struct ComponentStatus {
     pub spec: ComponentSpec,
 }
 
+/// Whether Berth can reach its cluster right now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterHealth {
+    /// Whether the API server answered.
+    pub reachable: bool,
+    /// Why not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// A component's settings as the current revision declares them (secrets redacted), what the
 /// card shows and edits.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

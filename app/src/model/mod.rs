@@ -11,8 +11,8 @@ mod template;
 
 pub use change::{ChangeRequest, Edit, EnvValue, ManifestEditRequest, ObjectKey, Preview};
 pub use component::{
-    CardKind, Component, ComponentSpec, ComponentStatus, ContainerSpec, EnvVar, Health,
-    HealthState, ObjectHealth, ObjectRef, VolumeSpec,
+    CardKind, ClusterHealth, Component, ComponentSpec, ComponentStatus, ContainerSpec, EnvVar,
+    Health, HealthState, ObjectHealth, ObjectRef, VolumeSpec,
 };
 pub use instance::{
     InstanceList, InstanceSummary, InstanceView, RevisionDiff, RevisionList, RevisionRecord,

@@ -4,8 +4,9 @@
 use app::{
     error::ServiceError,
     model::{
-        ChangeRequest, CreateRequest, Edit, InstanceSummary, InstanceView, ManifestEditRequest,
-        OperationInfo, Preview, RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo,
+        ChangeRequest, ClusterHealth, CreateRequest, Edit, InstanceSummary, InstanceView,
+        ManifestEditRequest, OperationInfo, Preview, RevisionDiff, RevisionRecord, RevisionSummary,
+        TemplateInfo,
     },
     service::{Berth, BoxFuture, BoxStream, Created, LiveEvent},
 };
@@ -25,6 +26,16 @@ impl Berth for Service {
 
     fn import_template(&self, actor: String, source: String) -> Answer<'_, TemplateInfo> {
         Box::pin(async move { Ok(Service::import_template(self, &source, &actor).await?) })
+    }
+
+    fn cluster(&self) -> Answer<'_, ClusterHealth> {
+        Box::pin(async move {
+            let status = self.cluster().status().await;
+            Ok(ClusterHealth {
+                reachable: status.reachable,
+                reason: status.reason,
+            })
+        })
     }
 
     fn instances(&self) -> Answer<'_, Vec<InstanceSummary>> {

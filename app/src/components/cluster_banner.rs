@@ -1,0 +1,25 @@
+//! A banner on every page while the cluster does not answer: Berth's history and templates keep
+//! working, but nothing can be deployed or changed and live health is unknown.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::api::cluster_status;
+
+/// Checked when each page loads (on the server, as part of the page).
+#[component]
+pub fn ClusterBanner() -> impl IntoView {
+    let location = use_location();
+    let health = Resource::new(move || location.pathname.get(), |_| cluster_status());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || health.get().and_then(|h| h.ok()).filter(|h| !h.reachable).map(|h| view! {
+                <div class="banner bad" role="alert" data-testid="cluster-down">
+                    <strong>"The cluster is unreachable. "</strong>
+                    {h.reason.unwrap_or_default()}
+                    " History and templates still work; deploys and changes wait for it."
+                </div>
+            })}
+        </Suspense>
+    }
+}

@@ -113,6 +113,9 @@ test('journey 2: scale capture to 3 and set worker memory in one change set', as
   await review.waitFor({ state: 'hidden' });
   await page.waitForFunction(() => /3\/3 ready/.test(document.querySelector('[data-component="capture"] [data-testid="replicas"]')?.textContent ?? ''), null, { timeout: 60_000 });
   assert.match(await worker.getByTestId('memory').innerText(), /1536Mi/);
+  await page.reload();
+  await waitForHydration(page);
+  assert.match(await page.getByTestId('instance-facts').innerText(), /revision 2 · last changed by \S+ on \d{4}-/);
   await shots(page, 'journey2-applied');
   assert.deepEqual(unexpected(errors), []);
   await context.close();

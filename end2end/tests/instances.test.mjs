@@ -1,6 +1,6 @@
 // The Instances page lists what is deployed: an instance created through the REST API shows up
 // as a row, rendered on the server and kept after hydration; its page shows one card per
-// component with live health; once deleted it is gone.
+// component whose health follows the cluster without a reload; once deleted it is gone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, launch, openPage, waitForHydration } from './fixtures/browser.mjs';
@@ -37,13 +37,9 @@ test('a deployed instance is listed with a card per component, and gone once del
     const capture = page.locator('[data-component="capture"]');
     assert.equal(await capture.getAttribute('data-card'), 'app');
     assert.match(await capture.innerText(), /depends on kafka, redis/);
-    // KWOK makes pods ready within seconds; refresh until the card says so.
-    for (let i = 0; i < 60 && !/Healthy/.test(await capture.getByTestId('health-badge').innerText()); i++) {
-      await page.waitForTimeout(500);
-      await page.getByRole('button', { name: 'Refresh' }).click();
-    }
-    assert.equal(await capture.getByTestId('health-badge').innerText(), 'Healthy');
-    assert.match(await capture.innerText(), /1\/1 pods ready/);
+    // KWOK makes pods ready within seconds; the card follows the instance's stream.
+    await page.waitForFunction(() => document.querySelector('[data-component="capture"] [data-testid="health-badge"]')?.textContent === 'Healthy', null, { timeout: 60_000 });
+    assert.match(await capture.getByTestId('replicas').innerText(), /1\/1 ready/);
     assert.equal(await page.locator('[data-component="pg"]').getAttribute('data-card'), 'database');
     assert.deepEqual(errors, []);
     await context.close();

@@ -50,6 +50,12 @@ pub struct InstanceSummary {
     pub created_by: String,
     /// When it was deleted, if it was.
     pub deleted_at: Option<String>,
+    /// Who made the current revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    /// When the current revision was made (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<String>,
 }
 
 /// An instance with its components' live status: the instance page and

@@ -152,7 +152,15 @@ fn Detail(initial: InstanceView) -> impl IntoView {
             <div>
                 <h1 class="mono" data-testid="instance-name">{move || summary().name}</h1>
                 <p class="muted" data-testid="instance-facts">
-                    {move || { let s = summary(); format!("{} · namespace {} · revision {} · created by {} on {}", s.template, s.namespace, s.revision, s.created_by, s.created_at.get(..16).unwrap_or_default().replace('T', " ")) }}
+                    {move || {
+                        let s = summary();
+                        let when = |t: &str| t.get(..16).unwrap_or_default().replace('T', " ");
+                        let last = match (&s.changed_by, &s.changed_at) {
+                            (Some(by), Some(at)) => format!(" · last changed by {by} on {}", when(at)),
+                            _ => String::new(),
+                        };
+                        format!("{} · namespace {} · revision {}{last}", s.template, s.namespace, s.revision)
+                    }}
                 </p>
                 {move || url().map(|u| { let href = u.clone(); view! { <p><a href=href rel="noreferrer" target="_blank" data-testid="instance-url">{u}</a></p> } })}
             </div>

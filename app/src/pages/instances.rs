@@ -34,10 +34,10 @@ fn EmptyState() -> impl IntoView {
             <div class="empty-mark" aria-hidden="true"></div>
             <h2>"No instances yet"</h2>
             <p class="muted">
-                "Deploy a template, such as PostHog, with the REST API ("
-                <code>"POST /api/v1/instances"</code>
-                "); it will be listed here. A deploy dialog in the console is not built yet."
+                "Pick a template in the "<a href="/templates">"catalog"</a>" (PostHog is there) and deploy it; "
+                "its instance will be listed here."
             </p>
+            <p><a class="button primary" href="/templates" data-testid="go-to-templates">"Browse templates"</a></p>
         </section>
     }
 }

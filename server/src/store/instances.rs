@@ -14,10 +14,14 @@ struct InstanceRow {
     created_at: String,
     created_by: String,
     deleted_at: Option<String>,
+    changed_by: Option<String>,
+    changed_at: Option<String>,
 }
 
-const COLUMNS: &str =
-    "namespace, name, template, current_revision, created_at, created_by, deleted_at";
+/// The instance's columns, and who made its current revision and when.
+const COLUMNS: &str = "namespace, name, template, current_revision, created_at, created_by, deleted_at, \
+     (SELECT actor FROM revisions r WHERE r.instance_id = instances.id AND r.number = instances.current_revision) AS changed_by, \
+     (SELECT created_at FROM revisions r WHERE r.instance_id = instances.id AND r.number = instances.current_revision) AS changed_at";
 
 impl From<InstanceRow> for InstanceSummary {
     fn from(r: InstanceRow) -> InstanceSummary {
@@ -29,6 +33,8 @@ impl From<InstanceRow> for InstanceSummary {
             created_at: r.created_at,
             created_by: r.created_by,
             deleted_at: r.deleted_at,
+            changed_by: r.changed_by,
+            changed_at: r.changed_at,
         }
     }
 }

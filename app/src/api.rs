@@ -17,9 +17,13 @@ use crate::{
     },
 };
 
+/// The service the server provides; an error (not a panic) where it provides none, such as
+/// when the router renders the app once to list its routes.
 #[cfg(feature = "ssr")]
-fn service() -> std::sync::Arc<dyn crate::service::Berth> {
-    expect_context::<std::sync::Arc<dyn crate::service::Berth>>()
+fn service() -> Result<std::sync::Arc<dyn crate::service::Berth>, ServiceError> {
+    use_context::<std::sync::Arc<dyn crate::service::Berth>>().ok_or_else(|| {
+        ServiceError::new(crate::error::ErrorCode::Internal, "no service in this render")
+    })
 }
 
 /// The signed-in caller's name, when their role allows `need`; else a typed 403.
@@ -33,7 +37,7 @@ fn actor(need: crate::service::Need) -> Result<String, ServiceError> {
 /// Every instance that is not deleted, newest first.
 #[server(prefix = "/ui", endpoint = "instances")]
 pub async fn list_instances() -> Result<Vec<InstanceSummary>, ServiceError> {
-    service().instances().await
+    service()?.instances().await
 }
 
 /// One instance with its components' live health, or `None` when it does not exist.
@@ -42,7 +46,7 @@ pub async fn get_instance(
     namespace: String,
     name: String,
 ) -> Result<Option<InstanceView>, ServiceError> {
-    match service().instance(namespace, name).await {
+    match service()?.instance(namespace, name).await {
         Ok(view) => Ok(Some(view)),
         Err(e) if e.code == crate::error::ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -52,7 +56,7 @@ pub async fn get_instance(
 /// Every template, in id order.
 #[server(prefix = "/ui", endpoint = "templates")]
 pub async fn list_templates() -> Result<Vec<TemplateInfo>, ServiceError> {
-    service().templates().await
+    service()?.templates().await
 }
 
 /// What deploying `request` would apply: rendered, resolved and dry-run, nothing recorded.
@@ -63,7 +67,7 @@ pub async fn plan_deploy(request: CreateRequest) -> Result<CreatePlan, ServiceEr
         dry_run: true,
         ..request
     };
-    match service().create(actor, request, false).await? {
+    match service()?.create(actor, request, false).await? {
         crate::service::Created::Planned(plan) => Ok(plan),
         crate::service::Created::Started(_) => Err(ServiceError::new(
             crate::error::ErrorCode::Internal,
@@ -80,7 +84,7 @@ pub async fn deploy(request: CreateRequest) -> Result<OperationInfo, ServiceErro
         dry_run: false,
         ..request
     };
-    match service().create(actor, request, false).await? {
+    match service()?.create(actor, request, false).await? {
         crate::service::Created::Started(op) => Ok(op),
         crate::service::Created::Planned(_) => Err(ServiceError::new(
             crate::error::ErrorCode::Internal,
@@ -97,7 +101,7 @@ pub async fn preview_change(
     request: ChangeRequest,
 ) -> Result<Preview, ServiceError> {
     actor(crate::service::Need::Change)?;
-    service().preview(namespace, name, request).await
+    service()?.preview(namespace, name, request).await
 }
 
 /// Applies a previewed change set; answers once it has started.
@@ -108,7 +112,7 @@ pub async fn apply_change(
     request: ChangeRequest,
 ) -> Result<OperationInfo, ServiceError> {
     let actor = actor(crate::service::Need::Change)?;
-    service()
+    service()?
         .apply(actor, namespace, name, request, false)
         .await
 }
@@ -119,7 +123,7 @@ pub async fn list_revisions(
     namespace: String,
     name: String,
 ) -> Result<Vec<RevisionSummary>, ServiceError> {
-    service().revisions(namespace, name).await
+    service()?.revisions(namespace, name).await
 }
 
 /// The diff from revision `against` to revision `number`.
@@ -130,7 +134,7 @@ pub async fn diff_revisions(
     number: i64,
     against: i64,
 ) -> Result<RevisionDiff, ServiceError> {
-    service().diff(namespace, name, number, against).await
+    service()?.diff(namespace, name, number, against).await
 }
 
 /// The preview of a rollback to revision `to`.
@@ -141,7 +145,7 @@ pub async fn preview_rollback(
     to: i64,
 ) -> Result<Preview, ServiceError> {
     actor(crate::service::Need::Change)?;
-    service().rollback_preview(namespace, name, to, false).await
+    service()?.rollback_preview(namespace, name, to, false).await
 }
 
 /// Rolls back to revision `to`, exactly as previewed (`plan_hash`); answers once it started.
@@ -153,7 +157,7 @@ pub async fn rollback(
     plan_hash: String,
 ) -> Result<OperationInfo, ServiceError> {
     let actor = actor(crate::service::Need::Change)?;
-    service()
+    service()?
         .rollback(actor, namespace, name, to, Some(plan_hash), false, false)
         .await
 }
@@ -165,7 +169,7 @@ pub async fn delete_instance(
     name: String,
 ) -> Result<OperationInfo, ServiceError> {
     let actor = actor(crate::service::Need::Admin)?;
-    service().delete(actor, namespace, name, false).await
+    service()?.delete(actor, namespace, name, false).await
 }
 
 /// One object of the current revision as YAML, secrets redacted.
@@ -176,7 +180,7 @@ pub async fn object_yaml(
     kind: String,
     object: String,
 ) -> Result<String, ServiceError> {
-    service().object_yaml(namespace, name, kind, object).await
+    service()?.object_yaml(namespace, name, kind, object).await
 }
 
 /// The `manifest` edit that turns the object into `yaml`, checked (a bad YAML names its line).
@@ -188,7 +192,7 @@ pub async fn manifest_edit(
     yaml: String,
 ) -> Result<Edit, ServiceError> {
     actor(crate::service::Need::Change)?;
-    service()
+    service()?
         .manifest_patch(
             namespace,
             name,
@@ -201,11 +205,11 @@ pub async fn manifest_edit(
 #[server(prefix = "/ui", endpoint = "import_template", input = Json)]
 pub async fn import_template(source: String) -> Result<TemplateInfo, ServiceError> {
     let actor = actor(crate::service::Need::Admin)?;
-    service().import_template(actor, source).await
+    service()?.import_template(actor, source).await
 }
 
 /// Whether the cluster answers now.
 #[server(prefix = "/ui", endpoint = "cluster")]
 pub async fn cluster_status() -> Result<ClusterHealth, ServiceError> {
-    service().cluster().await
+    service()?.cluster().await
 }

@@ -22,7 +22,10 @@ use crate::{
 #[cfg(feature = "ssr")]
 fn service() -> Result<std::sync::Arc<dyn crate::service::Berth>, ServiceError> {
     use_context::<std::sync::Arc<dyn crate::service::Berth>>().ok_or_else(|| {
-        ServiceError::new(crate::error::ErrorCode::Internal, "no service in this render")
+        ServiceError::new(
+            crate::error::ErrorCode::Internal,
+            "no service in this render",
+        )
     })
 }
 
@@ -145,7 +148,9 @@ pub async fn preview_rollback(
     to: i64,
 ) -> Result<Preview, ServiceError> {
     actor(crate::service::Need::Change)?;
-    service()?.rollback_preview(namespace, name, to, false).await
+    service()?
+        .rollback_preview(namespace, name, to, false)
+        .await
 }
 
 /// Rolls back to revision `to`, exactly as previewed (`plan_hash`); answers once it started.
@@ -212,4 +217,10 @@ pub async fn import_template(source: String) -> Result<TemplateInfo, ServiceErro
 #[server(prefix = "/ui", endpoint = "cluster")]
 pub async fn cluster_status() -> Result<ClusterHealth, ServiceError> {
     service()?.cluster().await
+}
+
+/// One template with its inputs.
+#[server(prefix = "/ui", endpoint = "template")]
+pub async fn get_template(id: String) -> Result<TemplateInfo, ServiceError> {
+    service()?.template(id).await
 }

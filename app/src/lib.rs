@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=StaticSegment("") view=pages::instances::InstancesPage/>
                     <Route path=StaticSegment("templates") view=pages::templates::TemplatesPage/>
+                    <Route path=(StaticSegment("templates"), ParamSegment("id")) view=pages::templates::TemplatePage/>
                     <Route
                         path=(StaticSegment("instances"), ParamSegment("namespace"), ParamSegment("name"))
                         view=pages::instance::InstancePage

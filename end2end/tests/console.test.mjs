@@ -75,6 +75,8 @@ test('journey 1: deploy PostHog from the catalog and watch every card become Hea
   await plan.waitFor({ timeout: 60_000 });
   assert.match(await plan.innerText(), new RegExp(`→ ${namespace}/${name}`));
   assert.match(await plan.innerText(), /capture/);
+  await plan.getByTestId('platform-values').locator('summary').click();
+  assert.match(await plan.getByTestId('platform-values').innerText(), new RegExp(`SEALOS_NAMESPACE\\s+${namespace}`));
   await shots(page, 'journey1-deploy-preview');
   await dialog.getByTestId('deploy-start').click();
   await page.waitForURL(`**${base}`);
@@ -82,6 +84,10 @@ test('journey 1: deploy PostHog from the catalog and watch every card become Hea
   await allHealthy(page);
   assert.equal(await page.getByTestId('disconnected').count(), 0);
   assert.match(await card(page, 'capture').getByTestId('replicas').innerText(), /1\/1 ready/);
+  // Every dependency is drawn: capture → kafka and redis, web → five others, and so on.
+  const edges = await page.locator('[data-testid="edges"] path').count();
+  const deps = await page.evaluate(() => [...document.querySelectorAll('[data-testid="component-card"] .card-meta a')].length);
+  assert.ok(deps > 10 && edges === deps, `${edges} edges drawn for ${deps} dependencies`);
   await shots(page, 'journey1-canvas');
   assert.deepEqual(unexpected(errors), []);
   await context.close();
@@ -244,6 +250,12 @@ test('journey 6: import a template with an error, see it at its line, fix it and
   await card.waitFor();
   assert.match(await card.innerText(), /Says hello/);
   await shots(page, 'journey6-imported');
+  await card.getByTestId('template-link').click();
+  await page.getByTestId('template-detail').waitFor();
+  assert.match(await page.getByTestId('template-detail').innerText(), new RegExp(`Greeting ${id}`));
+  await page.goto('/templates/posthog');
+  assert.match(await page.getByTestId('template-inputs').innerText(), /storage_class/);
+  assert.equal(await page.getByTestId('readme').getAttribute('href') !== null, true);
   assert.deepEqual(unexpected(errors), []);
   await context.close();
 });

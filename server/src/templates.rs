@@ -101,6 +101,8 @@ fn info(t: &Template) -> TemplateInfo {
         description: t.description.clone(),
         icon: t.icon.clone(),
         categories: t.categories.clone(),
+        readme: t.readme.clone(),
+        url: t.url.clone(),
         inputs: t.inputs.iter().map(input_info).collect(),
     }
 }

@@ -237,6 +237,12 @@ fn PlanView(p: CreatePlan) -> impl IntoView {
                 </div>
             })}
             {p.warnings.iter().map(|w| view! { <p class="muted">{format!("line {}: `{}` {}", w.line, w.expr, w.message)}</p> }).collect_view()}
+            <details data-testid="platform-values">
+                <summary>"Platform values"</summary>
+                <dl class="facts">
+                    {p.platform.iter().map(|(k, v)| view! { <dt class="mono">{k.clone()}</dt><dd class="mono">{v.clone()}</dd> }).collect_view()}
+                </dl>
+            </details>
             <ul class="plan-groups">
                 {p.components.iter().map(|c| view! {
                     <li><strong class="mono">{c.id.clone()}</strong>" "<span class="muted">{c.card.as_str()}</span>

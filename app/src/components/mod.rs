@@ -5,6 +5,7 @@ pub mod cluster_banner;
 pub mod deploy;
 pub mod dialog;
 pub mod diff;
+pub mod edges;
 pub mod error_view;
 pub mod header;
 pub mod health_badge;

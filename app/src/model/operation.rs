@@ -130,6 +130,9 @@ pub struct CreatePlan {
     pub dry_run: Vec<ObjectResult>,
     /// Expressions rendered as Sealos does (`''` or `undefined`), each with its line.
     pub warnings: Vec<TemplateWarning>,
+    /// The platform values the template was rendered with (`SEALOS_NAMESPACE`, ...).
+    #[serde(default)]
+    pub platform: BTreeMap<String, String>,
 }
 
 /// A create, change, rollback or delete: running, or finished with its per-object results.

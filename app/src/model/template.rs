@@ -17,6 +17,12 @@ pub struct TemplateInfo {
     pub icon: String,
     /// Categories.
     pub categories: Vec<String>,
+    /// Where its readme is (a URL, as the Template CR gives it).
+    #[serde(default)]
+    pub readme: String,
+    /// The project's home page.
+    #[serde(default)]
+    pub url: String,
     /// The deploy form: each input with its type, default, options and condition.
     pub inputs: Vec<InputInfo>,
 }

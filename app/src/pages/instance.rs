@@ -11,6 +11,7 @@ use crate::{
     components::{
         card::ComponentCard,
         dialog::Dialog,
+        edges::Edges,
         error_view::ErrorView,
         health_badge::HealthBadge,
         review::{Loaded, Review},
@@ -124,6 +125,7 @@ const ROLES: [(CardKind, &str); 5] = [
 #[component]
 fn Detail(initial: InstanceView) -> impl IntoView {
     let live = LiveInstance::follow(initial);
+    let canvas = NodeRef::<leptos::html::Div>::new();
     let pending = RwSignal::new(Vec::<Edit>::new());
     let summary = move || live.view.read().summary.clone();
     let url = move || {
@@ -176,7 +178,8 @@ fn Detail(initial: InstanceView) -> impl IntoView {
         <p class="muted reason" data-testid="instance-reason">{move || live.view.read().health.reason.clone()}</p>
         <OperationPanel live/>
         <DomainEditor live pending/>
-        <div class="canvas" data-testid="component-cards">
+        <div class="canvas" data-testid="component-cards" node_ref=canvas>
+            <Edges live canvas/>
             {ROLES.iter().map(|(kind, label)| {
                 let kind = *kind;
                 view! {

@@ -1,5 +1,5 @@
-//! The catalog (`/templates`): every template Berth offers, with search, and a deploy dialog
-//! for each.
+//! The catalog (`/templates`): every template Berth offers, with search, a detail page with its
+//! readme and inputs (`/templates/:id`), and a deploy dialog for each.
 
 use leptos::prelude::*;
 
@@ -85,7 +85,7 @@ fn TemplateCard(t: TemplateInfo) -> impl IntoView {
             <div class="catalog-head">
                 <span class="avatar" aria-hidden="true">{initial}</span>
                 <div>
-                    <h3>{t.title.clone()}</h3>
+                    <h3><a href=format!("/templates/{}", t.id) data-testid="template-link">{t.title.clone()}</a></h3>
                     <p class="muted mono">{t.id.clone()}</p>
                 </div>
             </div>
@@ -97,5 +97,63 @@ fn TemplateCard(t: TemplateInfo) -> impl IntoView {
                 <DeployForm template=template.get_value()/>
             </Dialog>
         </li>
+    }
+}
+
+/// `/templates/:id`: one template, its readme and home page, and its inputs.
+#[component]
+pub fn TemplatePage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let template = Resource::new(id, crate::api::get_template);
+    view! {
+        <nav class="crumbs" aria-label="Breadcrumb">
+            <a href="/templates">"Templates"</a>
+            <span aria-hidden="true">" / "</span>
+            <span class="mono">{id}</span>
+        </nav>
+        <Suspense fallback=|| view! { <div class="panel loading page-skeleton" aria-busy="true">"Loading template…"</div> }>
+            {move || template.get().map(|r| match r {
+                Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                Ok(t) => view! { <TemplateDetail t/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn TemplateDetail(t: TemplateInfo) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let template = StoredValue::new(t.clone());
+    view! {
+        <section class="page-head split" data-testid="template-detail">
+            <div>
+                <h1>{t.title.clone()}</h1>
+                <p class="muted">{t.description.clone()}</p>
+                <p class="chips">{t.categories.iter().map(|c| view! { <span class="chip">{c.clone()}</span> }).collect_view()}</p>
+                <p>
+                    {(!t.readme.is_empty()).then(|| view! { <a href=t.readme.clone() rel="noreferrer" target="_blank" data-testid="readme">"Readme"</a> })}
+                    {(!t.readme.is_empty() && !t.url.is_empty()).then_some(" · ")}
+                    {(!t.url.is_empty()).then(|| view! { <a href=t.url.clone() rel="noreferrer" target="_blank">"Home page"</a> })}
+                </p>
+            </div>
+            <button type="button" class="button primary" data-testid="open-deploy" on:click=move |_| open.set(true)>"Deploy…"</button>
+        </section>
+        <table class="table" data-testid="template-inputs">
+            <thead><tr><th scope="col">"Input"</th><th scope="col">"Type"</th><th scope="col">"Default"</th><th scope="col">"About"</th></tr></thead>
+            <tbody>
+                {t.inputs.iter().map(|i| view! {
+                    <tr>
+                        <td class="mono">{i.name.clone()}{i.required.then_some(" *")}</td>
+                        <td>{i.kind.clone()}{(!i.options.is_empty()).then(|| format!(": {}", i.options.join(" | ")))}</td>
+                        <td class="mono">{i.default.clone()}</td>
+                        <td class="muted">{i.description.clone()}{i.condition.clone().map(|c| format!(" (when {c})"))}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <Dialog open title=format!("Deploy {}", t.title) testid="deploy-dialog">
+            <DeployForm template=template.get_value()/>
+        </Dialog>
     }
 }

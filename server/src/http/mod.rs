@@ -83,10 +83,10 @@ pub fn router(state: AppState) -> Router {
         // Pages only: `leptos_routes_with_context` would also mount every server function at
         // its own path, past `ui::server_fn` and so past its role check.
         .leptos_routes_with_handler(routes, move |req: axum::extract::Request| render(req))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            ui::context(&state),
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(ui::context(&state), app::shell))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(
             state.clone(),

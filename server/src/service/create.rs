@@ -69,6 +69,7 @@ impl Service {
                 resolved.iter().map(planned).collect()
             };
             return Ok(Created::Planned(CreatePlan {
+                platform: self.platform_values(&namespace),
                 namespace,
                 name,
                 manifests: self.redacted(&state),

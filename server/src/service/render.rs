@@ -53,7 +53,7 @@ pub(super) struct RenderedInstance {
 }
 
 impl Service {
-    fn platform_values(&self, namespace: &str) -> BTreeMap<String, String> {
+    pub(super) fn platform_values(&self, namespace: &str) -> BTreeMap<String, String> {
         [
             ("SEALOS_NAMESPACE", namespace.to_string()),
             ("SEALOS_CLOUD_DOMAIN", self.platform.cloud_domain.clone()),

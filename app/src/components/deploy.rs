@@ -10,9 +10,9 @@ use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::{deploy, plan_deploy},
-    components::error_view::ErrorView,
+    components::error_view::{DryRunRefusals, ErrorView, RenderWarnings},
     error::ServiceError,
-    model::{CreatePlan, CreateRequest, InputInfo, ObjectAction, TemplateInfo},
+    model::{CreatePlan, CreateRequest, InputInfo, TemplateInfo},
 };
 
 /// Whether an input's `if` holds for the values typed so far. Understands the conditions
@@ -221,22 +221,11 @@ fn InputField(input: InputInfo, values: RwSignal<BTreeMap<String, String>>) -> i
 
 #[component]
 fn PlanView(p: CreatePlan) -> impl IntoView {
-    let failed: Vec<_> = p
-        .dry_run
-        .iter()
-        .filter(|r| r.action == ObjectAction::Failed)
-        .cloned()
-        .collect();
     view! {
         <section class="plan" data-testid="deploy-plan">
             <h3>{format!("{} objects in {} components → {}/{}", p.manifests.len(), p.components.len(), p.namespace, p.name)}</h3>
-            {(!failed.is_empty()).then(|| view! {
-                <div class="panel error" role="alert" data-testid="preflight">
-                    <strong>"The cluster refused the dry run: "</strong>
-                    {failed.iter().map(|r| format!("{}: {}", r.object, r.message.clone().unwrap_or_default())).collect::<Vec<_>>().join("; ")}
-                </div>
-            })}
-            {p.warnings.iter().map(|w| view! { <p class="muted">{format!("line {}: `{}` {}", w.line, w.expr, w.message)}</p> }).collect_view()}
+            <DryRunRefusals results=p.dry_run.clone() testid="preflight"/>
+            <RenderWarnings warnings=p.warnings.clone()/>
             <details data-testid="platform-values">
                 <summary>"Platform values"</summary>
                 <dl class="facts">

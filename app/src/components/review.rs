@@ -5,9 +5,12 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{diff::DiffView, error_view::ErrorView},
+    components::{
+        diff::DiffView,
+        error_view::{DryRunRefusals, ErrorView, RenderWarnings, refused_any},
+    },
     error::{ErrorCode, ServiceError},
-    model::{ObjectAction, Preview},
+    model::Preview,
 };
 
 /// The state of one review: loading, a preview to confirm, or an error.
@@ -48,13 +51,7 @@ pub fn Review(
 
 #[component]
 fn PreviewBody(p: Preview, on_apply: Callback<String>, applying: RwSignal<bool>) -> impl IntoView {
-    let failed: Vec<_> = p
-        .dry_run
-        .iter()
-        .filter(|r| r.action == ObjectAction::Failed)
-        .cloned()
-        .collect();
-    let blocked = !failed.is_empty();
+    let blocked = refused_any(&p.dry_run);
     let hash = p.plan_hash.clone();
     view! {
         <div class="review" data-testid="review">
@@ -74,13 +71,8 @@ fn PreviewBody(p: Preview, on_apply: Callback<String>, applying: RwSignal<bool>)
                     {p.drift.iter().map(|r| r.object.to_string()).collect::<Vec<_>>().join(", ")}
                 </div>
             })}
-            {blocked.then(|| view! {
-                <div class="panel error" role="alert" data-testid="dry-run-failed">
-                    <strong>"The dry run was refused: "</strong>
-                    {failed.iter().map(|r| format!("{}: {}", r.object, r.message.clone().unwrap_or_default())).collect::<Vec<_>>().join("; ")}
-                </div>
-            })}
-            {p.warnings.iter().map(|w| view! { <p class="muted">{format!("line {}: `{}` {}", w.line, w.expr, w.message)}</p> }).collect_view()}
+            <DryRunRefusals results=p.dry_run.clone() testid="dry-run-failed"/>
+            <RenderWarnings warnings=p.warnings.clone()/>
             <div class="dialog-actions">
                 <button
                     type="button"

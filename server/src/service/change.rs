@@ -103,20 +103,32 @@ impl Service {
         req: &ChangeRequest,
     ) -> Result<Preview> {
         let (_, recorded, plan) = self.plan_change(namespace, name, req).await?;
+        self.dry_run_preview(namespace, name, &recorded, &plan, req.force, req.adopt)
+            .await
+    }
+
+    /// Dry-runs what `plan` changes over `recorded` (checking ownership first) and shows it.
+    async fn dry_run_preview(
+        &self,
+        namespace: &str,
+        name: &str,
+        recorded: &RevisionState,
+        plan: &Plan,
+        force: bool,
+        adopt: bool,
+    ) -> Result<Preview> {
         let applier = self.applier()?;
-        let (resolved, _) = self.resolve_plan(&applier, &plan).await?;
+        let (resolved, _) = self.resolve_plan(&applier, plan).await?;
         let changed = keys(&plan.changed);
         let to_check: Vec<Resolved> = resolved
             .into_iter()
             .filter(|r| changed.contains(&manifest::group_key(&r.key)))
             .collect();
-        let planned = applier.plan(&to_check, namespace, req.force).await;
+        let planned = applier.plan(&to_check, namespace, force).await;
         let mine = keys(&recorded.manifests);
-        self.check_ownership(
-            &applier, namespace, name, &to_check, &planned, &mine, req.adopt,
-        )
-        .await?;
-        Ok(self.preview_of(&recorded, &plan, &planned))
+        self.check_ownership(&applier, namespace, name, &to_check, &planned, &mine, adopt)
+            .await?;
+        Ok(self.preview_of(recorded, plan, &planned))
     }
 
     /// Applies a change set previewed before (same edits, same base revision, same plan hash).
@@ -183,18 +195,8 @@ impl Service {
         force: bool,
     ) -> Result<Preview> {
         let (_, current, plan) = self.plan_rollback_to(namespace, name, to).await?;
-        let applier = self.applier()?;
-        let (resolved, _) = self.resolve_plan(&applier, &plan).await?;
-        let changed = keys(&plan.changed);
-        let to_check: Vec<Resolved> = resolved
-            .into_iter()
-            .filter(|r| changed.contains(&manifest::group_key(&r.key)))
-            .collect();
-        let planned = applier.plan(&to_check, namespace, force).await;
-        let mine = keys(&current.manifests);
-        self.check_ownership(&applier, namespace, name, &to_check, &planned, &mine, false)
-            .await?;
-        Ok(self.preview_of(&current, &plan, &planned))
+        self.dry_run_preview(namespace, name, &current, &plan, force, false)
+            .await
     }
 
     /// Rolls back to revision `to`: re-applies its manifests (config and env included) as a new

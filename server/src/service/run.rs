@@ -180,13 +180,22 @@ impl Service {
             let _guard = guard;
             service.run(p, revision).await
         });
+        // Whether or not the caller waits, a panic in the task fails its revision.
+        let supervised = {
+            let service = self.clone();
+            let info = info.clone();
+            async move {
+                match handle.await {
+                    Ok(done) => done,
+                    Err(e) => service.panicked(info, &e.to_string()).await,
+                }
+            }
+        };
         if !wait {
+            tokio::spawn(supervised);
             return Ok(info);
         }
-        match handle.await {
-            Ok(done) => Ok(done),
-            Err(e) => Ok(self.panicked(info, &e.to_string()).await),
-        }
+        Ok(supervised.await)
     }
 
     /// A task that panicked: its revision is failed, never left running.

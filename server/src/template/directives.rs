@@ -155,7 +155,7 @@ mod tests {
     use serde_json::json;
 
     fn run(body: &str, inputs: serde_json::Value) -> Result<Vec<(usize, String)>, TemplateError> {
-        let mut e = Evaluator::new();
+        let mut e = Evaluator::new().unwrap();
         e.set_global("inputs", &inputs).unwrap();
         apply(body, 10, &mut e, None).map(|v| {
             v.into_iter()

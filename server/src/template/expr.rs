@@ -93,34 +93,34 @@ pub enum Evaluated {
 
 impl Evaluator {
     /// A fresh sandbox with `random` and `base64` defined, no variables yet, and
-    /// [`TIME_LIMIT`] from now.
-    pub fn new() -> Evaluator {
+    /// [`TIME_LIMIT`] from now. Fails only when the engine cannot allocate.
+    pub fn new() -> Result<Evaluator, String> {
         Evaluator::with_time_limit(TIME_LIMIT)
     }
 
     /// A fresh sandbox whose expressions may run for `time_limit` in all, from now.
-    pub fn with_time_limit(time_limit: Duration) -> Evaluator {
-        let runtime = Runtime::new().expect("a JavaScript runtime can be created");
+    pub fn with_time_limit(time_limit: Duration) -> Result<Evaluator, String> {
+        let engine = |e: rquickjs::Error| format!("the JavaScript engine could not start: {e}");
+        let runtime = Runtime::new().map_err(engine)?;
         let deadline = Instant::now() + time_limit;
         runtime.set_memory_limit(MEMORY_LIMIT);
         runtime.set_max_stack_size(STACK_LIMIT);
         runtime.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
-        let context = Context::full(&runtime).expect("a JavaScript context can be created");
-        context.with(|ctx| {
-            let globals = ctx.globals();
-            let random = Function::new(ctx.clone(), js_random).expect("random is a function");
-            let base64 = Function::new(ctx.clone(), js_base64).expect("base64 is a function");
-            globals.set("random", random).expect("random is set");
-            globals.set("base64", base64).expect("base64 is set");
-            ctx.eval::<(), _>(PRELUDE)
-                .expect("the prelude is valid JavaScript");
-        });
-        Evaluator {
+        let context = Context::full(&runtime).map_err(engine)?;
+        context
+            .with(|ctx| {
+                let globals = ctx.globals();
+                globals.set("random", Function::new(ctx.clone(), js_random)?)?;
+                globals.set("base64", Function::new(ctx.clone(), js_base64)?)?;
+                ctx.eval::<(), _>(PRELUDE)
+            })
+            .map_err(engine)?;
+        Ok(Evaluator {
             context,
             _runtime: runtime,
             deadline,
             time_limit,
-        }
+        })
     }
 
     /// Defines (or replaces) a global variable holding a JSON value.
@@ -211,12 +211,6 @@ impl Evaluator {
                 }
             })
         })
-    }
-}
-
-impl Default for Evaluator {
-    fn default() -> Self {
-        Evaluator::new()
     }
 }
 
@@ -340,7 +334,7 @@ mod tests {
 
     #[test]
     fn reads_inputs_defaults_and_platform_values() {
-        let mut e = Evaluator::new();
+        let mut e = Evaluator::new().unwrap();
         e.set_global("inputs", &json!({"name": "x", "db-size": "2"}))
             .unwrap();
         e.set_global("defaults", &json!({"app_name": "posthog-abc"}))
@@ -361,7 +355,7 @@ mod tests {
 
     #[test]
     fn operators_ternary_and_string_methods_work() {
-        let mut e = Evaluator::new();
+        let mut e = Evaluator::new().unwrap();
         e.set_global("inputs", &json!({"flag": "true", "empty": ""}))
             .unwrap();
         assert_eq!(eval(&mut e, "inputs.flag === 'true'"), val("true"));
@@ -378,11 +372,11 @@ mod tests {
     #[test]
     fn random_is_lowercase_letters_of_the_asked_length_and_seedable() {
         let a = with_random_source(Some(7), || {
-            let mut e = Evaluator::new();
+            let mut e = Evaluator::new().unwrap();
             (eval(&mut e, "random(8)"), eval(&mut e, "random()"))
         });
         let b = with_random_source(Some(7), || {
-            let mut e = Evaluator::new();
+            let mut e = Evaluator::new().unwrap();
             (eval(&mut e, "random(8)"), eval(&mut e, "random()"))
         });
         assert_eq!(a, b, "same seed, same letters");
@@ -400,20 +394,22 @@ mod tests {
                 .chain(default.chars())
                 .all(|c| c.is_ascii_lowercase())
         );
-        let c = with_random_source(Some(8), || eval(&mut Evaluator::new(), "random(8)"));
+        let c = with_random_source(Some(8), || {
+            eval(&mut Evaluator::new().unwrap(), "random(8)")
+        });
         assert_ne!(a.0, c);
     }
 
     #[test]
     fn base64_uses_the_standard_alphabet_with_padding() {
-        let mut e = Evaluator::new();
+        let mut e = Evaluator::new().unwrap();
         assert_eq!(eval(&mut e, "base64('hello')"), val("aGVsbG8="));
         assert_eq!(eval(&mut e, "base64('')"), val(""));
     }
 
     #[test]
     fn undefined_and_errors_are_reported_not_rendered() {
-        let mut e = Evaluator::new();
+        let mut e = Evaluator::new().unwrap();
         e.set_global("inputs", &json!({})).unwrap();
         assert_eq!(eval(&mut e, "inputs.missing"), Evaluated::Undefined);
         let err = e.eval("nosuchvar").unwrap_err();
@@ -439,7 +435,7 @@ mod tests {
             "Array(1e9).indexOf(1)",
             "Array.from({length: 1e9})",
         ] {
-            let mut e = Evaluator::new();
+            let mut e = Evaluator::new().unwrap();
             let started = Instant::now();
             let err = e.eval(runaway).expect_err(runaway);
             let took = started.elapsed();
@@ -458,7 +454,7 @@ mod tests {
 
     #[test]
     fn an_endless_loop_stops_at_the_time_limit() {
-        let mut e = Evaluator::with_time_limit(Duration::from_millis(200));
+        let mut e = Evaluator::with_time_limit(Duration::from_millis(200)).unwrap();
         let started = Instant::now();
         let err = e.eval("while (true) {}").unwrap_err();
         let took = started.elapsed();
@@ -468,7 +464,7 @@ mod tests {
 
     #[test]
     fn there_is_no_io() {
-        let mut e = Evaluator::new();
+        let mut e = Evaluator::new().unwrap();
         for probe in [
             "require('fs')",
             "fetch('http://x')",
@@ -481,7 +477,7 @@ mod tests {
 
     #[test]
     fn variable_names_must_be_identifiers() {
-        let mut e = Evaluator::new();
+        let mut e = Evaluator::new().unwrap();
         assert!(e.set_global("SEALOS_CLOUD_DOMAIN", &json!("x")).is_ok());
         assert!(e.set_global("a; process", &json!("x")).is_err());
         assert!(e.set_global("1abc", &json!("x")).is_err());

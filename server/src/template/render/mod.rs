@@ -142,7 +142,7 @@ impl<'t> Renderer<'t> {
                 ns.strip_prefix("ns-").unwrap_or(&ns).to_string(),
             );
         }
-        let mut eval = Evaluator::new();
+        let mut eval = Evaluator::new().map_err(internal)?;
         for (k, v) in &platform {
             eval.set_global(k, &Value::String(v.clone()))
                 .map_err(|message| TemplateError::Input {

@@ -1,8 +1,8 @@
 // The console's journeys, in Chromium against the local control plane, each in its own
 // namespace: deploy PostHog from the catalog and watch every card become Healthy without a
 // reload; scale capture and set worker's memory limit in one change set; add and remove an env
-// var and annotate a Deployment in the YAML editor; refuse a storage shrink inline and show the
-// apiserver's refusal of a grow; diff revisions and roll back through the preview; import a
+// var and annotate a Deployment in the YAML editor; refuse a storage shrink inline and grow
+// ClickHouse's volume; diff revisions and roll back through the preview; import a
 // template with an error; delete the instance by typing its name; and with the API server
 // stopped (SIGSTOP), see the banner while the history stays readable. Each journey saves
 // screenshots (light and dark, 1280 and 390 px) and fails on any console error or failed
@@ -180,7 +180,7 @@ test('journey 3: add an env var on web, remove it, then annotate its Deployment 
   await context.close();
 });
 
-test('journey 4: a storage shrink is refused inline; a grow is previewed, and the apiserver refuses it', async () => {
+test('journey 4: a storage shrink is refused inline; a grow re-creates the StatefulSet and grows its claims', async () => {
   const { page, context, errors } = await open(base);
   const clickhouse = card(page, 'clickhouse');
   await clickhouse.getByTestId('edit').click();
@@ -195,15 +195,20 @@ test('journey 4: a storage shrink is refused inline; a grow is previewed, and th
   const review = page.getByTestId('review-dialog');
   await review.getByTestId('diff').waitFor({ timeout: 60_000 });
   assert.match(await review.getByTestId('diff').innerText(), /storage: 40Gi/);
-  // A StatefulSet's volumeClaimTemplates are immutable: the dry run says so, by object, and
-  // nothing can be applied. (Growing the claims themselves is not built yet.)
-  const refusal = review.getByTestId('dry-run-failed');
-  assert.match(await refusal.innerText(), /StatefulSet\/ui-ph-clickhouse: .*field is immutable/);
-  assert.equal(await review.getByTestId('apply').isDisabled(), true);
-  await shots(page, 'journey4-grow-refused');
-  await page.keyboard.press('Escape');
+  // A StatefulSet's claim templates cannot change: the review says how Berth grows them.
+  assert.match(await review.getByTestId('plan-notes').innerText(),
+    /StatefulSet\/ui-ph-clickhouse: will be re-created with its pods kept running, to grow its volumes: data-ui-ph-clickhouse-0 \S+ → 40Gi/);
+  await shots(page, 'journey4-grow-review');
+  await review.getByTestId('apply').click();
   await review.waitFor({ state: 'hidden' });
-  await page.getByRole('button', { name: 'Discard' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="operation"]')?.dataset.state === 'succeeded', null, { timeout: 90_000 });
+  assert.match(await clickhouse.getByTestId('storage').innerText(), /40Gi/);
+  const claim = await kubeGet(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/data-ui-ph-clickhouse-0`);
+  assert.equal(claim.body.spec.resources.requests.storage, '40Gi', 'the claim grew in the cluster');
+  const set = await kubeGet(`/apis/apps/v1/namespaces/${namespace}/statefulsets/ui-ph-clickhouse`);
+  assert.equal(set.body.spec.volumeClaimTemplates[0].spec.resources.requests.storage, '40Gi');
+  await allHealthy(page, 90_000);
+  await shots(page, 'journey4-grown');
   assert.deepEqual(unexpected(errors), []);
   await context.close();
 });
@@ -222,6 +227,9 @@ test('journey 5: diff revisions 1 and 3, roll back to 1 through its preview, and
   const dialog = page.getByTestId('rollback-dialog');
   await dialog.getByTestId('diff').waitFor({ timeout: 60_000 });
   assert.match(await dialog.getByTestId('diff').innerText(), /-\s+replicas: 3/);
+  // Revision 1 had less ClickHouse storage than journey 4 gave it: a volume cannot shrink.
+  assert.match(await dialog.getByTestId('plan-notes').innerText(), /StatefulSet\/ui-ph-clickhouse volume data keeps 40Gi: storage cannot shrink/);
+  assert.doesNotMatch(await dialog.getByTestId('diff').innerText(), /storage: 40Gi/);
   await dialog.getByTestId('apply').click();
   await page.waitForURL(`**${base}`);
   const replicas = page.locator('[data-component="capture"] [data-testid="replicas"]');

@@ -10,7 +10,7 @@ use crate::{
         error_view::{DryRunRefusals, ErrorView, RenderWarnings, refused_any},
     },
     error::{ErrorCode, ServiceError},
-    model::Preview,
+    model::{ObjectAction, Preview},
 };
 
 /// The state of one review: loading, a preview to confirm, or an error.
@@ -72,6 +72,7 @@ fn PreviewBody(p: Preview, on_apply: Callback<String>, applying: RwSignal<bool>)
                 </div>
             })}
             <DryRunRefusals results=p.dry_run.clone() testid="dry-run-failed"/>
+            <PlanNotes notes=plan_notes(&p)/>
             <RenderWarnings warnings=p.warnings.clone()/>
             <div class="dialog-actions">
                 <button
@@ -86,4 +87,27 @@ fn PreviewBody(p: Preview, on_apply: Callback<String>, applying: RwSignal<bool>)
             </div>
         </div>
     }
+}
+
+/// What applying does beyond the diff: objects the dry run says will be replaced or re-created,
+/// and what the plan keeps as it is (storage that cannot shrink).
+fn plan_notes(p: &Preview) -> Vec<String> {
+    p.dry_run
+        .iter()
+        .filter(|r| r.action == ObjectAction::Planned)
+        .filter_map(|r| r.message.as_ref().map(|m| format!("{}: {m}", r.object)))
+        .chain(p.notes.iter().cloned())
+        .collect()
+}
+
+#[component]
+fn PlanNotes(notes: Vec<String>) -> impl IntoView {
+    (!notes.is_empty()).then(|| {
+        view! {
+            <div class="panel" role="status" data-testid="plan-notes">
+                <strong>"Also: "</strong>
+                <ul class="plain">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
 }

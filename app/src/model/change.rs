@@ -185,6 +185,10 @@ pub struct Preview {
     pub plan_hash: String,
     /// Expressions a re-render rendered as Sealos does (empty unless an input changed).
     pub warnings: Vec<TemplateWarning>,
+    /// What the plan keeps as it is, and why: e.g. a volume that keeps its size because storage
+    /// cannot shrink.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A change set: `POST /api/v1/instances/{namespace}/{name}/changes[/preview]`.

@@ -22,21 +22,19 @@ impl Applier {
             self.client().clone(),
             &ApiResource::erase::<k8s_openapi::api::core::v1::Namespace>(&()),
         );
-        self.delete_and_wait(&api, namespace, Duration::from_secs(30))
+        self.delete_and_wait(&api, namespace, &background(), Duration::from_secs(30))
             .await
     }
 
+    /// Deletes `name` with `dp` and waits (up to `timeout`) until it is gone.
     pub(super) async fn delete_and_wait(
         &self,
         api: &Api<DynamicObject>,
         name: &str,
+        dp: &DeleteParams,
         timeout: Duration,
     ) -> Result<(), kube::Error> {
-        let dp = DeleteParams {
-            propagation_policy: Some(PropagationPolicy::Background),
-            ..Default::default()
-        };
-        match api.delete(name, &dp).await {
+        match api.delete(name, dp).await {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
             Err(e) => return Err(e),
@@ -60,10 +58,7 @@ impl Applier {
     ) -> Vec<ObjectResult> {
         let mut sorted: Vec<&Resolved> = objects.iter().collect();
         sorted.sort_by_key(|r| std::cmp::Reverse(r.tier));
-        let dp = DeleteParams {
-            propagation_policy: Some(PropagationPolicy::Background),
-            ..Default::default()
-        };
+        let dp = background();
         let futs: Vec<_> = sorted
             .into_iter()
             .map(|r| {
@@ -139,5 +134,13 @@ impl Applier {
             });
         }
         Ok(out)
+    }
+}
+
+/// Dependents are deleted by the garbage collector after their owner.
+pub(super) fn background() -> DeleteParams {
+    DeleteParams {
+        propagation_policy: Some(PropagationPolicy::Background),
+        ..Default::default()
     }
 }

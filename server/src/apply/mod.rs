@@ -9,6 +9,7 @@
 
 mod delete;
 mod owner;
+mod regrow;
 
 pub use owner::Owner;
 
@@ -264,11 +265,10 @@ impl Applier {
                             existing: Some(Some("replace".into())),
                             failure: None,
                         },
-                        Err(e) => Planned {
-                            result: failed(&r.key, &e),
-                            existing: None,
-                            failure: Some(failure::classify(&e)),
-                        },
+                        Err(e) if regrow::is_forbidden_update(&r.key.kind, &e) => {
+                            self.plan_regrow(r, namespace, &params, e).await
+                        }
+                        Err(e) => refused(&r.key, &e),
                     }
                 }
             })
@@ -368,7 +368,12 @@ impl Applier {
         {
             // Jobs cannot change their template: replace the old run with the new one.
             if let Err(e) = self
-                .delete_and_wait(&api, &r.key.name, Duration::from_secs(60))
+                .delete_and_wait(
+                    &api,
+                    &r.key.name,
+                    &delete::background(),
+                    Duration::from_secs(60),
+                )
                 .await
             {
                 return failed(&r.key, &e);
@@ -383,6 +388,12 @@ impl Applier {
                     message: Some("replaced (a Job's template cannot change)".into()),
                 };
             }
+        }
+        if let Err(e) = &outcome
+            && regrow::is_forbidden_update(&r.key.kind, e)
+            && let Ok(Some(regrow)) = self.regrow_plan(r, namespace).await
+        {
+            return self.regrow(r, &regrow, namespace, params).await;
         }
         let action = match (&outcome, before) {
             (Err(_), _) => ObjectAction::Failed,
@@ -402,6 +413,45 @@ impl Applier {
                 message: None,
             },
         }
+    }
+}
+
+impl Applier {
+    /// The dry run of a StatefulSet update the apiserver refused: a regrow of its volumes when
+    /// that is all that changed, else the refusal.
+    async fn plan_regrow(
+        &self,
+        r: &Resolved,
+        namespace: &str,
+        params: &PatchParams,
+        refusal: kube::Error,
+    ) -> Planned {
+        let regrow = match self.regrow_plan(r, namespace).await {
+            Ok(Some(regrow)) => regrow,
+            Ok(None) => return refused(&r.key, &refusal),
+            Err(e) => return refused(&r.key, &e),
+        };
+        match self.regrow_dry_run(r, &regrow, namespace, params).await {
+            Ok(message) => Planned {
+                result: ObjectResult {
+                    object: r.key.clone(),
+                    action: ObjectAction::Planned,
+                    message: Some(message),
+                },
+                existing: Some(Some("regrow".into())),
+                failure: None,
+            },
+            Err(e) => refused(&r.key, &e),
+        }
+    }
+}
+
+/// A dry run the apiserver refused.
+fn refused(key: &ObjectRef, e: &kube::Error) -> Planned {
+    Planned {
+        result: failed(key, e),
+        existing: None,
+        failure: Some(failure::classify(e)),
     }
 }
 

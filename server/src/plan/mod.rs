@@ -9,6 +9,7 @@ pub mod edits;
 pub mod env;
 pub mod manifest_edit;
 pub mod quantity;
+pub mod storage;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,6 +49,8 @@ pub struct Plan {
     pub plan_hash: String,
     /// Expressions a re-render rendered leniently.
     pub warnings: Vec<TemplateWarning>,
+    /// What the plan kept as it is, and why (storage that cannot shrink).
+    pub notes: Vec<String>,
 }
 
 /// Why a change cannot be planned.
@@ -122,10 +125,11 @@ pub fn plan_rollback(
 fn finish(
     base: i64,
     recorded: &RevisionState,
-    new: RevisionState,
+    mut new: RevisionState,
     components: Vec<Component>,
     warnings: Vec<TemplateWarning>,
 ) -> Plan {
+    let notes = storage::keep_sizes(&recorded.manifests, &mut new.manifests);
     let key = |o: &Value| manifest::group_key(&manifest::key(o));
     let before: BTreeMap<String, &Value> = recorded.manifests.iter().map(|o| (key(o), o)).collect();
     let after: BTreeSet<String> = new.manifests.iter().map(key).collect();
@@ -150,6 +154,7 @@ fn finish(
         prune,
         plan_hash,
         warnings,
+        notes,
     }
 }
 

@@ -304,6 +304,7 @@ impl Service {
             drift,
             plan_hash: plan.plan_hash.clone(),
             warnings: plan.warnings.clone(),
+            notes: plan.notes.clone(),
         }
     }
 }

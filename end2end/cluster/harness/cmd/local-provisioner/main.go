@@ -3,6 +3,9 @@
 // creates a matching hostPath PersistentVolume bound to that claim, and it deletes volumes whose
 // claim is gone. KWOK runs no containers, so nothing is ever written to the path; the volume only
 // has to exist for claims to bind and for StatefulSet pods to be scheduled, as on a real cluster.
+//
+// It also expands volumes online, as a CSI driver with an external resizer does: when a bound
+// claim asks for more than its volume holds, the volume's capacity grows, then the claim's.
 package main
 
 import (
@@ -55,6 +58,12 @@ func reconcile(ctx context.Context, client *kubernetes.Clientset) error {
 	live := map[string]bool{}
 	for _, pvc := range claims.Items {
 		live[string(pvc.UID)] = true
+		if pvc.Status.Phase == corev1.ClaimBound && pvc.Spec.VolumeName != "" {
+			if err := expand(ctx, client, &pvc); err != nil {
+				log.Printf("expand %s/%s: %v", pvc.Namespace, pvc.Name, err)
+			}
+			continue
+		}
 		if pvc.Status.Phase != corev1.ClaimPending || pvc.Spec.VolumeName != "" {
 			continue
 		}
@@ -117,4 +126,39 @@ func provision(ctx context.Context, client *kubernetes.Clientset, pvc *corev1.Pe
 		log.Printf("provisioned %s for %s/%s (%s)", pv.Name, pvc.Namespace, pvc.Name, size.String())
 	}
 	return err
+}
+
+// expand grows the claim's volume, then the claim's recorded capacity, when the claim asks for
+// more than it has. Volumes this provisioner did not make are left alone.
+func expand(ctx context.Context, client *kubernetes.Clientset, pvc *corev1.PersistentVolumeClaim) error {
+	want, ok := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+	if !ok {
+		return nil
+	}
+	have := pvc.Status.Capacity[corev1.ResourceStorage]
+	if want.Cmp(have) <= 0 {
+		return nil
+	}
+	pv, err := client.CoreV1().PersistentVolumes().Get(ctx, pvc.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if pv.Labels["berth.dev/provisioned-by"] != "local-provisioner" {
+		return nil
+	}
+	if held := pv.Spec.Capacity[corev1.ResourceStorage]; held.Cmp(want) < 0 {
+		pv.Spec.Capacity[corev1.ResourceStorage] = want
+		if _, err := client.CoreV1().PersistentVolumes().Update(ctx, pv, metav1.UpdateOptions{}); err != nil {
+			return err
+		}
+	}
+	if pvc.Status.Capacity == nil {
+		pvc.Status.Capacity = corev1.ResourceList{}
+	}
+	pvc.Status.Capacity[corev1.ResourceStorage] = want
+	if _, err := client.CoreV1().PersistentVolumeClaims(pvc.Namespace).UpdateStatus(ctx, pvc, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	log.Printf("expanded %s/%s to %s", pvc.Namespace, pvc.Name, want.String())
+	return nil
 }

@@ -28,6 +28,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod health;
 pub mod http;
+pub mod intent;
 pub mod kube;
 pub mod manifest;
 pub mod plan;

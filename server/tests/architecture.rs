@@ -25,7 +25,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("templates", &["template"]),
     ("cli", &["template", "auth", "store"]),
     ("auth", &["store"]),
-    ("fuzzing", &["components", "plan", "template"]),
+    // The change box's parser is pure: it knows the shared types and nothing else.
+    ("intent", &[]),
+    ("fuzzing", &["components", "intent", "plan", "template"]),
     (
         "service",
         &[
@@ -33,6 +35,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "components",
             "config",
             "health",
+            "intent",
             "kube",
             "manifest",
             "plan",

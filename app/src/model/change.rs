@@ -84,6 +84,28 @@ pub enum Edit {
         /// The new host.
         host: String,
     },
+    /// Restart a workload's pods (a rollout, by changing a pod-template annotation).
+    #[serde(rename_all = "camelCase")]
+    Restart {
+        /// Component id.
+        component: String,
+        /// The revision the restart was made in; Berth fills it in, so that the restart is not
+        /// repeated when the edit is re-applied after a later re-render.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<i64>,
+    },
+    /// Scale a workload to 0, remembering its replica count (in an annotation) for `resume`.
+    #[serde(rename_all = "camelCase")]
+    Pause {
+        /// Component id.
+        component: String,
+    },
+    /// Scale a paused workload back to the count it had.
+    #[serde(rename_all = "camelCase")]
+    Resume {
+        /// Component id.
+        component: String,
+    },
     /// Change a template input (the instance is re-rendered with it, generated passwords kept).
     #[serde(rename_all = "camelCase")]
     Input {
@@ -136,7 +158,10 @@ impl Edit {
             | Edit::Resources { component, .. }
             | Edit::Env { component, .. }
             | Edit::Storage { component, .. }
-            | Edit::Image { component, .. } => Some(component),
+            | Edit::Image { component, .. }
+            | Edit::Restart { component, .. }
+            | Edit::Pause { component }
+            | Edit::Resume { component } => Some(component),
             Edit::Domain { .. } | Edit::Input { .. } | Edit::Manifest { .. } => None,
         }
     }

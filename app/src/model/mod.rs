@@ -5,6 +5,7 @@
 mod change;
 mod component;
 mod instance;
+mod intent;
 mod operation;
 pub mod quantity;
 mod template;
@@ -18,6 +19,7 @@ pub use instance::{
     InstanceList, InstanceSummary, InstanceView, RevisionDiff, RevisionList, RevisionRecord,
     RevisionSummary,
 };
+pub use intent::{IntentAnswer, IntentChoice, IntentHelp, IntentRequest};
 pub use operation::{
     CreatePlan, CreateRequest, ObjectAction, ObjectResult, OperationInfo, OperationStatus, Progress,
 };

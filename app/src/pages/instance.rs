@@ -95,6 +95,9 @@ pub fn describe(e: &Edit) -> String {
         Edit::Env {
             component, name, ..
         } => format!("{component}: set {name}"),
+        Edit::Restart { component, .. } => format!("restart {component}"),
+        Edit::Pause { component } => format!("pause {component}"),
+        Edit::Resume { component } => format!("resume {component}"),
         Edit::Storage {
             component,
             volume,

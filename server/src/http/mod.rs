@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod intents;
 pub mod openapi;
 pub mod ui;
 
@@ -34,6 +35,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list_instances, api::create_instance))
         .routes(routes!(api::get_instance, api::delete_instance))
         .routes(routes!(api::preview_change))
+        .routes(routes!(intents::read_intent))
+        .routes(routes!(intents::intent_help))
         .routes(routes!(api::apply_change))
         .routes(routes!(api::list_revisions))
         .routes(routes!(api::get_revision))

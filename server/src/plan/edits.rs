@@ -132,6 +132,7 @@ fn apply_edit(
                 )));
             }
             objects[i]["spec"]["replicas"] = json!(replicas);
+            super::lifecycle::forget_pause(&mut objects[i]);
         }
         Edit::Resources {
             component: name,
@@ -323,6 +324,24 @@ fn apply_edit(
                     "this instance has no Ingress rules to change".into(),
                 ));
             }
+        }
+        Edit::Restart {
+            component: name,
+            at,
+        } => {
+            let c = component(components, name)?;
+            let i = workload_index(objects, c)?;
+            super::lifecycle::restart(objects, i, at.unwrap_or_default());
+        }
+        Edit::Pause { component: name } => {
+            let c = component(components, name)?;
+            let i = workload_index(objects, c)?;
+            super::lifecycle::pause(objects, i, name)?;
+        }
+        Edit::Resume { component: name } => {
+            let c = component(components, name)?;
+            let i = workload_index(objects, c)?;
+            super::lifecycle::resume(objects, i, name)?;
         }
         Edit::Input { .. } => {}
         Edit::Manifest {

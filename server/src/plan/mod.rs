@@ -7,6 +7,7 @@
 
 pub mod edits;
 pub mod env;
+pub mod lifecycle;
 pub mod manifest_edit;
 pub mod quantity;
 pub mod storage;
@@ -88,10 +89,21 @@ pub fn plan_change<E>(
             inputs_changed = true;
         }
     }
+    // A restart is marked with the revision it is made in: re-applied after a later re-render,
+    // it changes nothing.
     let component_edits: Vec<Edit> = edits
         .iter()
         .filter(|e| !matches!(e, Edit::Input { .. }))
-        .cloned()
+        .map(|e| match e {
+            Edit::Restart {
+                component,
+                at: None,
+            } => Edit::Restart {
+                component: component.clone(),
+                at: Some(base + 1),
+            },
+            other => other.clone(),
+        })
         .collect();
     let mut warnings = Vec::new();
     if inputs_changed {

@@ -20,12 +20,13 @@ mod catalog;
 mod change;
 mod create;
 pub mod error;
+pub mod intent;
 mod live;
 mod own;
 mod redact;
 mod render;
 mod run;
-mod spec;
+pub mod spec;
 mod view;
 mod yaml_edit;
 

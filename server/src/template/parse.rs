@@ -42,6 +42,9 @@ pub struct Template {
     pub inputs: Vec<InputDef>,
     /// Everything after the Template CR, verbatim.
     pub body: String,
+    /// The change box's group words and other names for components, as the Template CR's
+    /// `berth.dev/aliases` annotation declares them: `word=id,id; word=id`.
+    pub aliases: String,
     /// The 1-based line of the file on which `body` starts.
     pub body_line: usize,
 }
@@ -109,6 +112,9 @@ pub struct InputDef {
     pub line: usize,
 }
 
+/// The Template CR annotation that names the change box's group words and other names.
+pub const ALIASES: &str = "berth.dev/aliases";
+
 impl Template {
     /// Parses a whole template file.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
@@ -129,6 +135,13 @@ impl Template {
                 ),
             });
         }
+        let aliases = cr
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(ALIASES))
+            .map(|s| s.0.clone())
+            .unwrap_or_default();
         let name = cr.metadata.name.unwrap_or_default();
         if name.is_empty() {
             return Err(TemplateError::Parse {
@@ -227,6 +240,7 @@ impl Template {
             inputs,
             body: body.to_string(),
             body_line,
+            aliases,
         })
     }
 }
@@ -284,6 +298,8 @@ struct TemplateCr {
 #[derive(Deserialize, Default)]
 struct CrMetadata {
     name: Option<String>,
+    #[serde(default)]
+    annotations: Option<std::collections::BTreeMap<String, Scalar>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -49,7 +49,7 @@ pub enum IntentAnswer {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rollback_to: Option<i64>,
         /// The preview, exactly as `changes/preview` (or `rollback/preview`) returns it.
-        preview: Preview,
+        preview: Box<Preview>,
     },
     /// The request is ambiguous: pick one of the answers.
     Question {

@@ -206,13 +206,12 @@ fn read(raw: &[String], low: &[String], i: usize, model: &Model) -> (Option<Lexe
         };
     }
     // "revision 3", "rev 3", "#3", "r3".
-    if matches!(w, "revision" | "rev" | "version") || w == "number" {
-        if let Some(n) = low
+    if (matches!(w, "revision" | "rev" | "version") || w == "number")
+        && let Some(n) = low
             .get(i + 1)
             .and_then(|n| n.trim_start_matches('#').parse().ok())
-        {
-            return (Some(Lexed::Item(Item::Revision(n))), 2);
-        }
+    {
+        return (Some(Lexed::Item(Item::Revision(n))), 2);
     }
     if let Some(n) = w.strip_prefix('#').and_then(|n| n.parse().ok()) {
         return (Some(Lexed::Item(Item::Revision(n))), 1);
@@ -317,7 +316,7 @@ fn join(segments: Vec<Vec<Item>>) -> Vec<Vec<Item>> {
                     .any(|i| i.is_value() || matches!(i, Item::Verb(Verb::Times(_))))
         };
         match clauses.last_mut() {
-            Some(last) if !has_verb && !(complete(last) && complete(&seg)) => last.extend(seg),
+            Some(last) if !(has_verb || complete(last) && complete(&seg)) => last.extend(seg),
             Some(last)
                 if has_verb && seg.contains(&Item::Pronoun) && !seg.iter().any(Item::is_target) =>
             {

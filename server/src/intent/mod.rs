@@ -6,18 +6,20 @@
 //! not understand is refused with the reason; text it cannot match at all is refused with three
 //! examples made from this instance's components.
 //!
-//! Reading goes in two steps: [`lex`] turns words into items and clauses; [`resolve`] turns each
-//! clause into edits against the model. Amounts are read by [`amount`], the vocabulary is
-//! [`words`].
+//! Reading goes in steps: [`lex`] turns words into items and clauses; [`resolve`] reads each
+//! clause's verb and targets, [`settings`] its values, and [`edit`] makes each setting an edit on
+//! each target. Amounts are read by [`amount`]; the vocabulary is [`words`].
 
 pub mod amount;
+mod edit;
 mod lex;
 mod resolve;
+mod settings;
 pub mod words;
 
 use app::model::{CardKind, Component, ComponentSpec, Edit, IntentChoice};
 
-pub use resolve::{MAX_CORES, MAX_MEMORY_GI, MAX_REPLICAS};
+pub use edit::{MAX_CORES, MAX_MEMORY_GI, MAX_REPLICAS};
 
 /// The longest request read, in bytes.
 pub const MAX_TEXT: usize = 2000;

@@ -69,7 +69,7 @@ impl Service {
                         edits,
                         summary: summary.join("; "),
                         rollback_to: None,
-                        preview,
+                        preview: Box::new(preview),
                     }),
                     Err(Error::Change(e)) => Ok(refusal(e.to_string())),
                     Err(e) => Err(e),
@@ -81,7 +81,7 @@ impl Service {
                     edits: Vec::new(),
                     summary: format!("roll back to revision {to}"),
                     rollback_to: Some(to),
-                    preview,
+                    preview: Box::new(preview),
                 })
             }
             Outcome::Question { question, choices } => {

@@ -27,7 +27,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("auth", &["store"]),
     // The change box's parser is pure: it knows the shared types and nothing else.
     ("intent", &[]),
-    ("fuzzing", &["components", "intent", "plan", "template"]),
+    (
+        "fuzzing",
+        &["components", "intent", "plan", "service", "template"],
+    ),
     (
         "service",
         &[

@@ -35,3 +35,8 @@ fn quantity_corpus() {
 fn edits_corpus() {
     replay("edits", berth::fuzzing::edits);
 }
+
+#[test]
+fn intent_corpus() {
+    replay("intent", berth::fuzzing::intent);
+}

@@ -59,6 +59,9 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             Some(json!({"object": {"kind": "Deployment", "name": "x"}, "yaml": "a: 1"}))
         }
         (&Method::POST, false) if path.ends_with("/templates") => Some(json!({"source": "x"})),
+        (&Method::POST, false) if path.ends_with("/intents") => {
+            Some(json!({"text": "scale web to 2"}))
+        }
         (&Method::POST, false) if path.contains("/changes") => Some(
             json!({"baseRevision": 1, "edits": [{"type": "replicas", "component": "web", "replicas": 2}], "planHash": "x"}),
         ),

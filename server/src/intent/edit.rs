@@ -129,19 +129,19 @@ fn ask_attr(
             });
         }
     }
-    match choices.len() {
-        0 => refuse(format!(
+    if choices.len() > 1 {
+        return Err(Ask(format!("What should change on {}?", part.id), choices));
+    }
+    // One reading only: it is the change (each choice was made with exactly one edit).
+    match choices
+        .pop()
+        .and_then(|c| Some((c.edits.into_iter().next()?, c.label)))
+    {
+        Some(only) => Ok(Some(only)),
+        None => refuse(format!(
             "I couldn't tell what that amount is for on {}; say replicas, cpu, memory or disk",
             part.id
         )),
-        1 => {
-            let c = choices.remove(0);
-            Ok(Some((
-                c.edits.into_iter().next().expect("one edit"),
-                c.label,
-            )))
-        }
-        _ => Err(Ask(format!("What should change on {}?", part.id), choices)),
     }
 }
 

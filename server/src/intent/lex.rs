@@ -123,17 +123,19 @@ fn looks_like_value(word: &str) -> bool {
 pub fn clauses(text: &str, model: &Model) -> Vec<Vec<Item>> {
     let raw = split(text);
     let low: Vec<String> = raw.iter().map(|w| w.to_lowercase()).collect();
-    let mut segments: Vec<Vec<Item>> = vec![Vec::new()];
+    let mut segments: Vec<Vec<Item>> = Vec::new();
+    let mut current: Vec<Item> = Vec::new();
     let mut i = 0;
     while i < raw.len() {
         let (item, used) = read(&raw, &low, i, model);
         i += used;
         match item {
             None => {}
-            Some(Lexed::Sep) => segments.push(Vec::new()),
-            Some(Lexed::Item(item)) => segments.last_mut().expect("one segment").push(item),
+            Some(Lexed::Sep) => segments.push(std::mem::take(&mut current)),
+            Some(Lexed::Item(item)) => current.push(item),
         }
     }
+    segments.push(current);
     join(segments)
 }
 

@@ -216,23 +216,27 @@ fn apply(
                 });
                 summary.push(format!("restart {id}"));
             }
-            Some(Verb::Pause) => {
+            Some(v @ (Verb::Pause | Verb::Resume)) => {
+                let (word, edit) = if v == Verb::Pause {
+                    (
+                        "pause",
+                        Edit::Pause {
+                            component: id.clone(),
+                        },
+                    )
+                } else {
+                    (
+                        "resume",
+                        Edit::Resume {
+                            component: id.clone(),
+                        },
+                    )
+                };
                 if part.spec.replicas.is_none() {
-                    return Resolved::Refusal(format!("{id} has no replica count to pause"));
+                    return Resolved::Refusal(format!("{id} has no replica count to {word}"));
                 }
-                edits.push(Edit::Pause {
-                    component: id.clone(),
-                });
-                summary.push(format!("pause {id}"));
-            }
-            Some(Verb::Resume) => {
-                if part.spec.replicas.is_none() {
-                    return Resolved::Refusal(format!("{id} has no replica count to resume"));
-                }
-                edits.push(Edit::Resume {
-                    component: id.clone(),
-                });
-                summary.push(format!("resume {id}"));
+                edits.push(edit);
+                summary.push(format!("{word} {id}"));
             }
             _ => {}
         }

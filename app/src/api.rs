@@ -12,8 +12,8 @@ use crate::{
     error::ServiceError,
     model::{
         ChangeRequest, ClusterHealth, CreatePlan, CreateRequest, Edit, InstanceSummary,
-        InstanceView, ObjectKey, OperationInfo, Preview, RevisionDiff, RevisionSummary,
-        TemplateInfo,
+        InstanceView, IntentAnswer, ObjectKey, OperationInfo, Preview, RevisionDiff,
+        RevisionSummary, TemplateInfo,
     },
 };
 
@@ -118,6 +118,18 @@ pub async fn apply_change(
     service()?
         .apply(actor, namespace, name, request, false)
         .await
+}
+
+/// What the change box made of `text`: a previewed change, a question or a refusal. Changes
+/// nothing; the change is applied like any other, with its preview's plan hash.
+#[server(prefix = "/ui", endpoint = "read_intent", input = Json)]
+pub async fn read_intent(
+    namespace: String,
+    name: String,
+    text: String,
+) -> Result<IntentAnswer, ServiceError> {
+    actor(crate::service::Need::Change)?;
+    service()?.intent(namespace, name, text).await
 }
 
 /// The instance's revisions, oldest first.

@@ -31,6 +31,9 @@ pub enum ErrorCode {
     ClusterForbidden,
     /// The cluster (or another dependency) cannot be reached.
     Unavailable,
+    /// A dependency answered something Berth cannot use (the change box's language model
+    /// proposed a change outside the rules).
+    Upstream,
     /// Something went wrong inside Berth; the cause is in the server's log.
     Internal,
 }

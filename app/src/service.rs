@@ -10,8 +10,8 @@ use crate::{
     error::ServiceError,
     model::{
         ChangeRequest, ClusterHealth, CreatePlan, CreateRequest, Edit, InstanceSummary,
-        InstanceView, ManifestEditRequest, OperationInfo, Preview, Progress, RevisionDiff,
-        RevisionRecord, RevisionSummary, TemplateInfo,
+        InstanceView, IntentAnswer, ManifestEditRequest, OperationInfo, Preview, Progress,
+        RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo,
     },
 };
 
@@ -135,6 +135,14 @@ pub trait Berth: Send + Sync {
         force: bool,
         wait: bool,
     ) -> BoxFuture<'_, Result<OperationInfo>>;
+    /// Reads a request in plain language into a previewed change, a question or a refusal;
+    /// changes nothing.
+    fn intent(
+        &self,
+        namespace: String,
+        name: String,
+        text: String,
+    ) -> BoxFuture<'_, Result<IntentAnswer>>;
     /// Deletes every object the instance owns; its history stays.
     fn delete(
         &self,

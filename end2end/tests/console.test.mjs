@@ -3,7 +3,7 @@
 // reload; scale capture and set worker's memory limit in one change set; add and remove an env
 // var and annotate a Deployment in the YAML editor; refuse a storage shrink inline and grow
 // ClickHouse's volume; diff revisions and roll back through the preview; import a
-// template with an error; delete the instance by typing its name; and with the API server
+// template with an error; use the change box (a change, a refusal, a question); delete the instance by typing its name; and with the API server
 // stopped (SIGSTOP), see the banner while the history stays readable. Each journey saves
 // screenshots (light and dark, 1280 and 390 px) and fails on any console error or failed
 // request in the page.
@@ -213,6 +213,74 @@ test('journey 4: a storage shrink is refused inline; a grow re-creates the State
   await context.close();
 });
 
+test('journey 9: the change box turns plain language into chips and the same review; a question and a refusal change nothing', async () => {
+  const { page, context, errors } = await open(base);
+  const box = page.getByTestId('change-box-input');
+  // `/` reaches the box from anywhere on the page that is not a field.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('/');
+  assert.equal(await box.evaluate((el) => el === document.activeElement), true, '`/` focuses the change box');
+  await page.keyboard.type('scale capture to 2 and give worker 1Gi memory limit');
+  await page.keyboard.press('Enter');
+  const review = page.getByTestId('intent-review-dialog');
+  await review.getByTestId('diff').waitFor({ timeout: 60_000 });
+  assert.deepEqual(await review.getByTestId('intent-chip').allInnerTexts(),
+    ['capture: 2 replicas', 'worker: memory limit 1Gi']);
+  const diff = await review.getByTestId('diff').innerText();
+  assert.match(diff, /\+\s+replicas: 2/);
+  assert.match(diff, /\+\s+memory: 1Gi/);
+  await shots(page, 'journey9-change-box-review');
+  await review.getByTestId('apply').click();
+  await review.waitFor({ state: 'hidden' });
+  await page.waitForFunction(() => /^2\/2 ready/.test(document.querySelector('[data-component="capture"] [data-testid="replicas"]')?.textContent ?? ''), null, { timeout: 90_000 });
+  await page.waitForFunction(() => /1Gi/.test(document.querySelector('[data-component="worker"] [data-testid="memory"]')?.textContent ?? ''), null, { timeout: 30_000 });
+  assert.equal(await box.inputValue(), '', 'an applied request leaves the box empty');
+
+  // Gibberish is refused with examples built from this instance; an example fills the box.
+  await box.fill('make it faster');
+  await box.press('Enter');
+  const refusal = page.getByTestId('intent-refusal');
+  await refusal.waitFor({ timeout: 30_000 });
+  assert.match(await refusal.innerText(), /I couldn't match that to a change/);
+  const examples = await refusal.getByTestId('intent-example').allInnerTexts();
+  assert.equal(examples.length, 3);
+  assert.ok(examples.some((x) => /capture|worker|web|clickhouse|pg|redis/.test(x)), examples.join(' | '));
+  await shots(page, 'journey9-refusal');
+  await refusal.getByTestId('intent-example').first().click();
+  assert.equal(await box.inputValue(), examples[0]);
+
+  // An ambiguous target is a question; an answer opens the review of its complete change, and
+  // closing the review applies nothing.
+  await box.fill('restart the database');
+  await box.press('Enter');
+  const question = page.getByTestId('intent-question');
+  await question.waitFor({ timeout: 30_000 });
+  assert.deepEqual(await question.getByTestId('intent-choice').allInnerTexts(), ['pg', 'redis', 'clickhouse']);
+  await shots(page, 'journey9-question');
+  await question.getByTestId('intent-choice').filter({ hasText: 'redis' }).click();
+  await review.getByTestId('diff').waitFor({ timeout: 60_000 });
+  assert.deepEqual(await review.getByTestId('intent-chip').allInnerTexts(), ['restart redis']);
+  assert.match(await review.getByTestId('diff').innerText(), /berth\.dev\/restarted-at/);
+  await page.keyboard.press('Escape');
+  await review.waitFor({ state: 'hidden' });
+
+  // ↑ walks back through earlier requests, newest first; ↓ comes forward to an empty box.
+  await box.fill('');
+  await box.press('ArrowUp');
+  assert.equal(await box.inputValue(), 'restart the database');
+  await box.press('ArrowUp');
+  assert.equal(await box.inputValue(), 'make it faster');
+  await box.press('ArrowDown');
+  await box.press('ArrowDown');
+  assert.equal(await box.inputValue(), '');
+  const facts = await page.getByTestId('instance-facts').innerText();
+  const revision = Number(/revision (\d+)/.exec(facts)[1]);
+  const history = await api('GET', `/api/v1/instances/${namespace}/${name}/revisions`);
+  assert.equal(history.body.revisions.at(-1).number, revision, 'the question and the refusal recorded nothing');
+  assert.deepEqual(unexpected(errors), []);
+  await context.close();
+});
+
 test('journey 5: diff revisions 1 and 3, roll back to 1 through its preview, and the cards follow', async () => {
   const { page, context, errors } = await open(`${base}/history`);
   const rows = page.getByTestId('revision');
@@ -226,7 +294,8 @@ test('journey 5: diff revisions 1 and 3, roll back to 1 through its preview, and
   await page.locator('[data-testid="revision"][data-number="1"] [data-testid="rollback"]').click();
   const dialog = page.getByTestId('rollback-dialog');
   await dialog.getByTestId('diff').waitFor({ timeout: 60_000 });
-  assert.match(await dialog.getByTestId('diff').innerText(), /-\s+replicas: 3/);
+  // Journey 9 left capture at 2 replicas.
+  assert.match(await dialog.getByTestId('diff').innerText(), /-\s+replicas: 2/);
   // Revision 1 had less ClickHouse storage than journey 4 gave it: a volume cannot shrink.
   assert.match(await dialog.getByTestId('plan-notes').innerText(), /StatefulSet\/ui-ph-clickhouse volume data keeps 40Gi: storage cannot shrink/);
   assert.doesNotMatch(await dialog.getByTestId('diff').innerText(), /storage: 40Gi/);

@@ -80,6 +80,20 @@ pub struct Config {
     /// standard way: `KUBECONFIG`, then `~/.kube/config`, then in-cluster.
     #[arg(long, env = "BERTH_KUBE_CONTEXT")]
     pub kube_context: Option<String>,
+
+    /// The change box's optional language model: an OpenAI-compatible chat completions URL
+    /// (`https://host/v1/chat/completions`). It is asked only when the built-in parser matches
+    /// nothing; without it, Berth works the same with no network and no model.
+    #[arg(long, env = "BERTH_LLM_URL")]
+    pub llm_url: Option<String>,
+
+    /// The model's name, sent with each request (required with `BERTH_LLM_URL`).
+    #[arg(long, env = "BERTH_LLM_MODEL")]
+    pub llm_model: Option<String>,
+
+    /// File holding the model's API key (sent as a bearer token; never logged).
+    #[arg(long, env = "BERTH_LLM_KEY_FILE")]
+    pub llm_key_file: Option<PathBuf>,
 }
 
 /// The kind of cluster an instance is deployed to.
@@ -135,6 +149,9 @@ impl Config {
             platform: TargetPlatform::Kubernetes,
             allow_system_namespaces: false,
             secret_key: Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
+            llm_url: None,
+            llm_model: None,
+            llm_key_file: None,
         }
     }
 

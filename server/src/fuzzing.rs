@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::{
     components,
-    intent::{self, MAX_CORES, MAX_MEMORY_GI, MAX_REPLICAS, Model, Outcome},
+    intent::{self, Model, Outcome},
     plan::{apply_edits, quantity::parse_quantity},
     template::{RenderRequest, Template, validate},
 };
@@ -91,52 +91,15 @@ pub fn posthog_intent_model() -> Model {
 
 static INTENT_MODEL: LazyLock<Model> = LazyLock::new(posthog_intent_model);
 
-/// A change-box request: it never panics, and every edit it makes is within the bounds.
+/// A change-box request: it never panics, and every edit it makes passes [`intent::check`]: a
+/// component the instance has, within the bounds, well-formed, no storage shrink.
 pub fn intent(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let quantity = |q: &Option<String>, what| {
-        q.as_deref()
-            .map(|q| parse_quantity(q, what).expect("a well-formed quantity"))
-    };
     let check = |edits: &[Edit]| {
-        for e in edits {
-            match e {
-                Edit::Replicas { replicas, .. } => {
-                    assert!(f64::from(*replicas) <= MAX_REPLICAS, "{text:?}: {e:?}")
-                }
-                Edit::Resources {
-                    cpu_request,
-                    cpu_limit,
-                    memory_request,
-                    memory_limit,
-                    ..
-                } => {
-                    for c in [quantity(cpu_request, "cpu"), quantity(cpu_limit, "cpu")]
-                        .into_iter()
-                        .flatten()
-                    {
-                        assert!(c > 0.0 && c <= MAX_CORES, "{text:?}: {e:?}");
-                    }
-                    for m in [
-                        quantity(memory_request, "memory"),
-                        quantity(memory_limit, "memory"),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    {
-                        assert!(
-                            m > 0.0 && m <= MAX_MEMORY_GI * 1073741824.0,
-                            "{text:?}: {e:?}"
-                        );
-                    }
-                }
-                Edit::Storage { size, .. } => {
-                    parse_quantity(size, "storage").expect("a well-formed size");
-                }
-                _ => {}
-            }
+        if let Err(why) = intent::check(edits, &INTENT_MODEL) {
+            panic!("{text:?}: {why}: {edits:?}");
         }
     };
     match intent::parse(text, &INTENT_MODEL) {
@@ -144,7 +107,10 @@ pub fn intent(data: &[u8]) {
         Outcome::Question { choices, .. } => {
             assert!(!choices.is_empty(), "{text:?}: a question has answers");
             for c in &choices {
-                check(&c.edits);
+                match c.rollback_to {
+                    Some(to) => assert!(INTENT_MODEL.restorable.contains(&to)),
+                    None => check(&c.edits),
+                }
             }
         }
         Outcome::Refusal { examples, .. } => assert_eq!(examples.len(), 3, "{text:?}"),

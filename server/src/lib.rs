@@ -10,6 +10,7 @@
 //! - [`plan`]: pure planning of a new revision; [`apply`]: dry runs, ordered apply, prune;
 //! - [`health`]: health rules and watches; [`store`]: SQLite; [`template`]: the template engine;
 //! - [`components`], [`manifest`]: pure helpers over rendered objects;
+//! - [`intent`]: the change box's parser (pure); [`llm`]: its optional language model;
 //! - [`kube`]: the cluster connection, cached discovery, and the keys Berth writes.
 //!
 //! `main.rs` only parses the command line and calls into this library, so tests can build the
@@ -30,6 +31,7 @@ pub mod health;
 pub mod http;
 pub mod intent;
 pub mod kube;
+pub mod llm;
 pub mod manifest;
 pub mod plan;
 pub mod service;

@@ -16,7 +16,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web console and the REST API (the default).
-    Serve(berth::Config),
+    Serve(Box<berth::Config>),
     /// Render or check Sealos-format templates.
     #[command(subcommand)]
     Template(berth::cli::TemplateCommand),
@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
         .thread_stack_size(16 << 20)
         .build()?;
     match cli.command {
-        Some(Command::Serve(config)) => runtime.block_on(serve(config)),
+        Some(Command::Serve(config)) => runtime.block_on(serve(*config)),
         Some(Command::Key(args)) => finish(runtime.block_on(berth::cli::key::run(args))),
         Some(Command::Token(args)) => finish(runtime.block_on(berth::cli::token::run(args))),
         Some(Command::Template(_)) | None => runtime.block_on(serve(cli.serve)),

@@ -9,6 +9,7 @@ use crate::{
     auth::{self, Role},
     config::Config,
     kube::Cluster,
+    llm::Llm,
     service::{Platform, Service},
     store::Store,
     templates::Templates,
@@ -62,7 +63,16 @@ impl AppState {
             default_target: config.platform,
             allow_system_namespaces: config.allow_system_namespaces,
         };
-        let service = Service::new(store, templates, platform, cluster, true);
+        let mut service = Service::new(store, templates, platform, cluster, true);
+        if let Some(url) = &config.llm_url {
+            let model = config.llm_model.as_deref().unwrap_or_default();
+            let llm = Llm::new(url, model, config.llm_key_file.as_deref())?;
+            tracing::info!(
+                model = llm.model(),
+                "the change box asks a language model when its parser matches nothing"
+            );
+            service = service.with_llm(llm);
+        }
         let imported = service.load_imported_templates().await?;
         if imported > 0 {
             tracing::info!(imported, "offering templates imported before");

@@ -27,6 +27,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("auth", &["store"]),
     // The change box's parser is pure: it knows the shared types and nothing else.
     ("intent", &[]),
+    // The change box's optional language model: an HTTP client that reads typed edits.
+    ("llm", &[]),
     (
         "fuzzing",
         &["components", "intent", "plan", "service", "template"],
@@ -40,6 +42,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "health",
             "intent",
             "kube",
+            "llm",
             "manifest",
             "plan",
             "store",
@@ -47,7 +50,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "templates",
         ],
     ),
-    ("error", &["service", "http", "apply", "store"]),
+    ("error", &["service", "http", "apply", "store", "llm"]),
     (
         "http",
         &[
@@ -56,7 +59,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "state",
-        &["auth", "config", "kube", "service", "store", "templates"],
+        &[
+            "auth",
+            "config",
+            "kube",
+            "llm",
+            "service",
+            "store",
+            "templates",
+        ],
     ),
 ];
 

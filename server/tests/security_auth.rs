@@ -110,6 +110,11 @@ const UI_FUNCTIONS: &[(&str, &str, Role)] = &[
         r#"{"namespace":"ns","name":"x","to":1,"plan_hash":"h"}"#,
         Role::Operator,
     ),
+    (
+        "read_intent",
+        r#"{"namespace":"ns","name":"x","text":"scale web to 2"}"#,
+        Role::Operator,
+    ),
     ("delete", r#"{"namespace":"ns","name":"x"}"#, Role::Admin),
     ("import_template", r#"{"source":"x"}"#, Role::Admin),
 ];

@@ -16,7 +16,8 @@ pub fn ErrorView(error: ServiceError) -> impl IntoView {
         ErrorCode::Unauthorized => "Signed out",
         ErrorCode::Forbidden => "Not allowed",
         ErrorCode::NotFound => "Not found",
-        ErrorCode::Unavailable => "Cluster unreachable",
+        ErrorCode::Unavailable => "Unavailable",
+        ErrorCode::Upstream => "Unusable answer",
         _ => "Something went wrong",
     };
     view! {

@@ -1,6 +1,7 @@
 //! Reusable pieces of the UI, one per file.
 
 pub mod card;
+pub mod change_box;
 pub mod cluster_banner;
 pub mod deploy;
 pub mod dialog;

@@ -165,6 +165,71 @@ impl Edit {
             Edit::Domain { .. } | Edit::Input { .. } | Edit::Manifest { .. } => None,
         }
     }
+
+    /// The edit in words, for the pending change set and the change box's chips.
+    pub fn in_words(&self) -> String {
+        match self {
+            Edit::Replicas {
+                component,
+                replicas,
+            } => format!("{component}: {replicas} replicas"),
+            Edit::Resources {
+                component,
+                cpu_request,
+                cpu_limit,
+                memory_request,
+                memory_limit,
+                ..
+            } => {
+                let parts: Vec<String> = [
+                    ("CPU request", cpu_request),
+                    ("CPU limit", cpu_limit),
+                    ("memory request", memory_request),
+                    ("memory limit", memory_limit),
+                ]
+                .iter()
+                .filter_map(|(what, v)| v.as_ref().map(|v| format!("{what} {v}")))
+                .collect();
+                format!("{component}: {}", parts.join(", "))
+            }
+            Edit::Env {
+                component,
+                name,
+                value: EnvValue::Unset,
+                ..
+            } => format!("{component}: remove {name}"),
+            Edit::Env {
+                component,
+                name,
+                secret: true,
+                ..
+            } => format!("{component}: set {name} (in a Secret)"),
+            Edit::Env {
+                component, name, ..
+            } => format!("{component}: set {name}"),
+            Edit::Restart { component, .. } => format!("restart {component}"),
+            Edit::Pause { component } => format!("pause {component}"),
+            Edit::Resume { component } => format!("resume {component}"),
+            Edit::Storage {
+                component,
+                volume,
+                size,
+            } => {
+                format!(
+                    "{component}: grow {} to {size}",
+                    volume.as_deref().unwrap_or("storage")
+                )
+            }
+            Edit::Image {
+                component, image, ..
+            } => format!("{component}: image {image}"),
+            Edit::Domain { host } => format!("domain {host}"),
+            Edit::Input { name, .. } => format!("input {name}"),
+            Edit::Manifest { object, .. } => {
+                format!("{} {}: edited as YAML", object.kind, object.name)
+            }
+        }
+    }
 }
 
 /// The new value of an environment variable.

@@ -10,6 +10,7 @@ use crate::{
     api::{apply_change, delete_instance, get_instance, preview_change},
     components::{
         card::ComponentCard,
+        change_box::ChangeBox,
         dialog::Dialog,
         edges::Edges,
         error_view::ErrorView,
@@ -18,7 +19,7 @@ use crate::{
     },
     error::ServiceError,
     live::LiveInstance,
-    model::{CardKind, ChangeRequest, Edit, EnvValue, InstanceView, ObjectAction, OperationStatus},
+    model::{CardKind, ChangeRequest, Edit, InstanceView, ObjectAction, OperationStatus},
 };
 
 /// `/instances/:namespace/:name`
@@ -51,69 +52,6 @@ pub fn InstancePage() -> impl IntoView {
                 Err(e) => view! { <ErrorView error=e/> }.into_any(),
             })}
         </Suspense>
-    }
-}
-
-/// An edit in words, for the pending change set.
-pub fn describe(e: &Edit) -> String {
-    match e {
-        Edit::Replicas {
-            component,
-            replicas,
-        } => format!("{component}: {replicas} replicas"),
-        Edit::Resources {
-            component,
-            cpu_request,
-            cpu_limit,
-            memory_request,
-            memory_limit,
-            ..
-        } => {
-            let parts: Vec<String> = [
-                ("CPU request", cpu_request),
-                ("CPU limit", cpu_limit),
-                ("memory request", memory_request),
-                ("memory limit", memory_limit),
-            ]
-            .iter()
-            .filter_map(|(what, v)| v.as_ref().map(|v| format!("{what} {v}")))
-            .collect();
-            format!("{component}: {}", parts.join(", "))
-        }
-        Edit::Env {
-            component,
-            name,
-            value: EnvValue::Unset,
-            ..
-        } => format!("{component}: remove {name}"),
-        Edit::Env {
-            component,
-            name,
-            secret: true,
-            ..
-        } => format!("{component}: set {name} (in a Secret)"),
-        Edit::Env {
-            component, name, ..
-        } => format!("{component}: set {name}"),
-        Edit::Restart { component, .. } => format!("restart {component}"),
-        Edit::Pause { component } => format!("pause {component}"),
-        Edit::Resume { component } => format!("resume {component}"),
-        Edit::Storage {
-            component,
-            volume,
-            size,
-        } => {
-            format!(
-                "{component}: grow {} to {size}",
-                volume.as_deref().unwrap_or("storage")
-            )
-        }
-        Edit::Image {
-            component, image, ..
-        } => format!("{component}: image {image}"),
-        Edit::Domain { host } => format!("domain {host}"),
-        Edit::Input { name, .. } => format!("input {name}"),
-        Edit::Manifest { object, .. } => format!("{} {}: edited as YAML", object.kind, object.name),
     }
 }
 
@@ -179,6 +117,7 @@ fn Detail(initial: InstanceView) -> impl IntoView {
             <div class="banner warn" role="status" data-testid="disconnected">"Live updates lost; reconnecting…"</div>
         </Show>
         <p class="muted reason" data-testid="instance-reason">{move || live.view.read().health.reason.clone()}</p>
+        <ChangeBox live/>
         <OperationPanel live/>
         <DomainEditor live pending/>
         <div class="canvas" data-testid="component-cards" node_ref=canvas>
@@ -353,7 +292,7 @@ fn PendingBar(live: LiveInstance, pending: RwSignal<Vec<Edit>>) -> impl IntoView
                         let n = pending.read().len();
                         format!("{n} change{}", if n == 1 { "" } else { "s" })
                     }}</summary>
-                    <ul class="plain">{move || pending.get().iter().map(|e| view! { <li>{describe(e)}</li> }).collect_view()}</ul>
+                    <ul class="plain">{move || pending.get().iter().map(|e| view! { <li>{e.in_words()}</li> }).collect_view()}</ul>
                 </details>
                 <span class="spacer"></span>
                 <button type="button" class="button" on:click=move |_| pending.set(Vec::new())>"Discard"</button>

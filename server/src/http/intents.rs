@@ -34,7 +34,7 @@ pub async fn read_intent(
 /// the bounds, and where a template declares its group words.
 #[utoipa::path(get, path = "/intents/help", tag = "changes",
     responses((status = 200, description = "what the change box understands", body = IntentHelp)))]
-pub async fn intent_help(caller: Caller) -> ApiResult<Json<IntentHelp>> {
+pub async fn intent_help(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<IntentHelp>> {
     caller.require(Role::Viewer)?;
-    Ok(Json(service::intent::help()))
+    Ok(Json(service::intent::help(s.service.has_llm())))
 }

@@ -4,13 +4,15 @@
 //! It never guesses. An ambiguous target or value becomes a question whose every answer carries
 //! its complete edits; a request out of bounds, for an unknown component or with a word it does
 //! not understand is refused with the reason; text it cannot match at all is refused with three
-//! examples made from this instance's components.
+//! examples made from this instance's components. [`check`] holds a change set made elsewhere (by
+//! a language model) to the same rules.
 //!
 //! Reading goes in steps: [`lex`] turns words into items and clauses; [`resolve`] reads each
 //! clause's verb and targets, [`settings`] its values, and [`edit`] makes each setting an edit on
 //! each target. Amounts are read by [`amount`]; the vocabulary is [`words`].
 
 pub mod amount;
+mod check;
 mod edit;
 mod lex;
 mod resolve;
@@ -19,6 +21,7 @@ pub mod words;
 
 use app::model::{CardKind, Component, ComponentSpec, Edit, IntentChoice};
 
+pub use check::check;
 pub use edit::{MAX_CORES, MAX_MEMORY_GI, MAX_REPLICAS};
 
 /// The longest request read, in bytes.
@@ -86,6 +89,44 @@ impl Model {
             }
         }
         self
+    }
+
+    /// The instance as a language model is told it: each component's id, kind, replicas,
+    /// containers (resources, image, and the names of its variables, never their values) and
+    /// volumes; the group words; whether a domain can be set.
+    pub fn describe(&self) -> serde_json::Value {
+        let parts: Vec<serde_json::Value> = self
+            .parts
+            .iter()
+            .map(|p| {
+                let containers: Vec<serde_json::Value> = p
+                    .spec
+                    .containers
+                    .iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "name": c.name, "image": c.image,
+                            "cpuRequest": c.cpu_request, "cpuLimit": c.cpu_limit,
+                            "memoryRequest": c.memory_request, "memoryLimit": c.memory_limit,
+                            "env": c.env.iter().map(|e| &e.name).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "id": p.id, "kind": p.card.as_str(), "replicas": p.spec.replicas,
+                    "containers": containers, "volumes": p.spec.volumes,
+                })
+            })
+            .collect();
+        let aliases: serde_json::Map<String, serde_json::Value> = self
+            .aliases
+            .iter()
+            .map(|(word, ids)| (word.clone(), serde_json::json!(ids)))
+            .collect();
+        serde_json::json!({
+            "instance": self.instance, "template": self.template, "components": parts,
+            "groupWords": aliases, "hasDomain": self.has_domain,
+        })
     }
 
     fn part(&self, id: &str) -> Option<&Part> {

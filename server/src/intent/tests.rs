@@ -84,3 +84,58 @@ fn gibberish_is_refused_with_examples() {
     assert_eq!(reason, NO_MATCH);
     assert_eq!(examples.len(), 3);
 }
+
+#[test]
+fn a_change_set_from_elsewhere_is_held_to_the_same_rules() {
+    let m = model();
+    let edits = |json: &str| serde_json::from_str::<Vec<Edit>>(json).expect("edits");
+    let refused = |json: &str| check(&edits(json), &m).expect_err(json);
+    assert_eq!(
+        check(
+            &edits(
+                r#"[{"type":"replicas","component":"capture","replicas":3},{"type":"resources","component":"web","memoryLimit":"2Gi"},{"type":"storage","component":"pg","size":"20Gi"},{"type":"restart","component":"web"}]"#
+            ),
+            &m
+        ),
+        Ok(())
+    );
+    assert!(refused("[]").contains("no edits"));
+    assert!(
+        refused(r#"[{"type":"replicas","component":"captrue","replicas":3}]"#)
+            .contains("captrue is not a component")
+    );
+    assert!(
+        refused(r#"[{"type":"replicas","component":"web","replicas":51}]"#)
+            .contains("more than 50")
+    );
+    assert!(
+        refused(r#"[{"type":"resources","component":"web","cpuLimit":"65"}]"#)
+            .contains("out of bounds")
+    );
+    assert!(
+        refused(r#"[{"type":"resources","component":"web","memoryLimit":"257Gi"}]"#)
+            .contains("out of bounds")
+    );
+    assert!(
+        refused(r#"[{"type":"resources","component":"web","memoryLimit":"2 gigs"}]"#)
+            .contains("not a valid memory quantity")
+    );
+    assert!(refused(r#"[{"type":"resources","component":"web"}]"#).contains("sets nothing"));
+    assert!(
+        refused(r#"[{"type":"storage","component":"pg","size":"5Gi"}]"#).contains("cannot shrink")
+    );
+    assert!(
+        refused(r#"[{"type":"storage","component":"web","size":"5Gi"}]"#)
+            .contains("no such volume")
+    );
+    assert!(refused(r#"[{"type":"env","component":"web","name":"A B","value":{"kind":"value","value":"x"}}]"#).contains("not an environment variable name"));
+    assert!(
+        refused(r#"[{"type":"image","component":"web","image":"a b"}]"#)
+            .contains("not an image reference")
+    );
+    assert!(refused(r#"[{"type":"domain","host":"example.com"}]"#).contains("no Ingress"));
+    assert!(
+        refused(r#"[{"type":"input","name":"x","value":"y"}]"#)
+            .contains("does not change template inputs")
+    );
+}

@@ -5,8 +5,8 @@ use app::{
     error::ServiceError,
     model::{
         ChangeRequest, ClusterHealth, CreateRequest, Edit, InstanceSummary, InstanceView,
-        ManifestEditRequest, OperationInfo, Preview, RevisionDiff, RevisionRecord, RevisionSummary,
-        TemplateInfo,
+        IntentAnswer, ManifestEditRequest, OperationInfo, Preview, RevisionDiff, RevisionRecord,
+        RevisionSummary, TemplateInfo,
     },
     service::{Berth, BoxFuture, BoxStream, Created, LiveEvent},
 };
@@ -141,6 +141,10 @@ impl Berth for Service {
             let hash = plan_hash.as_deref();
             Ok(Service::rollback(self, &namespace, &name, to, hash, &actor, force, wait).await?)
         })
+    }
+
+    fn intent(&self, namespace: String, name: String, text: String) -> Answer<'_, IntentAnswer> {
+        Box::pin(async move { Ok(Service::intent(self, &namespace, &name, &text).await?) })
     }
 
     fn delete(

@@ -71,6 +71,9 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(store::Error),
+    /// The change box's language model gave no usable answer.
+    #[error(transparent)]
+    Llm(#[from] crate::llm::Error),
 }
 
 fn first_reason(results: &[(ObjectResult, Failure)]) -> String {
@@ -183,6 +186,11 @@ impl Error {
                     format!("the cluster is unreachable: {message}"),
                 ),
             },
+            Error::Llm(crate::llm::Error::BadAnswer(_)) => plain(C::Upstream),
+            Error::Llm(e) => {
+                tracing::warn!(error = %e, "language model");
+                plain(C::Unavailable)
+            }
             Error::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 ServiceError::new(C::Internal, "internal error; see the server log")

@@ -3,12 +3,13 @@
 //! gets (a rollback, with the rollback preview). Nothing is applied here: applying is confirming
 //! that preview through `changes` (or `rollback`) with its plan hash.
 
-use app::model::{ChangeRequest, IntentAnswer, IntentHelp, OperationStatus};
+use app::model::{ChangeRequest, Edit, IntentAnswer, IntentHelp, OperationStatus};
 
 use super::{Error, Result, Service};
 use crate::{
     components,
-    intent::{self, MAX_CORES, MAX_MEMORY_GI, MAX_REPLICAS, Model, Outcome},
+    intent::{self, MAX_CORES, MAX_MEMORY_GI, MAX_REPLICAS, MAX_TEXT, Model, NO_MATCH, Outcome},
+    llm::{Answer, Error::BadAnswer},
     template::parse::ALIASES,
 };
 
@@ -45,35 +46,16 @@ impl Service {
     }
 
     /// Reads a request and answers with a previewed change, a question or a refusal. A change
-    /// the planner or the cluster's dry run refuses is a refusal, with its reason.
+    /// the planner or the cluster's dry run refuses is a refusal, with its reason. Text the
+    /// parser matches to nothing goes to the language model, if one is configured; its edits are
+    /// held to the parser's rules ([`intent::check`]), and an answer that breaks them is an
+    /// error, never a change.
     pub async fn intent(&self, namespace: &str, name: &str, text: &str) -> Result<IntentAnswer> {
         let (revision, model) = self.intent_model(namespace, name).await?;
-        let refusal = |reason: String| IntentAnswer::Refusal {
-            reason,
-            examples: model.examples(),
-        };
         match intent::parse(text, &model) {
             Outcome::Change { edits, summary } => {
-                let req = ChangeRequest {
-                    base_revision: revision,
-                    edits: edits.clone(),
-                    plan_hash: None,
-                    strict: false,
-                    force: false,
-                    adopt: false,
-                };
-                match self.preview(namespace, name, &req).await {
-                    // The edits go back as read, so that confirming them matches the plan hash;
-                    // the summary and the preview show no secret value.
-                    Ok(preview) => Ok(IntentAnswer::Change {
-                        edits,
-                        summary: summary.join("; "),
-                        rollback_to: None,
-                        preview: Box::new(preview),
-                    }),
-                    Err(Error::Change(e)) => Ok(refusal(e.to_string())),
-                    Err(e) => Err(e),
-                }
+                self.previewed(namespace, name, revision, edits, summary.join("; "), &model)
+                    .await
             }
             Outcome::Rollback { to } => {
                 let preview = self.rollback_preview(namespace, name, to, false).await?;
@@ -87,13 +69,67 @@ impl Service {
             Outcome::Question { question, choices } => {
                 Ok(IntentAnswer::Question { question, choices })
             }
-            Outcome::Refusal { reason, examples } => Ok(IntentAnswer::Refusal { reason, examples }),
+            Outcome::Refusal { reason, examples } => match &self.llm {
+                Some(llm) if reason.starts_with(NO_MATCH) && text.len() <= MAX_TEXT => {
+                    match llm.ask(text, &model.describe()).await? {
+                        Answer::Declined(why) => Ok(IntentAnswer::Refusal {
+                            reason: format!("{NO_MATCH}, nor could the language model: {why}"),
+                            examples,
+                        }),
+                        Answer::Edits(edits) => {
+                            intent::check(&edits, &model).map_err(BadAnswer)?;
+                            let words: Vec<String> = edits.iter().map(|e| e.in_words()).collect();
+                            let summary = format!("{} (read by {})", words.join("; "), llm.model());
+                            self.previewed(namespace, name, revision, edits, summary, &model)
+                                .await
+                        }
+                    }
+                }
+                _ => Ok(IntentAnswer::Refusal { reason, examples }),
+            },
+        }
+    }
+
+    /// A change's answer: its edits with the same preview `changes/preview` gives, or a refusal
+    /// when the planner or the dry run refuses it.
+    async fn previewed(
+        &self,
+        namespace: &str,
+        name: &str,
+        revision: i64,
+        edits: Vec<Edit>,
+        summary: String,
+        model: &Model,
+    ) -> Result<IntentAnswer> {
+        let req = ChangeRequest {
+            base_revision: revision,
+            edits: edits.clone(),
+            plan_hash: None,
+            strict: false,
+            force: false,
+            adopt: false,
+        };
+        match self.preview(namespace, name, &req).await {
+            // The edits go back as read, so that confirming them matches the plan hash; the
+            // summary and the preview show no secret value.
+            Ok(preview) => Ok(IntentAnswer::Change {
+                edits,
+                summary,
+                rollback_to: None,
+                preview: Box::new(preview),
+            }),
+            Err(Error::Change(e)) => Ok(IntentAnswer::Refusal {
+                reason: e.to_string(),
+                examples: model.examples(),
+            }),
+            Err(e) => Err(e),
         }
     }
 }
 
-/// What the change box understands, for `GET /api/v1/intents/help`.
-pub fn help() -> IntentHelp {
+/// What the change box understands, for `GET /api/v1/intents/help`; `llm` says whether a
+/// language model is asked when the parser matches nothing.
+pub fn help(llm: bool) -> IntentHelp {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
     IntentHelp {
         verbs: s(&[
@@ -134,6 +170,6 @@ pub fn help() -> IntentHelp {
         aliases: format!(
             "A template declares group words and other names in its Template CR's `{ALIASES}` annotation: `word=id,id; other name=id` (Berth's PostHog template: ingestion=capture,replay-capture; plugin server=plugins; ...)."
         ),
-        llm: false,
+        llm,
     }
 }

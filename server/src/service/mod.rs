@@ -11,6 +11,7 @@
 //! - `run.rs`: the one record-then-run path, deletes, and live operations;
 //! - `view.rs`: an instance with its components' live health;
 //! - `live.rs`: the live-update stream of one instance;
+//! - `intent.rs`: the change box (the parser, then the language model if one is configured);
 //! - `render.rs`: rendering a template for an instance;
 //! - `redact.rs`: what counts as secret, and how it is hidden;
 //! - `berth.rs`: the [`app::service::Berth`] trait over all of it.
@@ -40,6 +41,7 @@ use crate::{
     apply::Applier,
     health::watch::Watches,
     kube::{Cluster, Discovery},
+    llm::Llm,
     manifest,
     store::Store,
     templates::Templates,
@@ -55,6 +57,7 @@ pub struct Service {
     discovery: Option<Discovery>,
     watches: Option<Watches>,
     ops: Operations,
+    llm: Option<std::sync::Arc<Llm>>,
 }
 
 impl Service {
@@ -80,7 +83,19 @@ impl Service {
             discovery: client.map(Discovery::new),
             watches,
             ops: Operations::default(),
+            llm: None,
         }
+    }
+
+    /// The same service, asking `llm` when the change box's parser matches nothing.
+    pub fn with_llm(mut self, llm: Llm) -> Service {
+        self.llm = Some(std::sync::Arc::new(llm));
+        self
+    }
+
+    /// Whether a language model is configured.
+    pub fn has_llm(&self) -> bool {
+        self.llm.is_some()
     }
 
     /// The store.

@@ -179,6 +179,25 @@ pub async fn rollback(
         .await
 }
 
+/// Applies the newest revision again when it was interrupted, failed or cancelled; answers
+/// once it started.
+#[server(prefix = "/ui", endpoint = "resume", input = Json)]
+pub async fn resume_revision(
+    namespace: String,
+    name: String,
+    number: i64,
+) -> Result<OperationInfo, ServiceError> {
+    let actor = actor(crate::service::Need::Change)?;
+    service()?.resume(actor, namespace, name, number).await
+}
+
+/// Asks a running operation to stop before its next object.
+#[server(prefix = "/ui", endpoint = "cancel", input = Json)]
+pub async fn cancel_operation(id: String) -> Result<OperationInfo, ServiceError> {
+    actor(crate::service::Need::Change)?;
+    service()?.cancel(id).await
+}
+
 /// Deletes the instance's objects (its history stays); answers once it started.
 #[server(prefix = "/ui", endpoint = "delete", input = Json)]
 pub async fn delete_instance(

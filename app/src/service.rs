@@ -135,6 +135,16 @@ pub trait Berth: Send + Sync {
         force: bool,
         wait: bool,
     ) -> BoxFuture<'_, Result<OperationInfo>>;
+    /// Applies the newest revision again when it was interrupted, failed or cancelled.
+    fn resume(
+        &self,
+        actor: String,
+        namespace: String,
+        name: String,
+        number: i64,
+    ) -> BoxFuture<'_, Result<OperationInfo>>;
+    /// Asks a running operation to stop before its next object.
+    fn cancel(&self, id: String) -> BoxFuture<'_, Result<OperationInfo>>;
     /// Reads a request in plain language into a previewed change, a question or a refusal;
     /// changes nothing.
     fn intent(

@@ -81,6 +81,24 @@ pub struct Config {
     #[arg(long, env = "BERTH_KUBE_CONTEXT")]
     pub kube_context: Option<String>,
 
+    /// Seconds one call to the apiserver may go unanswered before it fails (watches aside).
+    #[arg(long, env = "BERTH_KUBE_TIMEOUT_SECS", default_value_t = 30)]
+    pub kube_timeout_secs: u64,
+
+    /// Seconds a whole operation may take; objects not started by then are not applied.
+    #[arg(long, env = "BERTH_OPERATION_DEADLINE_SECS", default_value_t = 600)]
+    pub operation_deadline_secs: u64,
+
+    /// Seconds a shutdown (SIGTERM) waits for running operations before marking them
+    /// interrupted.
+    #[arg(long, env = "BERTH_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
+    /// Milliseconds to pause before each object is applied: for fault drills only, which need
+    /// an apply slow enough to interrupt at a chosen object.
+    #[arg(long, env = "BERTH_APPLY_PACE_MS", default_value_t = 0, hide = true)]
+    pub apply_pace_ms: u64,
+
     /// The change box's optional language model: an OpenAI-compatible chat completions URL
     /// (`https://host/v1/chat/completions`). It is asked only when the built-in parser matches
     /// nothing; without it, Berth works the same with no network and no model.
@@ -152,6 +170,10 @@ impl Config {
             llm_url: None,
             llm_model: None,
             llm_key_file: None,
+            kube_timeout_secs: 30,
+            operation_deadline_secs: 600,
+            shutdown_grace_secs: 30,
+            apply_pace_ms: 0,
         }
     }
 

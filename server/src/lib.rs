@@ -43,7 +43,7 @@ pub mod templates;
 pub use config::Config;
 pub use state::AppState;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use tokio::net::TcpListener;
 
 /// Opens the store, connects to the cluster and serves HTTP on `listener` until `shutdown` resolves.
@@ -59,11 +59,35 @@ pub async fn serve(
             "Berth serves plain HTTP on a non-loopback address: put a TLS proxy in front of it (see README, Security)"
         );
     }
+    let service = state.service.clone();
     let app = http::router(state);
     tracing::info!(addr = %listener.local_addr()?, "berth is listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = http_stopped.await;
+            })
+            .into_future(),
+    );
+    shutdown.await;
+    // Reads (and callers waiting for their operation) are still served while the running
+    // operations finish; new ones are refused with 503.
+    let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
+    let left = service.shutdown(grace).await;
+    if left > 0 {
+        tracing::warn!(
+            left,
+            "operations still running at shutdown are marked interrupted"
+        );
+    }
+    let _ = stop_http.send(());
+    // Event streams never end by themselves: give open connections a moment, then stop.
+    match tokio::time::timeout(std::time::Duration::from_secs(3), server).await {
+        Ok(Ok(done)) => done?,
+        Ok(Err(e)) => return Err(anyhow::anyhow!("the HTTP server task failed: {e}")),
+        Err(_) => tracing::info!("closing the connections still open"),
+    }
     Ok(())
 }
 

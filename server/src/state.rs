@@ -1,11 +1,12 @@
 //! The state every request handler can reach: Leptos' options and the service.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
 use crate::{
+    apply::Limits,
     auth::{self, Role},
     config::Config,
     kube::Cluster,
@@ -36,8 +37,12 @@ impl AppState {
         )
         .await?;
         first_start(config, &store).await?;
-        let cluster =
-            Cluster::connect(config.kubeconfig.as_deref(), config.kube_context.as_deref()).await;
+        let cluster = Cluster::connect_with(
+            config.kubeconfig.as_deref(),
+            config.kube_context.as_deref(),
+            Duration::from_secs(config.kube_timeout_secs.max(1)),
+        )
+        .await;
         AppState::assemble(config, store, cluster).await
     }
 
@@ -63,7 +68,13 @@ impl AppState {
             default_target: config.platform,
             allow_system_namespaces: config.allow_system_namespaces,
         };
-        let mut service = Service::new(store, templates, platform, cluster, true);
+        let limits = Limits {
+            call_timeout: Duration::from_secs(config.kube_timeout_secs.max(1)),
+            deadline: Duration::from_secs(config.operation_deadline_secs.max(1)),
+            pace: Duration::from_millis(config.apply_pace_ms),
+        };
+        let mut service =
+            Service::new(store, templates, platform, cluster, true).with_limits(limits);
         if let Some(url) = &config.llm_url {
             let model = config.llm_model.as_deref().unwrap_or_default();
             let llm = Llm::new(url, model, config.llm_key_file.as_deref())?;

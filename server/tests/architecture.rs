@@ -60,6 +60,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "state",
         &[
+            "apply",
             "auth",
             "config",
             "kube",

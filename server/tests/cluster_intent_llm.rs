@@ -209,14 +209,7 @@ async fn the_language_model_is_asked_only_when_the_parser_matches_nothing_and_he
 
     // Nothing was applied by asking; confirming applies it like any other change.
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
-    let replicas = || async {
-        deployments
-            .get("ph-capture")
-            .await
-            .unwrap()
-            .spec
-            .replicas
-    };
+    let replicas = || async { deployments.get("ph-capture").await.unwrap().spec.replicas };
     assert_eq!(replicas().await, Some(1));
     let (status, op) = api
         .confirm(&base, 1, &answer["edits"], &answer["preview"])

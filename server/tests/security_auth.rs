@@ -46,6 +46,8 @@ async fn operations(api: &TestApi) -> Vec<(Method, String, String)> {
 fn needs(method: &Method, path: &str) -> Role {
     match *method {
         Method::GET => Role::Viewer,
+        // Whoever may start an operation may cancel it.
+        Method::DELETE if path.starts_with("/api/v1/operations/") => Role::Operator,
         Method::DELETE => Role::Admin,
         Method::POST if path == "/api/v1/templates" => Role::Admin,
         _ => Role::Operator,
@@ -115,6 +117,12 @@ const UI_FUNCTIONS: &[(&str, &str, Role)] = &[
         r#"{"namespace":"ns","name":"x","text":"scale web to 2"}"#,
         Role::Operator,
     ),
+    (
+        "resume",
+        r#"{"namespace":"ns","name":"x","number":1}"#,
+        Role::Operator,
+    ),
+    ("cancel", r#"{"id":"ns:x:1"}"#, Role::Operator),
     ("delete", r#"{"namespace":"ns","name":"x"}"#, Role::Admin),
     ("import_template", r#"{"source":"x"}"#, Role::Admin),
 ];

@@ -12,4 +12,6 @@ pub mod header;
 pub mod health_badge;
 pub mod import;
 pub mod review;
+pub mod rollback;
+pub mod unfinished;
 pub mod yaml;

@@ -56,6 +56,25 @@ pub struct InstanceSummary {
     /// When the current revision was made (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_at: Option<String>,
+    /// The newest revision, when it was interrupted or failed after the current one: it can be
+    /// resumed (applied again) or rolled back from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfinished: Option<Unfinished>,
+}
+
+/// A revision that did not finish: interrupted by a crash or a shutdown, failed, or cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Unfinished {
+    /// Its number.
+    pub number: i64,
+    /// deploy, change, rollback, resume or delete.
+    pub kind: String,
+    /// interrupted, failed or cancelled.
+    pub status: OperationStatus,
+    /// How far it got, and why it stopped.
+    pub message: String,
 }
 
 /// An instance with its components' live status: the instance page and

@@ -17,7 +17,7 @@ pub use component::{
 };
 pub use instance::{
     InstanceList, InstanceSummary, InstanceView, RevisionDiff, RevisionList, RevisionRecord,
-    RevisionSummary,
+    RevisionSummary, Unfinished,
 };
 pub use intent::{IntentAnswer, IntentChoice, IntentHelp, IntentRequest};
 pub use operation::{

@@ -56,6 +56,8 @@ pub enum OperationStatus {
     Failed,
     /// Berth stopped while it ran; found on the next start.
     Interrupted,
+    /// Someone cancelled it; the objects before the cancel were applied.
+    Cancelled,
 }
 
 impl OperationStatus {
@@ -66,6 +68,7 @@ impl OperationStatus {
             OperationStatus::Succeeded => "succeeded",
             OperationStatus::Failed => "failed",
             OperationStatus::Interrupted => "interrupted",
+            OperationStatus::Cancelled => "cancelled",
         }
     }
 
@@ -75,6 +78,7 @@ impl OperationStatus {
             "running" => OperationStatus::Running,
             "succeeded" => OperationStatus::Succeeded,
             "interrupted" => OperationStatus::Interrupted,
+            "cancelled" => OperationStatus::Cancelled,
             _ => OperationStatus::Failed,
         }
     }

@@ -7,15 +7,10 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
-    api::{diff_revisions, list_revisions, preview_rollback, rollback},
-    components::{
-        dialog::Dialog,
-        diff::DiffView,
-        error_view::ErrorView,
-        review::{Loaded, Review},
-    },
+    api::{diff_revisions, list_revisions},
+    components::{diff::DiffView, error_view::ErrorView, rollback::RollbackButton},
     error::ServiceError,
-    model::{OperationStatus, RevisionSummary},
+    model::{OperationInfo, OperationStatus, RevisionSummary},
 };
 
 /// `/instances/:namespace/:name/history`
@@ -94,6 +89,13 @@ fn Timeline(list: Vec<RevisionSummary>, namespace: String, name: String) -> impl
         }
     };
     let newest_first: Vec<RevisionSummary> = list.into_iter().rev().collect();
+    let navigate = use_navigate();
+    let opened = Callback::new(move |op: OperationInfo| {
+        navigate(
+            &format!("/instances/{}/{}", op.namespace, op.name),
+            Default::default(),
+        )
+    });
     view! {
         <table class="table" data-testid="history">
             <thead><tr>
@@ -119,7 +121,7 @@ fn Timeline(list: Vec<RevisionSummary>, namespace: String, name: String) -> impl
                             <td class="muted">{r.created_at.get(..19).unwrap_or_default().replace('T', " ")}</td>
                             <td title=r.message.clone()>{r.status.as_str()}</td>
                             <td>{r.health.map(|h| format!("{h:?}")).unwrap_or_default()}</td>
-                            <td>{restorable.then(|| view! { <RollbackButton namespace=ns.get_value() name=nm.get_value() to=n/> })}</td>
+                            <td>{restorable.then(|| view! { <RollbackButton namespace=ns.get_value() name=nm.get_value() to=n on_started=opened/> })}</td>
                         </tr>
                     }
                 }).collect_view()}
@@ -134,46 +136,5 @@ fn Timeline(list: Vec<RevisionSummary>, namespace: String, name: String) -> impl
             Ok(text) => view! { <DiffView diff=text/> }.into_any(),
             Err(e) => view! { <ErrorView error=e/> }.into_any(),
         })}
-    }
-}
-
-#[component]
-fn RollbackButton(namespace: String, name: String, to: i64) -> impl IntoView {
-    let open = RwSignal::new(false);
-    let preview = RwSignal::new(None as Loaded);
-    let applying = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ServiceError>);
-    let (ns, nm) = (StoredValue::new(namespace), StoredValue::new(name));
-    let load = move || {
-        preview.set(None);
-        failure.set(None);
-        open.set(true);
-        spawn_local(async move {
-            preview.set(Some(
-                preview_rollback(ns.get_value(), nm.get_value(), to).await,
-            ))
-        });
-    };
-    let navigate = use_navigate();
-    let on_apply = Callback::new(move |hash: String| {
-        let navigate = navigate.clone();
-        applying.set(true);
-        spawn_local(async move {
-            match rollback(ns.get_value(), nm.get_value(), to, hash).await {
-                Ok(op) => navigate(
-                    &format!("/instances/{}/{}", op.namespace, op.name),
-                    Default::default(),
-                ),
-                Err(e) => failure.set(Some(e)),
-            }
-            applying.set(false);
-        });
-    });
-    let on_reload = Callback::new(move |_| load());
-    view! {
-        <button type="button" class="button small" data-testid="rollback" on:click=move |_| load()>"Roll back…"</button>
-        <Dialog open title=format!("Roll back to revision {to}") testid="rollback-dialog">
-            <Review preview on_apply on_reload applying failure/>
-        </Dialog>
     }
 }

@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
-    api::{apply_change, delete_instance, get_instance, preview_change},
+    api::{apply_change, cancel_operation, delete_instance, get_instance, preview_change},
     components::{
         card::ComponentCard,
         change_box::ChangeBox,
@@ -16,10 +16,13 @@ use crate::{
         error_view::ErrorView,
         health_badge::HealthBadge,
         review::{Loaded, Review},
+        unfinished::UnfinishedBanner,
     },
     error::ServiceError,
     live::LiveInstance,
-    model::{CardKind, ChangeRequest, Edit, InstanceView, ObjectAction, OperationStatus},
+    model::{
+        CardKind, ChangeRequest, Edit, InstanceView, ObjectAction, OperationInfo, OperationStatus,
+    },
 };
 
 /// `/instances/:namespace/:name`
@@ -118,6 +121,7 @@ fn Detail(initial: InstanceView) -> impl IntoView {
         </Show>
         <p class="muted reason" data-testid="instance-reason">{move || live.view.read().health.reason.clone()}</p>
         <ChangeBox live/>
+        <UnfinishedBanner live/>
         <OperationPanel live/>
         <DomainEditor live pending/>
         <div class="canvas" data-testid="component-cards" node_ref=canvas>
@@ -167,8 +171,11 @@ fn OperationPanel(live: LiveInstance) -> impl IntoView {
             };
             view! {
                 <section class="panel operation" data-testid="operation" data-state=state.clone()>
-                    <p><strong>{format!("Revision {}: ", op.revision)}</strong>
-                        {match &op.finished { None => format!("applying… {done} objects so far"), Some((_, m)) => m.clone() }}</p>
+                    <div class="split">
+                        <p><strong>{format!("Revision {}: ", op.revision)}</strong>
+                            {match &op.finished { None => format!("applying… {done} objects so far"), Some((_, m)) => m.clone() }}</p>
+                        {op.finished.is_none().then(|| view! { <CancelButton live revision=op.revision/> })}
+                    </div>
                     <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent data-testid="progress">
                         <div class="progress-fill" style=format!("width: {percent}%")></div>
                     </div>
@@ -184,6 +191,30 @@ fn OperationPanel(live: LiveInstance) -> impl IntoView {
                 </section>
             }
         })}
+    }
+}
+
+/// Asks the running operation to stop before its next object.
+#[component]
+fn CancelButton(live: LiveInstance, revision: i64) -> impl IntoView {
+    let asked = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ServiceError>);
+    let cancel = move |_| {
+        let s = live.view.get_untracked().summary;
+        asked.set(true);
+        spawn_local(async move {
+            let id = OperationInfo::id_of(&s.namespace, &s.name, revision);
+            if let Err(e) = cancel_operation(id).await {
+                failure.set(Some(e));
+                asked.set(false);
+            }
+        });
+    };
+    view! {
+        <button type="button" class="button small danger" data-testid="cancel-operation" disabled=move || asked.get() on:click=cancel>
+            {move || if asked.get() { "Cancelling…" } else { "Cancel" }}
+        </button>
+        {move || failure.get().map(|e| view! { <ErrorView error=e/> })}
     }
 }
 

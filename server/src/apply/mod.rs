@@ -10,8 +10,11 @@
 mod delete;
 mod owner;
 mod regrow;
+mod stop;
+mod strays;
 
 pub use owner::Owner;
+pub use stop::{Limits, Stop};
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -103,12 +106,26 @@ pub enum ApplyError {
 #[derive(Clone)]
 pub struct Applier {
     discovery: Discovery,
+    limits: Limits,
 }
 
 impl Applier {
-    /// An applier over `discovery` (and its client).
+    /// An applier over `discovery` (and its client), with the default [`Limits`].
     pub fn new(discovery: Discovery) -> Applier {
-        Applier { discovery }
+        Applier {
+            discovery,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The same applier with other time limits.
+    pub fn with_limits(self, limits: Limits) -> Applier {
+        Applier { limits, ..self }
+    }
+
+    /// Its time limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The client.
@@ -288,6 +305,22 @@ impl Applier {
         force: bool,
         progress: &(dyn Fn(&ObjectResult) + Sync),
     ) -> Vec<ObjectResult> {
+        self.apply_until(objects, plan, namespace, force, progress, &Stop::never())
+            .await
+    }
+
+    /// [`Applier::apply`], stopping before the next object once `stop` trips: the objects not
+    /// started are failed with the reason. Each call to the apiserver has the applier's
+    /// timeout.
+    pub async fn apply_until(
+        &self,
+        objects: &[Resolved],
+        plan: &[Planned],
+        namespace: &str,
+        force: bool,
+        progress: &(dyn Fn(&ObjectResult) + Sync),
+        stop: &Stop,
+    ) -> Vec<ObjectResult> {
         let params = PatchParams {
             force,
             field_manager: Some(FIELD_MANAGER.into()),
@@ -310,11 +343,8 @@ impl Applier {
             let batch: Vec<&Resolved> = objects.iter().filter(|r| r.tier == t).collect();
             if stopped {
                 for r in batch {
-                    let res = ObjectResult {
-                        object: r.key.clone(),
-                        action: ObjectAction::Failed,
-                        message: Some("not applied: an earlier step failed".into()),
-                    };
+                    let res =
+                        not_applied(&r.key, stop.reason().unwrap_or("an earlier step failed"));
                     progress(&res);
                     results.insert(manifest::group_key(&r.key), res);
                 }
@@ -329,7 +359,13 @@ impl Applier {
                         .cloned()
                         .flatten();
                     async move {
-                        let res = self.apply_one(r, namespace, &params, before).await;
+                        if !self.limits.pace.is_zero() {
+                            tokio::time::sleep(self.limits.pace).await;
+                        }
+                        let res = match stop.reason() {
+                            Some(why) => not_applied(&r.key, why),
+                            None => self.apply_timed(r, namespace, &params, before).await,
+                        };
                         progress(&res);
                         res
                     }
@@ -348,6 +384,29 @@ impl Applier {
             .iter()
             .filter_map(|r| results.remove(&manifest::group_key(&r.key)))
             .collect()
+    }
+
+    /// [`Applier::apply_one`] within the call timeout (a regrow or a Job replacement, which
+    /// wait for deletions, get their own longer waits inside it).
+    async fn apply_timed(
+        &self,
+        r: &Resolved,
+        namespace: &str,
+        params: &PatchParams,
+        before: Option<String>,
+    ) -> ObjectResult {
+        let within = match r.key.kind.as_str() {
+            "Job" | "StatefulSet" => self.limits.call_timeout + Duration::from_secs(60),
+            _ => self.limits.call_timeout,
+        };
+        match tokio::time::timeout(within, self.apply_one(r, namespace, params, before)).await {
+            Ok(res) => res,
+            Err(_) => ObjectResult {
+                object: r.key.clone(),
+                action: ObjectAction::Failed,
+                message: Some(format!("the apiserver did not answer within {within:?}")),
+            },
+        }
     }
 
     /// Applies one object. `before` is its resourceVersion before the apply (None: it is new).
@@ -452,6 +511,15 @@ fn refused(key: &ObjectRef, e: &kube::Error) -> Planned {
         result: failed(key, e),
         existing: None,
         failure: Some(failure::classify(e)),
+    }
+}
+
+/// An object left alone, and why ("an earlier step failed", "cancelled").
+fn not_applied(key: &ObjectRef, why: &str) -> ObjectResult {
+    ObjectResult {
+        object: key.clone(),
+        action: ObjectAction::Failed,
+        message: Some(format!("not applied: {why}")),
     }
 }
 

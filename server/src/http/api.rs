@@ -40,7 +40,7 @@ use crate::{
 pub struct WaitQuery {
     /// Answer when the operation has finished (200/201) instead of at once (202).
     #[serde(default)]
-    wait: bool,
+    pub wait: bool,
 }
 
 /// `?against=N` for a diff.
@@ -69,7 +69,7 @@ pub struct RollbackQuery {
 
 /// An operation's answer: `done` (200, or 201 for a create) when the caller waited for it,
 /// 202 Accepted while it still runs in the background.
-fn operation(op: OperationInfo, waited: bool, done: StatusCode) -> Response {
+pub fn operation(op: OperationInfo, waited: bool, done: StatusCode) -> Response {
     let status = if waited { done } else { StatusCode::ACCEPTED };
     (status, Json(op)).into_response()
 }

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod intents;
 pub mod openapi;
+pub mod recovery;
 pub mod ui;
 
 use axum::{
@@ -46,7 +47,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::object_yaml))
         .routes(routes!(api::manifest_edit))
         .routes(routes!(api::events))
-        .routes(routes!(api::get_operation))
+        .routes(routes!(api::get_operation, recovery::cancel_operation))
+        .routes(routes!(recovery::resume))
 }
 
 /// Every documented route: `/healthz` and the API under `/api/v1`, with the document.

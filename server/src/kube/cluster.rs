@@ -4,9 +4,7 @@
 //! an optional context override. A missing or unreachable cluster is a state to report, never a
 //! reason to stop serving: [`Cluster`] keeps either a client or the reason there is none.
 
-use std::time::Duration;
-
-use std::path::Path;
+use std::{path::Path, time::Duration};
 
 use kube::{
     Client, Config,
@@ -17,10 +15,16 @@ use serde::Serialize;
 /// How long a reachability probe may take before the cluster counts as unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long one call to the apiserver may go without an answer, unless configured.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The cluster Berth manages, or why it has none.
 #[derive(Clone)]
 pub struct Cluster {
+    /// For every call but watches: a read that waits longer than the call timeout fails.
     client: Result<Client, String>,
+    /// For watches, which wait for events by design (kube's own long read timeout).
+    watch_client: Option<Client>,
     /// The API server URL from the configuration, when one was found.
     server: Option<String>,
 }
@@ -47,6 +51,16 @@ impl Cluster {
     /// `context`) and builds a client. Never fails: a bad or missing configuration becomes the
     /// reason reported by [`Cluster::status`].
     pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Cluster {
+        Cluster::connect_with(kubeconfig, context, DEFAULT_CALL_TIMEOUT).await
+    }
+
+    /// [`Cluster::connect`], with calls (watches aside) that fail once the apiserver has not
+    /// answered for `call_timeout`.
+    pub async fn connect_with(
+        kubeconfig: Option<&Path>,
+        context: Option<&str>,
+        call_timeout: Duration,
+    ) -> Cluster {
         let opts = KubeConfigOptions {
             context: context.map(str::to_string),
             ..Default::default()
@@ -68,14 +82,23 @@ impl Cluster {
         match config {
             Ok(config) => {
                 let server = Some(config.cluster_url.to_string());
+                let watch_client = Client::try_from(config.clone()).ok();
+                let mut calls = config;
+                calls.read_timeout = Some(call_timeout);
+                calls.write_timeout = Some(call_timeout);
                 let client =
-                    Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"));
-                Cluster { client, server }
+                    Client::try_from(calls).map_err(|e| format!("cannot build a client: {e}"));
+                Cluster {
+                    client,
+                    watch_client,
+                    server,
+                }
             }
             Err(reason) => {
                 tracing::warn!(%reason, "no cluster configured");
                 Cluster {
                     client: Err(reason),
+                    watch_client: None,
                     server: None,
                 }
             }
@@ -85,9 +108,15 @@ impl Cluster {
     /// A cluster over an existing client, such as one driving a scripted apiserver in tests.
     pub fn from_client(client: Client) -> Cluster {
         Cluster {
+            watch_client: Some(client.clone()),
             client: Ok(client),
             server: None,
         }
+    }
+
+    /// The client for watches (no short read timeout), if there is a client at all.
+    pub fn watch_client(&self) -> Option<&Client> {
+        self.watch_client.as_ref()
     }
 
     /// The client, or why there is none.

@@ -143,6 +143,22 @@ impl Berth for Service {
         })
     }
 
+    fn resume(
+        &self,
+        actor: String,
+        namespace: String,
+        name: String,
+        number: i64,
+    ) -> Answer<'_, OperationInfo> {
+        Box::pin(async move {
+            Ok(Service::resume(self, &namespace, &name, number, &actor, false).await?)
+        })
+    }
+
+    fn cancel(&self, id: String) -> Answer<'_, OperationInfo> {
+        Box::pin(async move { Ok(Service::cancel(self, &id).await?) })
+    }
+
     fn intent(&self, namespace: String, name: String, text: String) -> Answer<'_, IntentAnswer> {
         Box::pin(async move { Ok(Service::intent(self, &namespace, &name, &text).await?) })
     }

@@ -85,13 +85,36 @@ impl Service {
     async fn resolve_plan(
         &self,
         applier: &Applier,
-        plan: &Plan,
+        (namespace, name): (&str, &str),
+        plan: &mut Plan,
     ) -> Result<(Vec<Resolved>, Vec<Resolved>)> {
         let mut all = plan.state.manifests.clone();
         all.extend(plan.prune.iter().cloned());
         let mut resolved = applier.resolve(&all, &plan.components).await?;
+        // What an unfinished revision left behind is pruned too (and shown as pruned).
+        let strays = self.strays(applier, namespace, name, &resolved).await?;
+        if !strays.is_empty() {
+            resolved.extend(applier.resolve(&strays, &plan.components).await?);
+            plan.prune.extend(strays);
+        }
         let prune = resolved.split_off(plan.state.manifests.len());
         Ok((resolved, prune))
+    }
+
+    /// Objects the instance owns in the cluster that none of `known` is: left by a revision that
+    /// failed, was cancelled or was interrupted.
+    pub(super) async fn strays(
+        &self,
+        applier: &Applier,
+        namespace: &str,
+        name: &str,
+        known: &[Resolved],
+    ) -> Result<Vec<serde_json::Value>> {
+        let keep = known
+            .iter()
+            .map(|r| (r.key.kind.clone(), r.key.name.clone()))
+            .collect();
+        Ok(applier.strays(known, namespace, name, &keep).await?)
     }
 
     /// Previews a change set: the diff, the server-side dry run of what changes, drift, and the
@@ -118,7 +141,11 @@ impl Service {
         adopt: bool,
     ) -> Result<Preview> {
         let applier = self.applier()?;
-        let (resolved, _) = self.resolve_plan(&applier, plan).await?;
+        let mut plan = plan.clone();
+        let plan = &mut plan;
+        let (resolved, _) = self
+            .resolve_plan(&applier, (namespace, name), plan)
+            .await?;
         let changed = keys(&plan.changed);
         let to_check: Vec<Resolved> = resolved
             .into_iter()
@@ -231,6 +258,40 @@ impl Service {
             .await
     }
 
+    /// Applies again the newest revision when it was interrupted, failed or cancelled, as a new
+    /// `resume` revision with the same state: what it had applied stays, the rest is applied,
+    /// and what the current revision has that it does not is pruned, as for a rollback.
+    pub async fn resume(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+        actor: &str,
+        wait: bool,
+    ) -> Result<OperationInfo> {
+        let guard = self.ops.lock(namespace, name)?;
+        let (summary, current) = self.current(namespace, name).await?;
+        let unfinished = summary.unfinished.as_ref().filter(|u| u.number == number);
+        let Some(u) = unfinished.filter(|u| u.kind != "delete") else {
+            return Err(Error::Invalid(format!(
+                "revision {number} cannot be resumed: only the newest revision, when it was interrupted, failed or cancelled (and is not a delete), can be"
+            )));
+        };
+        let target_state = self.store.revision_state(namespace, name, u.number).await?;
+        let plan = plan::plan_rollback(summary.revision, &current, &target_state, name);
+        let target = Target {
+            kind: Kind::Resume,
+            namespace,
+            name,
+            template: summary.template.clone(),
+            change: json!({"resume": number, "from": summary.revision}),
+            recorded: &current,
+            adopt: false,
+        };
+        self.apply_plan(target, plan, false, actor, guard, wait)
+            .await
+    }
+
     /// Resolves the plan's objects (one discovery pass), dry-runs each once, then records and
     /// runs the revision.
     async fn apply_plan(
@@ -243,7 +304,10 @@ impl Service {
         wait: bool,
     ) -> Result<OperationInfo> {
         let applier = self.applier()?;
-        let (objects, prune) = self.resolve_plan(&applier, &plan).await?;
+        let mut plan = plan;
+        let (objects, prune) = self
+            .resolve_plan(&applier, (target.namespace, target.name), &mut plan)
+            .await?;
         let planned = applier.plan(&objects, target.namespace, force).await;
         let mine = keys(&target.recorded.manifests);
         self.check_ownership(

@@ -44,6 +44,12 @@ pub enum Error {
     /// Another operation on this instance is running.
     #[error("an operation is already running on {0}")]
     Busy(String),
+    /// The operation is not running (it finished, or never was).
+    #[error("{0}")]
+    NotRunning(String),
+    /// Berth is shutting down and takes no new operations.
+    #[error("Berth is shutting down and takes no new operations; try again once it is back")]
+    ShuttingDown,
     /// The instance already exists.
     #[error("instance {0} already exists")]
     Exists(String),
@@ -146,7 +152,9 @@ impl Error {
             Error::StaleRevision { current, .. } => {
                 plain(C::Conflict).with_details(json!({"currentRevision": current}))
             }
-            Error::StalePlan | Error::Busy(_) | Error::Exists(_) => plain(C::Conflict),
+            Error::StalePlan | Error::Busy(_) | Error::Exists(_) | Error::NotRunning(_) => {
+                plain(C::Conflict)
+            }
             Error::NotOwned(objects) => {
                 let listed: Vec<_> = objects
                     .iter()
@@ -157,6 +165,7 @@ impl Error {
             Error::Preflight(ApplyError::MissingKinds { kinds, crds }) => {
                 plain(C::Invalid).with_details(json!({"missingKinds": kinds, "missingCrds": crds}))
             }
+            Error::ShuttingDown => plain(C::Unavailable),
             Error::Preflight(ApplyError::Kube(_)) | Error::NoCluster(_) => ServiceError::new(
                 C::Unavailable,
                 format!("the cluster is unreachable: {self}"),

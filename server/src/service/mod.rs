@@ -8,6 +8,7 @@
 //!
 //! - `create.rs`: deploying a template;
 //! - `change.rs`: previewing and applying change sets, rolling back;
+//! - `drain.rs`: cancelling an operation, and draining them all at shutdown;
 //! - `run.rs`: the one record-then-run path, deletes, and live operations;
 //! - `view.rs`: an instance with its components' live health;
 //! - `live.rs`: the live-update stream of one instance;
@@ -20,6 +21,7 @@ mod berth;
 mod catalog;
 mod change;
 mod create;
+mod drain;
 pub mod error;
 pub mod intent;
 mod live;
@@ -38,7 +40,7 @@ pub use render::Platform;
 pub use run::Operations;
 
 use crate::{
-    apply::Applier,
+    apply::{Applier, Limits},
     health::watch::Watches,
     kube::{Cluster, Discovery},
     llm::Llm,
@@ -58,6 +60,7 @@ pub struct Service {
     watches: Option<Watches>,
     ops: Operations,
     llm: Option<std::sync::Arc<Llm>>,
+    limits: Limits,
 }
 
 impl Service {
@@ -71,8 +74,8 @@ impl Service {
         watch: bool,
     ) -> Service {
         let client = cluster.client().ok().cloned();
-        let watches = client
-            .as_ref()
+        let watches = cluster
+            .watch_client()
             .filter(|_| watch)
             .map(|c| Watches::start(c.clone()));
         Service {
@@ -84,7 +87,14 @@ impl Service {
             watches,
             ops: Operations::default(),
             llm: None,
+            limits: Limits::default(),
         }
+    }
+
+    /// The same service with other time limits for its operations.
+    pub fn with_limits(mut self, limits: Limits) -> Service {
+        self.limits = limits;
+        self
     }
 
     /// The same service, asking `llm` when the change box's parser matches nothing.
@@ -110,7 +120,7 @@ impl Service {
 
     fn applier(&self) -> Result<Applier> {
         match (&self.discovery, self.cluster.client()) {
-            (Some(d), _) => Ok(Applier::new(d.clone())),
+            (Some(d), _) => Ok(Applier::new(d.clone()).with_limits(self.limits)),
             (None, Err(reason)) => Err(Error::NoCluster(reason.to_string())),
             (None, Ok(_)) => Err(Error::NoCluster("no discovery".into())),
         }

@@ -8,7 +8,10 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use app::model::{ObjectAction, ObjectRef, ObjectResult, OperationInfo, OperationStatus, Progress};
@@ -17,17 +20,19 @@ use tokio::sync::{OwnedMutexGuard, broadcast};
 
 use super::{Error, Result, Service, redact};
 use crate::{
-    apply::{Applier, Planned, Resolved},
+    apply::{Applier, Planned, Resolved, Stop},
     kube::instance_key,
     store::{NewRevision, Outcome, RevisionState},
 };
 
-/// Operations running now, the per-instance locks, and the progress channel.
+/// Operations running now (with the signal that stops each), the per-instance locks, the
+/// progress channel, and whether Berth is shutting down.
 #[derive(Clone)]
 pub struct Operations {
-    live: Arc<Mutex<HashMap<String, OperationInfo>>>,
+    live: Arc<Mutex<HashMap<String, (OperationInfo, Stop)>>>,
     locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     progress: broadcast::Sender<Progress>,
+    draining: Arc<AtomicBool>,
 }
 
 impl Default for Operations {
@@ -36,6 +41,7 @@ impl Default for Operations {
             live: Arc::default(),
             locks: Arc::default(),
             progress: broadcast::channel(4096).0,
+            draining: Arc::default(),
         }
     }
 }
@@ -49,6 +55,9 @@ impl Operations {
     /// Takes the instance's lock, or fails with [`Error::Busy`] while another operation holds
     /// it. Locks nobody holds are dropped on the way, so the map only has live instances.
     pub(super) fn lock(&self, namespace: &str, name: &str) -> Result<OwnedMutexGuard<()>> {
+        if self.draining.load(Ordering::SeqCst) {
+            return Err(Error::ShuttingDown);
+        }
         let key = instance_key(namespace, name);
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
@@ -58,15 +67,15 @@ impl Operations {
         lock.try_lock_owned().map_err(|_| Error::Busy(key))
     }
 
-    fn set(&self, info: &OperationInfo) {
+    fn set(&self, info: &OperationInfo, stop: &Stop) {
         self.live
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(info.id.clone(), info.clone());
+            .insert(info.id.clone(), (info.clone(), stop.clone()));
     }
 
     fn push(&self, id: &str, result: &ObjectResult) {
-        if let Some(op) = self
+        if let Some((op, _)) = self
             .live
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -74,6 +83,25 @@ impl Operations {
         {
             op.results.push(result.clone());
         }
+    }
+
+    /// Asks a running operation to stop before its next object; false when none runs as `id`.
+    pub fn cancel(&self, id: &str) -> bool {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.get(id).map(|(_, stop)| stop.cancel()).is_some()
+    }
+
+    /// Stops taking new operations (Berth is shutting down).
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// How many operations are running.
+    pub fn running(&self) -> usize {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     fn remove(&self, id: &str) {
@@ -88,7 +116,7 @@ impl Operations {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(id)
-            .cloned()
+            .map(|(op, _)| op.clone())
     }
 }
 
@@ -98,6 +126,7 @@ pub(super) enum Kind {
     Deploy,
     Change,
     Rollback,
+    Resume,
     Delete,
 }
 
@@ -107,6 +136,7 @@ impl Kind {
             Kind::Deploy => "deploy",
             Kind::Change => "change",
             Kind::Rollback => "rollback",
+            Kind::Resume => "resume",
             Kind::Delete => "delete",
         }
     }
@@ -124,6 +154,16 @@ pub(super) struct Prepared {
     pub state: RevisionState,
     pub applier: Applier,
     pub work: Work,
+}
+
+impl Work {
+    /// How many objects it applies or deletes.
+    fn len(&self) -> usize {
+        match self {
+            Work::Apply { objects, prune, .. } => objects.len() + prune.len(),
+            Work::Delete { objects } => objects.len(),
+        }
+    }
 }
 
 /// What running the operation does.
@@ -163,6 +203,7 @@ impl Service {
                 redacted_inputs: &redact::inputs(&p.state.inputs),
                 redacted_manifests: &self.redacted(&p.state),
                 state: &p.state,
+                planned: p.work.len(),
             })
             .await?;
         let info = OperationInfo {
@@ -174,11 +215,12 @@ impl Service {
             message: "applying".into(),
             results: Vec::new(),
         };
-        self.ops.set(&info);
+        let stop = Stop::after(p.applier.limits().deadline);
+        self.ops.set(&info, &stop);
         let service = self.clone();
         let handle = tokio::spawn(async move {
             let _guard = guard;
-            service.run(p, revision).await
+            service.run(p, revision, stop).await
         });
         // Whether or not the caller waits, a panic in the task fails its revision.
         let supervised = {
@@ -219,20 +261,34 @@ impl Service {
         info
     }
 
-    async fn run(&self, p: Prepared, revision: i64) -> OperationInfo {
+    async fn run(&self, p: Prepared, revision: i64, stop: Stop) -> OperationInfo {
         let id = OperationInfo::id_of(&p.namespace, &p.name, revision);
         let instance = instance_key(&p.namespace, &p.name);
         let redactor = self.redactor(&p.state);
+        // Each result is also written to the revision as it happens (in order, by one writer),
+        // so that a crash leaves a record of how far the operation got.
+        let (durable, mut written) = tokio::sync::mpsc::unbounded_channel::<ObjectResult>();
+        let writer = {
+            let (store, ns, name) = (self.store.clone(), p.namespace.clone(), p.name.clone());
+            tokio::spawn(async move {
+                while let Some(r) = written.recv().await {
+                    if let Err(e) = store.record_result(&ns, &name, revision, &r).await {
+                        tracing::warn!(error = %e, "cannot record an object's result as it happens");
+                    }
+                }
+            })
+        };
         let progress = |r: &ObjectResult| {
             let r = redact::result(&redactor, r);
             self.ops.push(&id, &r);
+            let _ = durable.send(r.clone());
             let _ = self.ops.progress.send(Progress::Object {
                 instance: instance.clone(),
                 revision,
                 result: r,
             });
         };
-        let (status, message, results) = match &p.work {
+        let (mut status, mut message, results) = match &p.work {
             Work::Apply {
                 objects,
                 planned,
@@ -250,6 +306,7 @@ impl Service {
                     prune,
                     (*force, *namespace_ready),
                     &progress,
+                    &stop,
                 )
                 .await
             }
@@ -257,6 +314,19 @@ impl Service {
                 run_delete(&p.applier, &p.namespace, &p.name, objects, &progress).await
             }
         };
+        drop(durable);
+        let _ = writer.await;
+        if stop.is_cancelled() && status != OperationStatus::Succeeded {
+            status = OperationStatus::Cancelled;
+            let applied = results
+                .iter()
+                .filter(|r| r.action != ObjectAction::Failed)
+                .count();
+            message = format!(
+                "cancelled after {applied} of {} objects; the rest were not applied",
+                results.len()
+            );
+        }
         let results: Vec<ObjectResult> = results
             .iter()
             .map(|r| redact::result(&redactor, r))
@@ -338,7 +408,12 @@ impl Service {
         let (summary, state) = self.current(namespace, name).await?;
         let applier = self.applier()?;
         let components = crate::components::derive(&state.manifests, name);
-        let objects = applier.resolve(&state.manifests, &components).await?;
+        let mut objects = applier.resolve(&state.manifests, &components).await?;
+        // Also what an unfinished revision created and no finished one recorded.
+        let strays = self.strays(&applier, namespace, name, &objects).await?;
+        if !strays.is_empty() {
+            objects.extend(applier.resolve(&strays, &components).await?);
+        }
         let prepared = Prepared {
             kind: Kind::Delete,
             namespace: namespace.into(),
@@ -363,6 +438,7 @@ async fn run_apply(
     prune: &[Resolved],
     (force, namespace_ready): (bool, bool),
     progress: &(dyn Fn(&ObjectResult) + Sync),
+    stop: &Stop,
 ) -> (OperationStatus, String, Vec<ObjectResult>) {
     let refused: Vec<&Planned> = planned
         .iter()
@@ -393,7 +469,7 @@ async fn run_apply(
     }
     let started = std::time::Instant::now();
     let mut results = applier
-        .apply(objects, planned, namespace, force, progress)
+        .apply_until(objects, planned, namespace, force, progress, stop)
         .await;
     tracing::info!(
         namespace,

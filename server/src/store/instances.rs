@@ -1,6 +1,6 @@
 //! The `instances` table: one row per instance, deleted ones kept (their history stays readable).
 
-use app::model::InstanceSummary;
+use app::model::{InstanceSummary, OperationStatus, Unfinished};
 
 use super::{Error, Result, Store, id, now};
 
@@ -16,12 +16,15 @@ struct InstanceRow {
     deleted_at: Option<String>,
     changed_by: Option<String>,
     changed_at: Option<String>,
+    newest: Option<String>,
 }
 
 /// The instance's columns, and who made its current revision and when.
 const COLUMNS: &str = "namespace, name, template, current_revision, created_at, created_by, deleted_at, \
      (SELECT actor FROM revisions r WHERE r.instance_id = instances.id AND r.number = instances.current_revision) AS changed_by, \
-     (SELECT created_at FROM revisions r WHERE r.instance_id = instances.id AND r.number = instances.current_revision) AS changed_at";
+     (SELECT created_at FROM revisions r WHERE r.instance_id = instances.id AND r.number = instances.current_revision) AS changed_at, \
+     (SELECT json_object('number', number, 'kind', kind, 'status', status, 'message', message) FROM revisions r \
+        WHERE r.instance_id = instances.id ORDER BY number DESC LIMIT 1) AS newest";
 
 impl From<InstanceRow> for InstanceSummary {
     fn from(r: InstanceRow) -> InstanceSummary {
@@ -35,6 +38,18 @@ impl From<InstanceRow> for InstanceSummary {
             deleted_at: r.deleted_at,
             changed_by: r.changed_by,
             changed_at: r.changed_at,
+            unfinished: r
+                .newest
+                .and_then(|json| serde_json::from_str::<Unfinished>(&json).ok())
+                .filter(|u| {
+                    u.number > r.current_revision
+                        && matches!(
+                            u.status,
+                            OperationStatus::Interrupted
+                                | OperationStatus::Failed
+                                | OperationStatus::Cancelled
+                        )
+                }),
         }
     }
 }

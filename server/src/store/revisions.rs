@@ -46,6 +46,8 @@ pub struct NewRevision<'a> {
     pub redacted_manifests: &'a [Value],
     /// The full state, sealed before it is stored.
     pub state: &'a RevisionState,
+    /// How many objects the operation will apply or delete.
+    pub planned: usize,
 }
 
 /// How a revision ended.
@@ -143,8 +145,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO revisions (instance_id, number, kind, actor, created_at, status, change_json, inputs_json, manifests_json, secrets_sealed)
-             VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+            "INSERT INTO revisions (instance_id, number, kind, actor, created_at, status, change_json, inputs_json, manifests_json, secrets_sealed, planned)
+             VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
         )
         .bind(id(r.namespace, r.name))
         .bind(next)
@@ -155,10 +157,33 @@ impl Store {
         .bind(r.redacted_inputs.to_string())
         .bind(Value::Array(r.redacted_manifests.to_vec()).to_string())
         .bind(sealed)
+        .bind(r.planned as i64)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(next)
+    }
+
+    /// Adds one object's result (redacted) to a running revision, as it happens, so that a
+    /// crash leaves a record of how far the operation got.
+    pub async fn record_result(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+        result: &ObjectResult,
+    ) -> Result<()> {
+        let result = serde_json::to_string(result).map_err(|e| corrupt("result", e))?;
+        sqlx::query(
+            "UPDATE revisions SET results_json = json_insert(results_json, '$[#]', json(?))
+             WHERE instance_id = ? AND number = ? AND status = 'running'",
+        )
+        .bind(result)
+        .bind(id(namespace, name))
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Finishes a revision. A successful one becomes the instance's current revision (a
@@ -312,11 +337,14 @@ impl Store {
         Ok(rows.len() as u64)
     }
 
-    /// Marks every revision left `running` (by a crash or a restart) as `interrupted`.
+    /// Marks every revision left `running` (by a crash, a restart or a shutdown that could not
+    /// wait for it) as `interrupted`, saying how far it got.
     pub async fn mark_interrupted(&self) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE revisions SET status = 'interrupted', finished_at = ?,
-             message = 'Berth stopped while this operation ran' WHERE status = 'running'",
+             message = 'Berth stopped while this operation ran, after ' || json_array_length(results_json)
+                       || ' of ' || planned || ' objects; resume it or roll back'
+             WHERE status = 'running'",
         )
         .bind(now())
         .execute(&self.pool)

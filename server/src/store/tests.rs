@@ -31,6 +31,7 @@ async fn begin(store: &Store, kind: &str, replicas: u32) -> Result<i64> {
             redacted_inputs: &json!({}),
             redacted_manifests: &[json!({"kind": "Deployment"})],
             state: &state(replicas),
+            planned: 3,
         })
         .await
 }
@@ -210,9 +211,32 @@ async fn only_the_newest_revisions_are_kept_and_never_the_current_one_is_dropped
 async fn revisions_left_running_are_marked_interrupted() {
     let store = Store::in_memory(sealer()).await.unwrap();
     let n = begin(&store, "deploy", 1).await.unwrap();
+    // Results are recorded as they happen: a crash leaves them.
+    for name in ["a", "b"] {
+        let result = app::model::ObjectResult {
+            object: app::model::ObjectRef {
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                name: name.into(),
+            },
+            action: app::model::ObjectAction::Created,
+            message: None,
+        };
+        store.record_result("ns", "ph", n, &result).await.unwrap();
+    }
     assert_eq!(store.mark_interrupted().await.unwrap(), 1);
     let r = store.revision("ns", "ph", n).await.unwrap();
     assert_eq!(r.summary.status, OperationStatus::Interrupted);
     assert!(r.summary.finished_at.is_some());
+    assert_eq!(r.results.len(), 2);
+    assert_eq!(
+        r.summary.message,
+        "Berth stopped while this operation ran, after 2 of 3 objects; resume it or roll back"
+    );
+    let unfinished = store.instance("ns", "ph").await.unwrap().unfinished;
+    assert_eq!(
+        unfinished.map(|u| (u.number, u.status)),
+        Some((n, OperationStatus::Interrupted))
+    );
     assert_eq!(store.mark_interrupted().await.unwrap(), 0);
 }

@@ -199,6 +199,7 @@ pub async fn record_deploy(
             redacted_inputs: &serde_json::json!({}),
             redacted_manifests: &[],
             state,
+            planned: 0,
         })
         .await
         .expect("a sealed revision")

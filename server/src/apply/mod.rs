@@ -107,6 +107,8 @@ pub enum ApplyError {
 pub struct Applier {
     discovery: Discovery,
     limits: Limits,
+    /// Taken by each object in turn while a pace is set, so a paced apply goes one by one.
+    paced: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Applier {
@@ -115,6 +117,7 @@ impl Applier {
         Applier {
             discovery,
             limits: Limits::default(),
+            paced: Default::default(),
         }
     }
 
@@ -359,9 +362,13 @@ impl Applier {
                         .cloned()
                         .flatten();
                     async move {
-                        if !self.limits.pace.is_zero() {
+                        let _turn = if self.limits.pace.is_zero() {
+                            None
+                        } else {
+                            let turn = self.paced.lock().await;
                             tokio::time::sleep(self.limits.pace).await;
-                        }
+                            Some(turn)
+                        };
                         let res = match stop.reason() {
                             Some(why) => not_applied(&r.key, why),
                             None => self.apply_timed(r, namespace, &params, before).await,

@@ -29,7 +29,10 @@ impl Applier {
         instance: &str,
         keep: &BTreeSet<(String, String)>,
     ) -> Result<Vec<Value>, kube::Error> {
-        let selector = format!("{INSTANCE_LABEL}={instance},{}={}", MANAGED_BY.0, MANAGED_BY.1);
+        let selector = format!(
+            "{INSTANCE_LABEL}={instance},{}={}",
+            MANAGED_BY.0, MANAGED_BY.1
+        );
         let owner = instance_key(namespace, instance);
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();

@@ -143,9 +143,7 @@ impl Service {
         let applier = self.applier()?;
         let mut plan = plan.clone();
         let plan = &mut plan;
-        let (resolved, _) = self
-            .resolve_plan(&applier, (namespace, name), plan)
-            .await?;
+        let (resolved, _) = self.resolve_plan(&applier, (namespace, name), plan).await?;
         let changed = keys(&plan.changed);
         let to_check: Vec<Resolved> = resolved
             .into_iter()

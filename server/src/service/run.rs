@@ -265,28 +265,43 @@ impl Service {
         let id = OperationInfo::id_of(&p.namespace, &p.name, revision);
         let instance = instance_key(&p.namespace, &p.name);
         let redactor = self.redactor(&p.state);
-        // Each result is also written to the revision as it happens (in order, by one writer),
-        // so that a crash leaves a record of how far the operation got.
+        // Each result is written to the revision before anyone is told of it (in order, by one
+        // writer, in batches), so that after a crash the record is never behind what was shown.
         let (durable, mut written) = tokio::sync::mpsc::unbounded_channel::<ObjectResult>();
         let writer = {
-            let (store, ns, name) = (self.store.clone(), p.namespace.clone(), p.name.clone());
+            let service = self.clone();
+            let (ns, name, id, instance) = (
+                p.namespace.clone(),
+                p.name.clone(),
+                id.clone(),
+                instance.clone(),
+            );
             tokio::spawn(async move {
-                while let Some(r) = written.recv().await {
-                    if let Err(e) = store.record_result(&ns, &name, revision, &r).await {
-                        tracing::warn!(error = %e, "cannot record an object's result as it happens");
+                while let Some(first) = written.recv().await {
+                    let mut batch = vec![first];
+                    while let Ok(more) = written.try_recv() {
+                        batch.push(more);
+                    }
+                    if let Err(e) = service
+                        .store
+                        .record_results(&ns, &name, revision, &batch)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "cannot record objects' results as they happen");
+                    }
+                    for result in batch {
+                        service.ops.push(&id, &result);
+                        let _ = service.ops.progress.send(Progress::Object {
+                            instance: instance.clone(),
+                            revision,
+                            result,
+                        });
                     }
                 }
             })
         };
         let progress = |r: &ObjectResult| {
-            let r = redact::result(&redactor, r);
-            self.ops.push(&id, &r);
-            let _ = durable.send(r.clone());
-            let _ = self.ops.progress.send(Progress::Object {
-                instance: instance.clone(),
-                revision,
-                result: r,
-            });
+            let _ = durable.send(redact::result(&redactor, r));
         };
         let (mut status, mut message, results) = match &p.work {
             Work::Apply {

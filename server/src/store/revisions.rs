@@ -164,25 +164,29 @@ impl Store {
         Ok(next)
     }
 
-    /// Adds one object's result (redacted) to a running revision, as it happens, so that a
-    /// crash leaves a record of how far the operation got.
-    pub async fn record_result(
+    /// Adds objects' results (redacted) to a running revision, in one transaction, as they
+    /// happen, so that a crash leaves a record of how far the operation got.
+    pub async fn record_results(
         &self,
         namespace: &str,
         name: &str,
         number: i64,
-        result: &ObjectResult,
+        results: &[ObjectResult],
     ) -> Result<()> {
-        let result = serde_json::to_string(result).map_err(|e| corrupt("result", e))?;
-        sqlx::query(
-            "UPDATE revisions SET results_json = json_insert(results_json, '$[#]', json(?))
-             WHERE instance_id = ? AND number = ? AND status = 'running'",
-        )
-        .bind(result)
-        .bind(id(namespace, name))
-        .bind(number)
-        .execute(&self.pool)
-        .await?;
+        let mut tx = self.write().await?;
+        for result in results {
+            let result = serde_json::to_string(result).map_err(|e| corrupt("result", e))?;
+            sqlx::query(
+                "UPDATE revisions SET results_json = json_insert(results_json, '$[#]', json(?))
+                 WHERE instance_id = ? AND number = ? AND status = 'running'",
+            )
+            .bind(result)
+            .bind(id(namespace, name))
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -222,7 +222,10 @@ async fn revisions_left_running_are_marked_interrupted() {
             action: app::model::ObjectAction::Created,
             message: None,
         };
-        store.record_result("ns", "ph", n, &result).await.unwrap();
+        store
+            .record_results("ns", "ph", n, &[result])
+            .await
+            .unwrap();
     }
     assert_eq!(store.mark_interrupted().await.unwrap(), 1);
     let r = store.revision("ns", "ph", n).await.unwrap();

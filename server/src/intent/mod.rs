@@ -329,18 +329,27 @@ pub fn parse(text: &str, model: &Model) -> Outcome {
         return Outcome::Rollback { to };
     }
     if let Some((q, choices)) = question {
-        // Each answer carries the complete change: the other clauses' edits and its own.
-        let choices = choices
+        // Each answer carries the complete change: the other clauses' edits and its own. An
+        // answer the rules refuse is not offered.
+        let choices: Vec<IntentChoice> = choices
             .into_iter()
             .map(|c| IntentChoice {
                 edits: edits.iter().cloned().chain(c.edits).collect(),
                 ..c
             })
+            .filter(|c| c.rollback_to.is_some() || check(&c.edits, model).is_ok())
             .collect();
+        if choices.is_empty() {
+            return refuse(format!("{q} None of the answers is a change Berth can make"));
+        }
         return Outcome::Question {
             question: q,
             choices,
         };
+    }
+    // Whatever was read, the edits are held to the same rules as any others.
+    if let Err(why) = check(&edits, model) {
+        return refuse(why);
     }
     Outcome::Change { edits, summary }
 }

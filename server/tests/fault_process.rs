@@ -118,7 +118,7 @@ async fn sigterm_during_an_apply_finishes_it_or_marks_it_interrupted_never_runni
 
     // A grace long enough: the deploy finishes before Berth exits; new work is refused meanwhile.
     let dir = common::fresh_dir("fault-sigterm-grace");
-    let mut berth = Berth::start(&dir, &[("BERTH_APPLY_PACE_MS", "60")]).await;
+    let berth = Berth::start(&dir, &[("BERTH_APPLY_PACE_MS", "60")]).await;
     let id = start_deploy(&berth, &ns.name, "calm").await;
     berth.wait_operation(&id, 60, |op| results(op) >= 3).await;
     let probe = berth.probe();

@@ -371,7 +371,7 @@ impl Applier {
                         };
                         let res = match stop.reason() {
                             Some(why) => not_applied(&r.key, why),
-                            None => self.apply_timed(r, namespace, &params, before).await,
+                            None => self.apply_timed(r, namespace, &params, before, stop).await,
                         };
                         progress(&res);
                         res
@@ -393,31 +393,8 @@ impl Applier {
             .collect()
     }
 
-    /// [`Applier::apply_one`] within the call timeout (a regrow or a Job replacement, which
-    /// wait for deletions, get their own longer waits inside it).
-    async fn apply_timed(
-        &self,
-        r: &Resolved,
-        namespace: &str,
-        params: &PatchParams,
-        before: Option<String>,
-    ) -> ObjectResult {
-        let within = match r.key.kind.as_str() {
-            "Job" | "StatefulSet" => self.limits.call_timeout + Duration::from_secs(60),
-            _ => self.limits.call_timeout,
-        };
-        match tokio::time::timeout(within, self.apply_one(r, namespace, params, before)).await {
-            Ok(res) => res,
-            Err(_) => ObjectResult {
-                object: r.key.clone(),
-                action: ObjectAction::Failed,
-                message: Some(format!("the apiserver did not answer within {within:?}")),
-            },
-        }
-    }
-
     /// Applies one object. `before` is its resourceVersion before the apply (None: it is new).
-    async fn apply_one(
+    pub(super) async fn apply_one(
         &self,
         r: &Resolved,
         namespace: &str,
@@ -530,11 +507,18 @@ fn not_applied(key: &ObjectRef, why: &str) -> ObjectResult {
     }
 }
 
+/// How a failed object's message starts when the apiserver did not answer at all.
+pub(super) const NO_ANSWER: &str = "no answer from the apiserver";
+
 fn failed(key: &ObjectRef, e: &kube::Error) -> ObjectResult {
+    let message = match failure::classify(e) {
+        Failure::Transport => format!("{NO_ANSWER}: {}", failure::message(e)),
+        _ => failure::message(e),
+    };
     ObjectResult {
         object: key.clone(),
         action: ObjectAction::Failed,
-        message: Some(failure::message(e)),
+        message: Some(message),
     }
 }
 

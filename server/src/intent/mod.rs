@@ -340,7 +340,9 @@ pub fn parse(text: &str, model: &Model) -> Outcome {
             .filter(|c| c.rollback_to.is_some() || check(&c.edits, model).is_ok())
             .collect();
         if choices.is_empty() {
-            return refuse(format!("{q} None of the answers is a change Berth can make"));
+            return refuse(format!(
+                "{q} None of the answers is a change Berth can make"
+            ));
         }
         return Outcome::Question {
             question: q,

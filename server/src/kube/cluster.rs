@@ -4,7 +4,11 @@
 //! an optional context override. A missing or unreachable cluster is a state to report, never a
 //! reason to stop serving: [`Cluster`] keeps either a client or the reason there is none.
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::Path,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
+};
 
 use kube::{
     Client, Config,
@@ -27,7 +31,19 @@ pub struct Cluster {
     watch_client: Option<Client>,
     /// The API server URL from the configuration, when one was found.
     server: Option<String>,
+    /// The last reachability probe, shared by clones.
+    seen: Arc<Mutex<Seen>>,
 }
+
+/// What the last probe found, and since when the cluster has been unreachable.
+#[derive(Default)]
+struct Seen {
+    at: Option<Instant>,
+    down_since: Option<String>,
+}
+
+/// How long a probe's answer is reused.
+const RECHECK: Duration = Duration::from_secs(2);
 
 /// What a probe of the cluster found.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -92,6 +108,7 @@ impl Cluster {
                     client,
                     watch_client,
                     server,
+                    seen: Arc::default(),
                 }
             }
             Err(reason) => {
@@ -100,6 +117,7 @@ impl Cluster {
                     client: Err(reason),
                     watch_client: None,
                     server: None,
+                    seen: Arc::default(),
                 }
             }
         }
@@ -111,6 +129,7 @@ impl Cluster {
             watch_client: Some(client.clone()),
             client: Ok(client),
             server: None,
+            seen: Arc::default(),
         }
     }
 
@@ -122,6 +141,30 @@ impl Cluster {
     /// The client, or why there is none.
     pub fn client(&self) -> Result<&Client, &str> {
         self.client.as_ref().map_err(String::as_str)
+    }
+
+    /// Whether the cluster answers, from a probe at most [`RECHECK`] old: `Err` with the time
+    /// (UTC) since which it has not.
+    pub async fn reachability(&self) -> Result<(), String> {
+        {
+            let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            if seen.at.is_some_and(|at| at.elapsed() < RECHECK) {
+                return seen.down_since.clone().map_or(Ok(()), Err);
+            }
+        }
+        let reachable = self.status().await.reachable;
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.at = Some(Instant::now());
+        if reachable {
+            seen.down_since = None;
+            return Ok(());
+        }
+        let since = seen.down_since.get_or_insert_with(|| {
+            chrono::Utc::now()
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string()
+        });
+        Err(since.clone())
     }
 
     /// Asks the API server for its version, within [`PROBE_TIMEOUT`].

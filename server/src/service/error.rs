@@ -200,6 +200,13 @@ impl Error {
                 tracing::warn!(error = %e, "language model");
                 plain(C::Unavailable)
             }
+            Error::Store(e) if e.is_unwritable() => {
+                tracing::error!(error = %e, "the database cannot take writes");
+                ServiceError::new(
+                    C::Unavailable,
+                    "Berth's database cannot take writes now (the disk is full or read-only); nothing was changed",
+                )
+            }
             Error::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 ServiceError::new(C::Internal, "internal error; see the server log")

@@ -77,8 +77,8 @@ impl Service {
         let Some(watches) = &self.watches else {
             return unknown(comps, "no cluster configured");
         };
-        if !self.cluster.status().await.reachable {
-            return unknown(comps, "the cluster is unreachable");
+        if let Err(since) = self.cluster.reachability().await {
+            return unknown(comps, &format!("cluster unreachable since {since}"));
         }
         self.watch_operator_kinds(watches, manifests, comps).await;
         let pods = watches.of_instance("Pod", namespace, name).await;

@@ -57,6 +57,21 @@ pub enum Error {
     Sql(#[from] sqlx::Error),
 }
 
+impl Error {
+    /// Whether the database cannot take writes now (the disk is full, the file or its directory
+    /// is read-only, or an I/O error): a state to report and wait out, not a bug.
+    pub fn is_unwritable(&self) -> bool {
+        let Error::Sql(sqlx::Error::Database(e)) = self else {
+            return false;
+        };
+        // SQLite's primary result codes (the low byte of an extended code): SQLITE_READONLY 8,
+        // SQLITE_IOERR 10, SQLITE_FULL 13, SQLITE_CANTOPEN 14.
+        e.code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| matches!(c & 0xff, 8 | 10 | 13 | 14))
+    }
+}
+
 /// Result alias for the store.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

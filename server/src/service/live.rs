@@ -13,6 +13,14 @@ use crate::kube::instance_key;
 
 /// How long a burst of watch events may settle before the view is read again.
 const SETTLE: Duration = Duration::from_millis(150);
+/// How long a subscriber may leave its queue full before it is dropped.
+const SLOW_READER: Duration = Duration::from_secs(30);
+
+/// Queues `event` for the subscriber; false once it is gone or has stopped reading (its queue
+/// stayed full for [`SLOW_READER`]), when the stream ends so that it holds nothing more.
+async fn deliver(tx: &mpsc::Sender<LiveEvent>, event: LiveEvent) -> bool {
+    matches!(tokio::time::timeout(SLOW_READER, tx.send(event)).await, Ok(Ok(())))
+}
 
 impl Service {
     /// Live updates about one instance, until the stream is dropped.
@@ -26,7 +34,7 @@ impl Service {
         let mut changes = self.subscribe_changes();
         tokio::spawn(async move {
             let mut last = first.clone();
-            if tx.send(LiveEvent::Health(Box::new(first))).await.is_err() {
+            if !deliver(&tx, LiveEvent::Health(Box::new(first))).await {
                 return;
             }
             loop {
@@ -39,7 +47,7 @@ impl Service {
                 tokio::select! {
                     p = progress.recv() => match p {
                         Ok(p) if p.instance() == instance => {
-                            if tx.send(LiveEvent::Progress(p)).await.is_err() { return; }
+                            if !deliver(&tx, LiveEvent::Progress(p)).await { return; }
                         }
                         Ok(_) | Err(RecvError::Lagged(_)) => {}
                         Err(RecvError::Closed) => return,
@@ -50,7 +58,7 @@ impl Service {
                         let Ok(view) = service.get(&namespace, &name).await else { continue };
                         if view != last {
                             last = view.clone();
-                            if tx.send(LiveEvent::Health(Box::new(view))).await.is_err() { return; }
+                            if !deliver(&tx, LiveEvent::Health(Box::new(view))).await { return; }
                         }
                     }
                     _ = tx.closed() => return,

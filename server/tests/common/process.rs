@@ -139,6 +139,7 @@ impl Berth {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let _ = c.kill();
+        let _ = c.wait();
         panic!(
             "berth did not exit within {within:?} of SIGTERM: {}",
             self.log_text()

@@ -15,7 +15,13 @@ pub mod seal;
 mod templates;
 mod tokens;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    collections::VecDeque,
+    path::Path,
+    str::FromStr,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -81,6 +87,27 @@ pub struct Store {
     pool: SqlitePool,
     sealer: Sealer,
     revision_limit: i64,
+    opened: Opened,
+}
+
+/// The revision states opened last (at most [`Opened::CAPACITY`]), shared by clones.
+#[derive(Clone, Debug, Default)]
+struct Opened(Arc<Mutex<VecDeque<((String, i64), Arc<RevisionState>)>>>);
+
+impl Opened {
+    const CAPACITY: usize = 64;
+
+    fn get(&self, key: &(String, i64)) -> Option<Arc<RevisionState>> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.iter().find(|(k, _)| k == key).map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, key: (String, i64), state: Arc<RevisionState>) {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|(k, _)| *k != key);
+        kept.push_front((key, state));
+        kept.truncate(Self::CAPACITY);
+    }
 }
 
 impl Store {
@@ -122,6 +149,7 @@ impl Store {
             pool,
             sealer,
             revision_limit: DEFAULT_REVISION_LIMIT,
+            opened: Opened::default(),
         })
     }
 

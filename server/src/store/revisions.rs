@@ -288,13 +288,25 @@ impl Store {
         .record()
     }
 
-    /// The sealed state of a revision, opened.
+    /// The sealed state of a revision, opened. A revision's state never changes once recorded,
+    /// so the last few opened are kept in memory: the instance page and the live stream read the
+    /// current one on every update, and opening it means decrypting and parsing every manifest.
     pub async fn revision_state(
         &self,
         namespace: &str,
         name: &str,
         number: i64,
     ) -> Result<RevisionState> {
+        let key = (id(namespace, name), number);
+        if let Some(state) = self.opened.get(&key) {
+            return Ok((*state).clone());
+        }
+        let state = self.open_state(namespace, name, number).await?;
+        self.opened.put(key, std::sync::Arc::new(state.clone()));
+        Ok(state)
+    }
+
+    async fn open_state(&self, namespace: &str, name: &str, number: i64) -> Result<RevisionState> {
         let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(
             "SELECT secrets_sealed FROM revisions WHERE instance_id = ? AND number = ?",
         )

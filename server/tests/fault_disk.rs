@@ -103,7 +103,10 @@ async fn a_full_disk_refuses_changes_with_503_and_berth_recovers_when_space_is_f
     }
     let refused = refused.expect("a full disk refused a change");
     assert!(
-        refused["message"].as_str().unwrap().contains("cannot take writes"),
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot take writes"),
         "{refused}"
     );
 
@@ -112,7 +115,10 @@ async fn a_full_disk_refuses_changes_with_503_and_berth_recovers_when_space_is_f
     assert_eq!(status, 200, "{list}");
     let revisions = list["revisions"].as_array().unwrap();
     assert_eq!(revisions.last().unwrap()["number"], revision, "{list}");
-    assert!(revisions.iter().all(|r| r["status"] == "succeeded"), "{list}");
+    assert!(
+        revisions.iter().all(|r| r["status"] == "succeeded"),
+        "{list}"
+    );
     let (status, _) = berth.get(&base).await;
     assert_eq!(status, 200);
 

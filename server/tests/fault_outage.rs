@@ -43,14 +43,19 @@ impl Drop for Stopped {
 #[tokio::test]
 async fn an_apiserver_outage_fails_the_apply_in_time_and_berth_recovers_by_itself() {
     let Some(pid) = apiserver_pid() else {
-        panic!("this test stops the local control plane's kube-apiserver: run it against end2end/cluster/up");
+        panic!(
+            "this test stops the local control plane's kube-apiserver: run it against end2end/cluster/up"
+        );
     };
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "outage").await;
     let dir = common::fresh_dir("fault-outage");
     let berth = Berth::start(
         &dir,
-        &[("BERTH_APPLY_PACE_MS", "100"), ("BERTH_KUBE_TIMEOUT_SECS", "3")],
+        &[
+            ("BERTH_APPLY_PACE_MS", "100"),
+            ("BERTH_KUBE_TIMEOUT_SECS", "3"),
+        ],
     )
     .await;
     let base = format!("/api/v1/instances/{}/ph", ns.name);
@@ -72,7 +77,10 @@ async fn an_apiserver_outage_fails_the_apply_in_time_and_berth_recovers_by_itsel
         .await;
     let took = down.elapsed();
     assert_eq!(op["status"], "failed", "{op}");
-    assert!(took < Duration::from_secs(15), "failed {took:?} after the outage began");
+    assert!(
+        took < Duration::from_secs(15),
+        "failed {took:?} after the outage began"
+    );
     let messages: Vec<&str> = op["results"]
         .as_array()
         .unwrap()
@@ -80,7 +88,9 @@ async fn an_apiserver_outage_fails_the_apply_in_time_and_berth_recovers_by_itsel
         .filter_map(|r| r["message"].as_str())
         .collect();
     assert!(
-        messages.iter().any(|m| m.starts_with("no answer from the apiserver")),
+        messages
+            .iter()
+            .any(|m| m.starts_with("no answer from the apiserver")),
         "{messages:?}"
     );
     eprintln!("the apply failed {took:?} after the apiserver stopped");
@@ -103,7 +113,10 @@ async fn an_apiserver_outage_fails_the_apply_in_time_and_berth_recovers_by_itsel
         )
         .await;
     assert_eq!(status, 503, "{refused}");
-    assert!(refused["message"].as_str().unwrap().contains("unreachable"), "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("unreachable"),
+        "{refused}"
+    );
     let (_, view) = berth.get(&base).await;
     assert_eq!(view["health"]["state"], "Unknown", "{}", view["health"]);
     assert!(
@@ -123,10 +136,17 @@ async fn an_apiserver_outage_fails_the_apply_in_time_and_berth_recovers_by_itsel
         if view["health"]["state"] != "Unknown" {
             break;
         }
-        assert!(back.elapsed() < Duration::from_secs(10), "still {}", view["health"]);
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "still {}",
+            view["health"]
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    eprintln!("health recovered {:?} after the apiserver came back", back.elapsed());
+    eprintln!(
+        "health recovered {:?} after the apiserver came back",
+        back.elapsed()
+    );
 
     // Retrying (resuming the failed deploy) succeeds: every object is applied. (Whether every
     // pod is Ready again is up to the cluster: during the outage the node controller marked
@@ -134,7 +154,11 @@ async fn an_apiserver_outage_fails_the_apply_in_time_and_berth_recovers_by_itsel
     let (status, resumed) = berth
         .post(&format!("{base}/revisions/1/resume?wait=true"), json!({}))
         .await;
-    assert_eq!((status, &resumed["status"]), (200, &json!("succeeded")), "{resumed}");
+    assert_eq!(
+        (status, &resumed["status"]),
+        (200, &json!("succeeded")),
+        "{resumed}"
+    );
     let (_, view) = berth.get(&base).await;
     assert_ne!(view["health"]["state"], "Unknown", "{}", view["health"]);
     drop(berth);

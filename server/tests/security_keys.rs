@@ -135,7 +135,7 @@ async fn rotating_the_key_reseals_every_revision_and_keeps_the_old_key_aside() {
     }
     let store = Store::open_with_key(&db, None, &key).await.unwrap();
     for name in ["a", "b"] {
-        assert_eq!(store.revision_state("ns", name, 1).await.unwrap(), state);
+        assert_eq!(*store.revision_state("ns", name, 1).await.unwrap(), state);
     }
     drop(store);
     std::fs::rename(dir.join("berth.db.key.old"), &key).unwrap();

@@ -13,7 +13,7 @@ use crate::{
     components::{
         dialog::Dialog,
         error_view::ErrorView,
-        review::{Loaded, Review},
+        review::{Loaded, Review, previewed_base},
     },
     error::ServiceError,
     live::LiveInstance,
@@ -118,11 +118,7 @@ pub fn ChangeBox(live: LiveInstance) -> impl IntoView {
     });
     let on_apply = Callback::new(move |hash: String| {
         let (ns, name, _) = key();
-        let base = preview
-            .get_untracked()
-            .and_then(|p| p.ok())
-            .map(|p| p.base_revision)
-            .unwrap_or_default();
+        let base = previewed_base(preview);
         let Some(p) = proposal.get_untracked() else {
             return;
         };

@@ -16,6 +16,16 @@ use crate::{
 /// The state of one review: loading, a preview to confirm, or an error.
 pub type Loaded = Option<Result<Preview, ServiceError>>;
 
+/// The revision the loaded preview was made against, which applying it names (0 before one
+/// has loaded).
+pub fn previewed_base(preview: RwSignal<Loaded>) -> i64 {
+    preview
+        .get_untracked()
+        .and_then(|p| p.ok())
+        .map(|p| p.base_revision)
+        .unwrap_or_default()
+}
+
 /// The body of a review dialog.
 #[component]
 pub fn Review(

@@ -15,7 +15,7 @@ use crate::{
         edges::Edges,
         error_view::ErrorView,
         health_badge::HealthBadge,
-        review::{Loaded, Review},
+        review::{Loaded, Review, previewed_base},
         unfinished::UnfinishedBanner,
     },
     error::ServiceError,
@@ -288,11 +288,7 @@ fn PendingBar(live: LiveInstance, pending: RwSignal<Vec<Edit>>) -> impl IntoView
     };
     let on_apply = Callback::new(move |hash: String| {
         let (ns, name, _) = key();
-        let base = preview
-            .get_untracked()
-            .and_then(|p| p.ok())
-            .map(|p| p.base_revision)
-            .unwrap_or_default();
+        let base = previewed_base(preview);
         let request = ChangeRequest {
             base_revision: base,
             edits: pending.get_untracked(),

@@ -3,7 +3,7 @@
 //! a preview dry-runs what changes, a confirmed change dry-runs every object and applies from
 //! that dry run's findings without asking again.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, sync::Arc};
 
 use app::model::{ChangeRequest, InstanceSummary, OperationInfo, OperationStatus, Preview};
 use serde_json::json;
@@ -47,7 +47,7 @@ impl Service {
         namespace: &str,
         name: &str,
         req: &ChangeRequest,
-    ) -> Result<(InstanceSummary, RevisionState, Plan)> {
+    ) -> Result<(InstanceSummary, Arc<RevisionState>, Plan)> {
         let (summary, recorded) = self.current(namespace, name).await?;
         if req.base_revision != summary.revision {
             return Err(Error::StaleRevision {
@@ -195,7 +195,7 @@ impl Service {
         namespace: &str,
         name: &str,
         to: i64,
-    ) -> Result<(InstanceSummary, RevisionState, Plan)> {
+    ) -> Result<(InstanceSummary, Arc<RevisionState>, Plan)> {
         let (summary, current) = self.current(namespace, name).await?;
         let target = self.store.revision(namespace, name, to).await?;
         if target.summary.kind == "delete" || target.summary.status != OperationStatus::Succeeded {

@@ -19,7 +19,10 @@ const SLOW_READER: Duration = Duration::from_secs(30);
 /// Queues `event` for the subscriber; false once it is gone or has stopped reading (its queue
 /// stayed full for [`SLOW_READER`]), when the stream ends so that it holds nothing more.
 async fn deliver(tx: &mpsc::Sender<LiveEvent>, event: LiveEvent) -> bool {
-    matches!(tokio::time::timeout(SLOW_READER, tx.send(event)).await, Ok(Ok(())))
+    matches!(
+        tokio::time::timeout(SLOW_READER, tx.send(event)).await,
+        Ok(Ok(()))
+    )
 }
 
 impl Service {

@@ -435,7 +435,7 @@ impl Service {
             name: name.into(),
             template: summary.template,
             change: None,
-            state,
+            state: Arc::unwrap_or_clone(state),
             applier,
             work: Work::Delete { objects },
         };

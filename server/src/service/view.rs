@@ -2,6 +2,8 @@
 //! the watches (never from polling). Before a watch has synced, or with the cluster unreachable,
 //! health is Unknown with the reason.
 
+use std::sync::Arc;
+
 use app::model::{Component, ComponentStatus, Health, HealthState, InstanceSummary, InstanceView};
 use serde_json::Value;
 
@@ -24,7 +26,7 @@ impl Service {
         &self,
         namespace: &str,
         name: &str,
-    ) -> Result<(InstanceSummary, RevisionState)> {
+    ) -> Result<(InstanceSummary, Arc<RevisionState>)> {
         let summary = self.store.instance(namespace, name).await?;
         if summary.deleted_at.is_some() {
             return Err(Error::NotFound(format!(

@@ -296,13 +296,13 @@ impl Store {
         namespace: &str,
         name: &str,
         number: i64,
-    ) -> Result<RevisionState> {
+    ) -> Result<std::sync::Arc<RevisionState>> {
         let key = (id(namespace, name), number);
         if let Some(state) = self.opened.get(&key) {
-            return Ok((*state).clone());
+            return Ok(state);
         }
-        let state = self.open_state(namespace, name, number).await?;
-        self.opened.put(key, std::sync::Arc::new(state.clone()));
+        let state = std::sync::Arc::new(self.open_state(namespace, name, number).await?);
+        self.opened.put(key, state.clone());
         Ok(state)
     }
 

@@ -146,7 +146,10 @@ async fn a_delete_marks_the_instance_deleted_and_a_new_deploy_revives_its_histor
 async fn the_sealed_state_round_trips_and_the_clear_columns_hold_no_secret() {
     let store = Store::in_memory(sealer()).await.unwrap();
     let n = begin(&store, "deploy", 4).await.unwrap();
-    assert_eq!(store.revision_state("ns", "ph", n).await.unwrap(), state(4));
+    assert_eq!(
+        *store.revision_state("ns", "ph", n).await.unwrap(),
+        state(4)
+    );
     let record = store.revision("ns", "ph", n).await.unwrap();
     assert!(
         !serde_json::to_string(&record)
@@ -204,7 +207,10 @@ async fn only_the_newest_revisions_are_kept_and_never_the_current_one_is_dropped
     }
     assert_eq!(numbers(&store).await, [5, 6, 7, 8]);
     assert_eq!(store.instance("ns", "ph").await.unwrap().revision, 5);
-    assert_eq!(store.revision_state("ns", "ph", 5).await.unwrap(), state(1));
+    assert_eq!(
+        *store.revision_state("ns", "ph", 5).await.unwrap(),
+        state(1)
+    );
 }
 
 #[tokio::test]

@@ -33,9 +33,15 @@ impl LiveInstance {
     /// Starts from `initial` and, in the browser, follows the instance's stream until the page
     /// is left.
     pub fn follow(initial: InstanceView) -> LiveInstance {
+        // An operation already running when the page opened shows from its results so far.
+        let running = initial.running.as_ref().map(|op| Running {
+            revision: op.revision,
+            results: op.results.clone(),
+            finished: None,
+        });
         let live = LiveInstance {
             view: RwSignal::new(initial),
-            operation: RwSignal::new(None),
+            operation: RwSignal::new(running),
             connected: RwSignal::new(true),
         };
         #[cfg(feature = "hydrate")]

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ComponentStatus, Health, HealthState, ObjectResult, OperationStatus};
+use super::{ComponentStatus, Health, HealthState, ObjectResult, OperationInfo, OperationStatus};
 
 /// One entry of an instance's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +90,9 @@ pub struct InstanceView {
     pub health: Health,
     /// One card per component.
     pub components: Vec<ComponentStatus>,
+    /// The operation running on it now, with its results so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<OperationInfo>,
 }
 
 /// One revision in full: what was applied (secrets redacted) and what happened to each object.

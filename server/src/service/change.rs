@@ -110,6 +110,10 @@ impl Service {
         name: &str,
         known: &[Resolved],
     ) -> Result<Vec<serde_json::Value>> {
+        // Only a revision that did not finish leaves strays: with none in history, no listing.
+        if !self.store.has_unfinished(namespace, name).await? {
+            return Ok(Vec::new());
+        }
         let keep = known
             .iter()
             .map(|r| (r.key.kind.clone(), r.key.name.clone()))

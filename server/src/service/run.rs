@@ -96,6 +96,15 @@ impl Operations {
         self.draining.store(true, Ordering::SeqCst);
     }
 
+    /// The operation running on an instance, if one is.
+    pub fn running_on(&self, namespace: &str, name: &str) -> Option<OperationInfo> {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.values()
+            .map(|(op, _)| op)
+            .find(|op| op.namespace == namespace && op.name == name)
+            .cloned()
+    }
+
     /// How many operations are running.
     pub fn running(&self) -> usize {
         self.live

@@ -46,6 +46,7 @@ impl Service {
                 summary,
                 health: Health::new(HealthState::Missing, "deleted"),
                 components: Vec::new(),
+                running: None,
             });
         }
         let (summary, state) = self.current(namespace, name).await?;
@@ -63,6 +64,7 @@ impl Service {
             h
         }));
         Ok(InstanceView {
+            running: self.ops.running_on(namespace, name),
             summary,
             health,
             components,

@@ -190,6 +190,18 @@ impl Store {
         Ok(())
     }
 
+    /// Whether any revision of the instance (a delete aside) failed, was cancelled or was
+    /// interrupted: only those can have left objects no finished revision records.
+    pub async fn has_unfinished(&self, namespace: &str, name: &str) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM revisions WHERE instance_id = ? AND kind != 'delete'
+               AND status IN ('failed', 'cancelled', 'interrupted'))",
+        )
+        .bind(id(namespace, name))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Finishes a revision. A successful one becomes the instance's current revision (a
     /// successful delete marks the instance deleted); then revisions beyond the limit are pruned,
     /// oldest first, never the current one or one still running.

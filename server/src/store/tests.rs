@@ -161,8 +161,10 @@ async fn the_sealed_state_round_trips_and_the_clear_columns_hold_no_secret() {
         .await
         .unwrap();
     assert!(!String::from_utf8_lossy(&raw).contains("s3cret-generated"));
+    // The same database opened with another key (and so without the states this one opened).
     let other_key = Store {
         sealer: Sealer::new([8; 32]),
+        opened: Default::default(),
         ..store.clone()
     };
     assert!(matches!(

@@ -8,6 +8,7 @@
 //!
 //! - `create.rs`: deploying a template;
 //! - `change.rs`: previewing and applying change sets, rolling back;
+//! - `finish.rs`: recording how an operation ended (or that it panicked);
 //! - `drain.rs`: cancelling an operation, and draining them all at shutdown;
 //! - `run.rs`: the one record-then-run path, deletes, and live operations;
 //! - `view.rs`: an instance with its components' live health;
@@ -23,6 +24,7 @@ mod change;
 mod create;
 mod drain;
 pub mod error;
+mod finish;
 pub mod intent;
 mod live;
 mod own;

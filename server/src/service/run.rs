@@ -113,7 +113,7 @@ impl Operations {
             .len()
     }
 
-    fn remove(&self, id: &str) {
+    pub(super) fn remove(&self, id: &str) {
         self.live
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -249,27 +249,6 @@ impl Service {
         Ok(supervised.await)
     }
 
-    /// A task that panicked: its revision is failed, never left running.
-    async fn panicked(&self, mut info: OperationInfo, why: &str) -> OperationInfo {
-        tracing::error!(operation = %info.id, error = why, "an operation panicked");
-        info.status = OperationStatus::Failed;
-        info.message = "Berth failed while running this operation; see the server log".into();
-        let outcome = Outcome {
-            status: info.status,
-            message: &info.message,
-            results: &info.results,
-        };
-        if let Err(e) = self
-            .store
-            .finish_revision(&info.namespace, &info.name, info.revision, &outcome)
-            .await
-        {
-            tracing::error!(error = %e, "cannot record the end of an operation");
-        }
-        self.ops.remove(&info.id);
-        info
-    }
-
     async fn run(&self, p: Prepared, revision: i64, stop: Stop) -> OperationInfo {
         let id = OperationInfo::id_of(&p.namespace, &p.name, revision);
         let instance = instance_key(&p.namespace, &p.name);
@@ -360,12 +339,14 @@ impl Service {
             message: &message,
             results: &results,
         };
-        if let Err(e) = self
-            .store
-            .finish_revision(&p.namespace, &p.name, revision, &outcome)
+        if let Err(why) = self
+            .record_end(&p.namespace, &p.name, revision, &outcome)
             .await
         {
-            tracing::error!(error = %e, "cannot record the end of an operation");
+            status = OperationStatus::Failed;
+            message = format!(
+                "{message}; but its end could not be recorded ({why}): it shows as interrupted once Berth restarts, and can be resumed"
+            );
         }
         if p.kind != Kind::Delete
             && let Ok(view) = self.get(&p.namespace, &p.name).await

@@ -23,8 +23,11 @@ use std::{
     time::Duration,
 };
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+use sqlx::{
+    Connection as _,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
 };
 
 pub use revisions::{NewRevision, Outcome, RevisionState};
@@ -144,6 +147,11 @@ impl Store {
             .min_connections(if in_memory { 1 } else { 0 })
             .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
             .max_lifetime((!in_memory).then_some(Duration::from_secs(3600)))
+            // A write that failed (a full disk) can leave its connection inside a transaction
+            // it could not roll back: such a connection is closed, never handed out again.
+            .after_release(move |conn, _| {
+                Box::pin(async move { Ok(in_memory || !conn.is_in_transaction()) })
+            })
             .connect_with(options)
             .await
             .map_err(open_err)?;

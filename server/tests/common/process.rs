@@ -59,7 +59,8 @@ impl Berth {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            log: dir.join("berth.log"),
+            // Beside `dir`, not in it: a test may fill or unmount `dir`.
+            log: dir.with_extension("log"),
         };
         berth.restart().await;
         berth

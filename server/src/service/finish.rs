@@ -1,0 +1,65 @@
+//! How an operation's end is recorded: its outcome, retried for a while when the database cannot
+//! take writes (a full disk), or, when its task panicked, a failure, so that no revision is left
+//! `running` by a live Berth.
+
+use app::model::{OperationInfo, OperationStatus};
+
+use super::Service;
+use crate::store::Outcome;
+
+/// How many times (a second apart) the end of an operation is retried on a database that
+/// cannot take writes.
+const END_RETRIES: u32 = 10;
+
+impl Service {
+    /// A task that panicked: its revision is failed, never left running.
+    pub(super) async fn panicked(&self, mut info: OperationInfo, why: &str) -> OperationInfo {
+        tracing::error!(operation = %info.id, error = why, "an operation panicked");
+        info.status = OperationStatus::Failed;
+        info.message = "Berth failed while running this operation; see the server log".into();
+        let outcome = Outcome {
+            status: info.status,
+            message: &info.message,
+            results: &info.results,
+        };
+        if let Err(e) = self
+            .store
+            .finish_revision(&info.namespace, &info.name, info.revision, &outcome)
+            .await
+        {
+            tracing::error!(error = %e, "cannot record the end of an operation");
+        }
+        self.ops.remove(&info.id);
+        info
+    }
+
+    /// Records how an operation ended. A database that cannot take writes (a full disk) is
+    /// retried for a while, the instance's lock still held, so that nothing starts on a record
+    /// that is behind the cluster.
+    pub(super) async fn record_end(
+        &self,
+        namespace: &str,
+        name: &str,
+        revision: i64,
+        outcome: &Outcome<'_>,
+    ) -> std::result::Result<(), String> {
+        let mut tries = 0;
+        loop {
+            match self
+                .store
+                .finish_revision(namespace, name, revision, outcome)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_unwritable() && tries < END_RETRIES => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot record the end of an operation");
+                    return Err(e.to_string());
+                }
+            }
+        }
+    }
+}

@@ -96,19 +96,22 @@ pub struct Store {
 /// The revision state opened last for each of the last [`Opened::CAPACITY`] instances, shared
 /// by clones.
 #[derive(Clone, Debug, Default)]
-struct Opened(Arc<Mutex<VecDeque<((String, i64), Arc<RevisionState>)>>>);
+struct Opened(Arc<Mutex<VecDeque<(StateKey, Arc<RevisionState>)>>>);
+
+/// An instance's id and a revision number.
+type StateKey = (String, i64);
 
 impl Opened {
     const CAPACITY: usize = 16;
 
-    fn get(&self, key: &(String, i64)) -> Option<Arc<RevisionState>> {
+    fn get(&self, key: &StateKey) -> Option<Arc<RevisionState>> {
         let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         kept.iter().find(|(k, _)| k == key).map(|(_, s)| s.clone())
     }
 
     /// Keeps `state`, in place of any other revision of the same instance (the newest opened
     /// is the one read again: an instance's current revision).
-    fn put(&self, key: (String, i64), state: Arc<RevisionState>) {
+    fn put(&self, key: StateKey, state: Arc<RevisionState>) {
         let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         kept.retain(|(k, _)| k.0 != key.0);
         kept.push_front((key, state));

@@ -96,10 +96,12 @@ pub struct Store {
 /// The revision state opened last for each of the last [`Opened::CAPACITY`] instances, shared
 /// by clones.
 #[derive(Clone, Debug, Default)]
-struct Opened(Arc<Mutex<VecDeque<(StateKey, Arc<RevisionState>)>>>);
+struct Opened(Arc<Mutex<Kept>>);
 
 /// An instance's id and a revision number.
 type StateKey = (String, i64);
+/// The states kept, newest first.
+type Kept = VecDeque<(StateKey, Arc<RevisionState>)>;
 
 impl Opened {
     const CAPACITY: usize = 16;

@@ -163,7 +163,10 @@ fn OperationPanel(live: LiveInstance) -> impl IntoView {
         {move || live.operation.get().map(|op| {
             let done = op.results.len();
             let percent = if op.finished.is_some() { 100 } else { (done * 100 / total()).min(99) };
-            let failed: Vec<_> = op.results.iter().filter(|r| r.action == ObjectAction::Failed).cloned().collect();
+            // What failed, not what was left alone because of it (or because of a cancel).
+            let failed: Vec<_> = op.results.iter()
+                .filter(|r| r.action == ObjectAction::Failed && !r.message.as_deref().unwrap_or_default().starts_with("not applied:"))
+                .cloned().collect();
             let state = match &op.finished {
                 None => "running".to_string(),
                 Some((OperationStatus::Succeeded, _)) => "succeeded".to_string(),

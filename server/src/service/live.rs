@@ -1,10 +1,14 @@
 //! The live-update stream of one instance: its health at once, then a fresh view whenever its
-//! live objects change (a burst of watch events settles into one update), and every step of its
-//! operations. The SSE endpoint and the UI read the same stream.
+//! live objects change (a burst of watch events settles into one update) or one of its
+//! operations ends, and every step of its operations. The SSE endpoint and the UI read the same
+//! stream.
 
 use std::time::Duration;
 
-use app::service::{BoxStream, LiveEvent};
+use app::{
+    model::Progress,
+    service::{BoxStream, LiveEvent},
+};
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -50,7 +54,16 @@ impl Service {
                 tokio::select! {
                     p = progress.recv() => match p {
                         Ok(p) if p.instance() == instance => {
+                            let finished = matches!(p, Progress::Finished { .. });
                             if !deliver(&tx, LiveEvent::Progress(p)).await { return; }
+                            // The end of an operation changes the recorded instance (its
+                            // revision, or what did not finish), which no watch reports.
+                            if finished && let Ok(view) = service.get(&namespace, &name).await
+                                && view != last
+                            {
+                                last = view.clone();
+                                if !deliver(&tx, LiveEvent::Health(Box::new(view))).await { return; }
+                            }
                         }
                         Ok(_) | Err(RecvError::Lagged(_)) => {}
                         Err(RecvError::Closed) => return,

@@ -32,14 +32,18 @@ async fn get(state: AppState, path: &str) -> (StatusCode, String) {
 
 /// A GET, with a session cookie when given.
 async fn get_with(state: AppState, path: &str, cookie: Option<&str>) -> (StatusCode, String) {
-    let mut req = Request::get(path);
+    let mut req = Request::get(path.to_string());
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }
-    let response = berth::http::router(state)
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
+    // A render that never ends fails here, by name, instead of holding the whole run.
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        berth::http::router(state).oneshot(req.body(Body::empty()).expect("request")),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("GET {path} got no answer within 60 s"))
+    .expect("response");
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), 4 << 20)
         .await

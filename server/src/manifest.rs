@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use crate::kube::{
-    COMPONENT_KEY, INSTANCE_LABEL, MANAGED_BY, OWNER_ANNOTATION, instance_key, str_at,
+    COMPONENT_KEY, INSTALLATION_LABEL, INSTANCE_LABEL, MANAGED_BY, OWNER_ANNOTATION, instance_key,
+    str_at,
 };
 
 /// The identity of an object within an instance: group, kind and name (the namespace is the
@@ -82,6 +83,35 @@ pub fn label(objects: &mut [Value], components: &[Component], instance: &str, na
                     set_labels(vct.pointer_mut("/metadata"), &labels);
                 }
             }
+        }
+    }
+}
+
+/// Adds the installation label wherever [`label`] put Berth's labels: the object, its pod
+/// template and its volume claim templates. Done as objects are applied rather than when they
+/// are planned, so history stays the same across installations and a rollback to a revision
+/// recorded before installation ids still carries it.
+pub fn stamp_installation(object: &mut Value, installation: &str) {
+    let managed = format!("/labels/{}", MANAGED_BY.0.replace('/', "~1"));
+    let stamp = |meta: Option<&mut Value>| {
+        if let Some(meta) = meta
+            && meta.pointer(&managed).is_some()
+        {
+            set_labels(
+                Some(meta),
+                &[(INSTALLATION_LABEL, installation.to_string())],
+            );
+        }
+    };
+    stamp(object.pointer_mut("/metadata"));
+    stamp(object.pointer_mut("/spec/template/metadata"));
+    stamp(object.pointer_mut("/spec/jobTemplate/spec/template/metadata"));
+    if let Some(vcts) = object
+        .pointer_mut("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array_mut)
+    {
+        for vct in vcts {
+            stamp(vct.pointer_mut("/metadata"));
         }
     }
 }
@@ -304,6 +334,33 @@ mod tests {
         assert_eq!(
             o["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"]["berth.dev/instance"],
             "x"
+        );
+    }
+
+    #[test]
+    fn the_installation_label_goes_only_where_berths_labels_are() {
+        let mut objs = vec![
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "x-db"},
+            "spec": {"template": {"spec": {}}, "volumeClaimTemplates": [{"spec": {}}]}}),
+        ];
+        let comps = crate::components::derive(&objs, "x");
+        label(&mut objs, &comps, "x", "ns1");
+        let mut foreign =
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        let before = foreign.clone();
+        stamp_installation(&mut objs[0], "0123abcd");
+        stamp_installation(&mut foreign, "0123abcd");
+        let o = &objs[0];
+        for labels in [
+            &o["metadata"]["labels"],
+            &o["spec"]["template"]["metadata"]["labels"],
+            &o["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"],
+        ] {
+            assert_eq!(labels["berth.dev/installation"], "0123abcd", "{o}");
+        }
+        assert_eq!(
+            foreign, before,
+            "an object Berth did not label is left as it is"
         );
     }
 

@@ -38,7 +38,7 @@ async fn berth_applies_a_deployment_whose_pods_become_ready_then_deletes_it() {
     let comps = components::derive(&objects, "hello");
     manifest::label(&mut objects, &comps, "hello", &ns.name);
     let discovery = Discovery::new(client.clone());
-    let applier = Applier::new(discovery.clone());
+    let applier = Applier::new(discovery.clone(), "cluster-test");
     let resolved = applier.resolve(&objects, &comps).await.expect("resolve");
     assert_eq!(resolved.len(), 1);
 

@@ -58,7 +58,7 @@ async fn berth_applies_a_statefulset_that_becomes_ready_and_a_job_that_completes
     ];
     let comps = components::derive(&objects, "wl");
     manifest::label(&mut objects, &comps, "wl", &ns.name);
-    let applier = Applier::new(Discovery::new(client.clone()));
+    let applier = Applier::new(Discovery::new(client.clone()), "cluster-test");
     let resolved = applier.resolve(&objects, &comps).await.expect("resolve");
     let planned = applier.plan(&resolved, &ns.name, false).await;
     let results = applier
@@ -158,7 +158,7 @@ async fn pod_uids(client: &kube::Client, ns: &str) -> Vec<String> {
 async fn growing_a_statefulsets_volumes_grows_its_claims_and_keeps_its_pods() {
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "regrow").await;
-    let applier = Applier::new(Discovery::new(client.clone()));
+    let applier = Applier::new(Discovery::new(client.clone()), "cluster-test");
     let apply = |size: &'static str, access: &'static str| {
         let applier = applier.clone();
         let ns = ns.name.clone();

@@ -12,7 +12,7 @@ use kube::{
 };
 
 use super::{Applier, Owner, PARALLELISM, Resolved, failed};
-use crate::kube::{INSTANCE_LABEL, MANAGED_BY};
+use crate::kube::{INSTANCE_LABEL, installation_selector};
 
 impl Applier {
     /// Deletes a namespace Berth just created for a create the apiserver then refused, and
@@ -72,16 +72,18 @@ impl Applier {
                     };
                     match api.get_opt(&r.key.name).await {
                         Ok(None) => return done(Some("already gone")),
-                        Ok(Some(live)) => match Owner::of(&live.metadata, namespace) {
-                            Owner::Instance(o) if o == owner => {}
-                            other => {
-                                return ObjectResult {
-                                    object: r.key.clone(),
-                                    action: ObjectAction::Unchanged,
-                                    message: Some(format!("left alone: {}", other.describe())),
-                                };
+                        Ok(Some(live)) => {
+                            match Owner::of(&live.metadata, namespace, self.installation()) {
+                                Owner::Instance(o) if o == owner => {}
+                                other => {
+                                    return ObjectResult {
+                                        object: r.key.clone(),
+                                        action: ObjectAction::Unchanged,
+                                        message: Some(format!("left alone: {}", other.describe())),
+                                    };
+                                }
                             }
-                        },
+                        }
                         Err(e) => return failed(&r.key, &e),
                     }
                     match api.delete(&r.key.name, &dp).await {
@@ -105,8 +107,8 @@ impl Applier {
         let api: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
             Api::namespaced(self.client().clone(), namespace);
         let selector = format!(
-            "{INSTANCE_LABEL}={instance},{}={}",
-            MANAGED_BY.0, MANAGED_BY.1
+            "{INSTANCE_LABEL}={instance},{}",
+            installation_selector(self.installation())
         );
         let claims = api
             .list(&kube::api::ListParams::default().labels(&selector))

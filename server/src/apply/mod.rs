@@ -33,7 +33,7 @@ use serde_json::Value;
 
 use crate::{
     kube::{
-        COMPONENT_KEY, Discovery, FIELD_MANAGER, MANAGED_BY,
+        COMPONENT_KEY, Discovery, FIELD_MANAGER, INSTALLATION_LABEL, MANAGED_BY,
         failure::{self, Failure},
         str_at,
     },
@@ -106,16 +106,21 @@ pub enum ApplyError {
 #[derive(Clone)]
 pub struct Applier {
     discovery: Discovery,
+    /// This installation's id: stamped on every object applied, and required of every object
+    /// changed or deleted.
+    installation: std::sync::Arc<str>,
     limits: Limits,
     /// Taken by each object in turn while a pace is set, so a paced apply goes one by one.
     paced: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Applier {
-    /// An applier over `discovery` (and its client), with the default [`Limits`].
-    pub fn new(discovery: Discovery) -> Applier {
+    /// An applier for installation `installation` over `discovery` (and its client), with the
+    /// default [`Limits`].
+    pub fn new(discovery: Discovery, installation: &str) -> Applier {
         Applier {
             discovery,
+            installation: installation.into(),
             limits: Limits::default(),
             paced: Default::default(),
         }
@@ -124,6 +129,11 @@ impl Applier {
     /// The same applier with other time limits.
     pub fn with_limits(self, limits: Limits) -> Applier {
         Applier { limits, ..self }
+    }
+
+    /// The installation it applies for.
+    pub fn installation(&self) -> &str {
+        &self.installation
     }
 
     /// Its time limits.
@@ -188,9 +198,11 @@ impl Applier {
                 continue;
             };
             let backing = depended_on.contains(str_at(o, &label));
+            let mut object = o.clone();
+            manifest::stamp_installation(&mut object, &self.installation);
             out.push(Resolved {
                 tier: tier(&gvk, backing),
-                object: o.clone(),
+                object,
                 key: manifest::key(o),
                 resource,
                 namespaced: caps.scope == Scope::Namespaced,
@@ -221,7 +233,7 @@ impl Applier {
         }
         let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client().clone());
         let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace,
-            "labels": {MANAGED_BY.0: MANAGED_BY.1}}});
+            "labels": {MANAGED_BY.0: MANAGED_BY.1, INSTALLATION_LABEL: &*self.installation}}});
         api.patch(
             namespace,
             &PatchParams::apply(FIELD_MANAGER),

@@ -5,7 +5,9 @@ use app::model::ObjectRef;
 use futures::{StreamExt, stream};
 
 use super::{Applier, PARALLELISM, Resolved};
-use crate::kube::{INSTANCE_LABEL, MANAGED_BY, OWNER_ANNOTATION, failure, instance_key};
+use crate::kube::{
+    INSTALLATION_LABEL, INSTANCE_LABEL, MANAGED_BY, OWNER_ANNOTATION, failure, instance_key,
+};
 
 /// Who owns an object in the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +16,8 @@ pub enum Owner {
     Absent,
     /// A Berth instance, as `<namespace>/<name>`.
     Instance(String),
+    /// Another Berth installation (with another database) applied it, with this id.
+    Installation(String),
     /// It exists and Berth did not create it.
     NotBerth,
     /// It could not be read.
@@ -21,9 +25,20 @@ pub enum Owner {
 }
 
 impl Owner {
-    /// The owner recorded on a live object: the ownership annotation, else (objects Berth
-    /// labelled before it wrote the annotation) its managed-by and instance labels.
-    pub fn of(meta: &kube::api::ObjectMeta, namespace: &str) -> Owner {
+    /// The owner recorded on a live object, for installation `installation`: another
+    /// installation's id label makes it theirs; else the ownership annotation, else (objects
+    /// Berth labelled before it wrote the annotation) its managed-by and instance labels. An
+    /// object without an installation label was applied before installation ids; the instance
+    /// its annotation names adopts it at its next apply.
+    pub fn of(meta: &kube::api::ObjectMeta, namespace: &str, installation: &str) -> Owner {
+        if let Some(other) = meta
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(INSTALLATION_LABEL))
+            .filter(|id| id.as_str() != installation)
+        {
+            return Owner::Installation(other.clone());
+        }
         if let Some(owner) = meta
             .annotations
             .as_ref()
@@ -45,6 +60,7 @@ impl Owner {
         match self {
             Owner::Absent => "it does not exist".into(),
             Owner::Instance(o) => format!("it belongs to instance {o}"),
+            Owner::Installation(id) => format!("another Berth installation ({id}) manages it"),
             Owner::NotBerth => "Berth did not create it".into(),
             Owner::Unknown(why) => format!("its owner cannot be read ({why})"),
         }
@@ -61,7 +77,7 @@ impl Applier {
                 let key = r.key.clone();
                 async move {
                     let owner = match api.get_opt(&key.name).await {
-                        Ok(Some(live)) => Owner::of(&live.metadata, namespace),
+                        Ok(Some(live)) => Owner::of(&live.metadata, namespace, self.installation()),
                         Ok(None) => Owner::Absent,
                         Err(e) => Owner::Unknown(failure::message(&e)),
                     };
@@ -70,5 +86,47 @@ impl Applier {
             })
             .collect();
         stream::iter(futs).buffered(PARALLELISM).collect().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(labels: &[(&str, &str)], owner: Option<&str>) -> kube::api::ObjectMeta {
+        let map = |kv: &[(&str, &str)]| {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        kube::api::ObjectMeta {
+            labels: Some(map(labels)),
+            annotations: owner.map(|o| map(&[(OWNER_ANNOTATION, o)])),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn another_installations_id_wins_over_every_other_sign_of_ownership() {
+        let berth = [(MANAGED_BY.0, MANAGED_BY.1), (INSTANCE_LABEL, "ph")];
+        let with = |id| [berth[0], berth[1], (INSTALLATION_LABEL, id)];
+        assert_eq!(
+            Owner::of(&meta(&with("mine"), Some("ns/ph")), "ns", "mine"),
+            Owner::Instance("ns/ph".into())
+        );
+        assert_eq!(
+            Owner::of(&meta(&with("theirs"), Some("ns/ph")), "ns", "mine"),
+            Owner::Installation("theirs".into())
+        );
+        // Applied before installation ids: the annotation (or the labels) still name it.
+        assert_eq!(
+            Owner::of(&meta(&berth, Some("ns/ph")), "ns", "mine"),
+            Owner::Instance("ns/ph".into())
+        );
+        assert_eq!(
+            Owner::of(&meta(&berth, None), "ns", "mine"),
+            Owner::Instance("ns/ph".into())
+        );
+        assert_eq!(Owner::of(&meta(&[], None), "ns", "mine"), Owner::NotBerth);
     }
 }

@@ -13,7 +13,7 @@ use kube::{
 use serde_json::{Value, json};
 
 use super::{Applier, Owner, Resolved};
-use crate::kube::{INSTANCE_LABEL, MANAGED_BY, OWNER_ANNOTATION, instance_key};
+use crate::kube::{INSTANCE_LABEL, OWNER_ANNOTATION, installation_selector, instance_key};
 
 /// Kinds never taken for strays.
 const NEVER: [&str; 2] = ["PersistentVolumeClaim", "Namespace"];
@@ -30,8 +30,8 @@ impl Applier {
         keep: &BTreeSet<(String, String)>,
     ) -> Result<Vec<Value>, kube::Error> {
         let selector = format!(
-            "{INSTANCE_LABEL}={instance},{}={}",
-            MANAGED_BY.0, MANAGED_BY.1
+            "{INSTANCE_LABEL}={instance},{}",
+            installation_selector(self.installation())
         );
         let owner = instance_key(namespace, instance);
         let mut seen = BTreeSet::new();
@@ -60,7 +60,8 @@ impl Applier {
                     .is_some_and(|refs| !refs.is_empty());
                 if annotated
                     && !controlled
-                    && Owner::of(&o.metadata, namespace) == Owner::Instance(owner.clone())
+                    && Owner::of(&o.metadata, namespace, self.installation())
+                        == Owner::Instance(owner.clone())
                     && !keep.contains(&(r.key.kind.clone(), name.clone()))
                 {
                     out.push(json!({

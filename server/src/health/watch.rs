@@ -1,5 +1,6 @@
 //! Live objects from kube-runtime reflectors (watches, not polling). One reflector per kind, over
-//! every namespace, limited to objects labelled `app.kubernetes.io/managed-by=berth`. Each change
+//! every namespace, limited to objects labelled `app.kubernetes.io/managed-by=berth` and with
+//! this installation's id (another Berth's objects are never cached). Each change
 //! is announced on a broadcast channel as `"<namespace>/<instance>"`, which the SSE endpoint turns
 //! into fresh health for that instance's subscribers. Operator kinds (KubeBlocks `Cluster`,
 //! `ObjectStorageBucket`) get a reflector once an instance uses them and the cluster serves them.
@@ -15,7 +16,7 @@ use kube::{
 use serde_json::Value;
 use tokio::sync::{RwLock, broadcast};
 
-use crate::kube::{INSTANCE_LABEL, MANAGED_BY};
+use crate::kube::{INSTANCE_LABEL, installation_selector};
 
 /// Kinds always watched: (group, version, kind, plural).
 const CORE_KINDS: &[(&str, &str, &str, &str)] = &[
@@ -32,6 +33,8 @@ const CORE_KINDS: &[(&str, &str, &str, &str)] = &[
 #[derive(Clone)]
 pub struct Watches {
     client: Client,
+    /// The label selector of this installation's objects.
+    selector: Arc<str>,
     stores: Arc<RwLock<HashMap<String, Store<DynamicObject>>>>,
     changes: broadcast::Sender<String>,
 }
@@ -39,10 +42,11 @@ pub struct Watches {
 impl Watches {
     /// Starts the reflectors for the core kinds. They retry with backoff while the cluster is
     /// unreachable.
-    pub fn start(client: Client) -> Watches {
+    pub fn start(client: Client, installation: &str) -> Watches {
         let (changes, _) = broadcast::channel(1024);
         let w = Watches {
             client,
+            selector: installation_selector(installation).into(),
             stores: Arc::new(RwLock::new(HashMap::new())),
             changes,
         };
@@ -75,8 +79,7 @@ impl Watches {
             stores.insert(resource.kind.clone(), reader);
         }
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
-        let config =
-            watcher::Config::default().labels(&format!("{}={}", MANAGED_BY.0, MANAGED_BY.1));
+        let config = watcher::Config::default().labels(&self.selector);
         let changes = self.changes.clone();
         reflector(writer, watcher(api, config))
             .default_backoff()

@@ -16,6 +16,10 @@ pub use discovery::Discovery;
 pub const FIELD_MANAGER: &str = "berth";
 /// Label on every object Berth manages (the watches select on it).
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "berth");
+/// Label naming the Berth installation (its database's id) that applied an object. The watches,
+/// stray searches and claim deletes select on it, and an object carrying another installation's
+/// id is never changed or deleted.
+pub const INSTALLATION_LABEL: &str = "berth.dev/installation";
 /// Label naming the instance an object belongs to.
 pub const INSTANCE_LABEL: &str = "berth.dev/instance";
 /// Key naming an object's component: Berth writes it as a label on everything it applies, and
@@ -41,6 +45,14 @@ pub fn is_workload(kind: &str) -> bool {
 /// Whether `kind` carries a pod template: the workloads, and Jobs.
 pub fn has_pod_template(kind: &str) -> bool {
     is_workload(kind) || kind == "Job"
+}
+
+/// The label selector of everything `installation` applied.
+pub fn installation_selector(installation: &str) -> String {
+    format!(
+        "{}={},{INSTALLATION_LABEL}={installation}",
+        MANAGED_BY.0, MANAGED_BY.1
+    )
 }
 
 /// `"<namespace>/<name>"`: how an instance is named in locks, broadcasts and the store.

@@ -79,7 +79,7 @@ impl Service {
         let watches = cluster
             .watch_client()
             .filter(|_| watch)
-            .map(|c| Watches::start(c.clone()));
+            .map(|c| Watches::start(c.clone(), store.installation()));
         Service {
             store,
             templates,
@@ -120,9 +120,16 @@ impl Service {
         &self.cluster
     }
 
+    /// The health watches, when they run.
+    pub fn watches(&self) -> Option<&Watches> {
+        self.watches.as_ref()
+    }
+
     fn applier(&self) -> Result<Applier> {
         match (&self.discovery, self.cluster.client()) {
-            (Some(d), _) => Ok(Applier::new(d.clone()).with_limits(self.limits)),
+            (Some(d), _) => {
+                Ok(Applier::new(d.clone(), self.store.installation()).with_limits(self.limits))
+            }
             (None, Err(reason)) => Err(Error::NoCluster(reason.to_string())),
             (None, Ok(_)) => Err(Error::NoCluster("no discovery".into())),
         }

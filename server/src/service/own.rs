@@ -1,6 +1,7 @@
 //! Berth writes only what it owns. Before anything is recorded, objects an operation would write
 //! that already exist, and that the instance does not have yet, are read: one that belongs to
-//! another instance, or (unless adopted) that Berth did not create, stops the operation.
+//! another instance or to another Berth installation, or (unless adopted) that Berth did not
+//! create, stops the operation.
 
 use std::collections::BTreeSet;
 

@@ -91,6 +91,7 @@ pub struct Store {
     sealer: Sealer,
     revision_limit: i64,
     opened: Opened,
+    installation: Arc<str>,
 }
 
 /// The revision state opened last for each of the last [`Opened::CAPACITY`] instances, shared
@@ -161,12 +162,20 @@ impl Store {
             .await
             .map_err(open_err)?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        let installation = installation(&pool).await?;
         Ok(Store {
             pool,
             sealer,
             revision_limit: DEFAULT_REVISION_LIMIT,
             opened: Opened::default(),
+            installation,
         })
+    }
+
+    /// This installation's id: 16 hex digits, made when the database was first opened and kept
+    /// in it. Objects Berth applies are labelled with it ([`crate::kube::INSTALLATION_LABEL`]).
+    pub fn installation(&self) -> &str {
+        &self.installation
     }
 
     /// Opens the database at `path` and its sealing key (see [`Sealer::load`]): a missing key is
@@ -222,6 +231,31 @@ impl Store {
     async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
+}
+
+/// The installation id stored in the database, made and stored first if there is none (read
+/// before writing, so a database that cannot take writes still opens).
+async fn installation(pool: &SqlitePool) -> Result<Arc<str>> {
+    const READ: &str = "SELECT id FROM installation ORDER BY rowid LIMIT 1";
+    if let Some(id) = sqlx::query_scalar::<_, String>(READ)
+        .fetch_optional(pool)
+        .await?
+    {
+        return Ok(id.into());
+    }
+    // Two processes opening a new database at once: the first row wins for both.
+    sqlx::query(
+        "INSERT INTO installation (id, created_at) SELECT ?, ? \
+         WHERE NOT EXISTS (SELECT 1 FROM installation)",
+    )
+    .bind(hex::encode(rand::random::<[u8; 8]>()))
+    .bind(now())
+    .execute(pool)
+    .await?;
+    Ok(sqlx::query_scalar::<_, String>(READ)
+        .fetch_one(pool)
+        .await?
+        .into())
 }
 
 /// Now, as stored: RFC 3339 with milliseconds, UTC.

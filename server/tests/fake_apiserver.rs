@@ -1,11 +1,11 @@
 //! The cheapest tier that talks "Kubernetes": a scripted apiserver (`tower_test`'s mock, as
 //! kube-rs's controller-rs does) answers Berth's requests and records them. It shows the order
 //! Berth applies PostHog in (every dry run first, then the patches tier by tier, each with
-//! `fieldManager=berth`), and counts what a confirmed change costs: one discovery pass and one
-//! dry run per object.
+//! `fieldManager=berth`), and counts what a confirmed change costs: no discovery request beyond
+//! the cached pass, and one dry run and one apply of each object that changes, none of the rest.
 
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::HashMap,
     pin::pin,
     sync::{Arc, Mutex},
 };
@@ -262,7 +262,7 @@ async fn posthog_is_dry_run_first_then_applied_tier_by_tier_as_berth() {
 }
 
 #[tokio::test]
-async fn a_confirmed_change_costs_one_discovery_pass_and_one_dry_run_per_object() {
+async fn a_confirmed_change_dry_runs_and_applies_only_what_changed() {
     let (client, fake) = FakeApiserver::start();
     let svc = service(client).await;
     let objects = deploy(&svc).await as usize;
@@ -318,12 +318,22 @@ async fn a_confirmed_change_costs_one_discovery_pass_and_one_dry_run_per_object(
         .filter(|s| s.is_dry_run())
         .map(|s| &s.path)
         .collect();
-    let unique: BTreeSet<&&String> = dry_runs.iter().collect();
+    let patches: Vec<&String> = seen
+        .iter()
+        .filter(|s| s.is_object_patch())
+        .map(|s| &s.path)
+        .collect();
     println!(
-        "confirmed change: {discovery} discovery requests, {} dry runs for {objects} objects",
-        dry_runs.len()
+        "confirmed change: {discovery} discovery requests, {} dry runs and {} applies of {objects} objects",
+        dry_runs.len(),
+        patches.len()
     );
     assert_eq!(discovery, 0, "no discovery request beyond the cached pass");
-    assert_eq!(dry_runs.len(), objects, "one dry run per object");
-    assert_eq!(unique.len(), objects, "no object is dry-run twice");
+    assert_eq!(
+        (dry_runs.len(), patches.len()),
+        (1, 1),
+        "the one object that changes is dry-run once and applied once: {dry_runs:?} {patches:?}"
+    );
+    assert_eq!(dry_runs[0], patches[0]);
+    assert_eq!(op.results.len(), 1, "{op:?}");
 }

@@ -5,6 +5,7 @@
 //! current with reflectors and says when an instance's objects changed. The rules follow
 //! gitops-engine's `pkg/health/health_*.go` (observedGeneration first, then replica counts).
 
+mod trim;
 pub mod watch;
 
 use app::model::{Component, ComponentStatus, Health, HealthState, ObjectHealth, ObjectRef};

@@ -5,7 +5,11 @@
 //! into fresh health for that instance's subscribers. Operator kinds (KubeBlocks `Cluster`,
 //! `ObjectStorageBucket`) get a reflector once an instance uses them and the cluster serves them.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, PoisonError},
+    time::{Duration, Instant},
+};
 
 use futures::StreamExt;
 use kube::{
@@ -14,7 +18,10 @@ use kube::{
     runtime::{WatchStreamExt, reflector, reflector::Store, watcher},
 };
 use serde_json::Value;
-use tokio::sync::{RwLock, broadcast};
+use tokio::{
+    sync::{RwLock, broadcast},
+    task::AbortHandle,
+};
 
 use crate::kube::{INSTANCE_LABEL, installation_selector};
 
@@ -29,59 +36,131 @@ const CORE_KINDS: &[(&str, &str, &str, &str)] = &[
     ("networking.k8s.io", "v1", "Ingress", "ingresses"),
 ];
 
+/// How long a reflector whose store stays empty lives after it was last needed.
+const IDLE: Duration = Duration::from_secs(60);
+
+/// One kind's reflector: its store, its task, and when an instance last needed it.
+struct Reflector {
+    store: Store<DynamicObject>,
+    task: AbortHandle,
+    needed: std::sync::Mutex<Instant>,
+}
+
+impl Reflector {
+    fn mark_needed(&self) {
+        *self.needed.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    fn idle(&self) -> bool {
+        let needed = *self.needed.lock().unwrap_or_else(PoisonError::into_inner);
+        needed.elapsed() >= IDLE && self.store.state().is_empty()
+    }
+}
+
 /// Reflector stores by kind, and the change announcements.
 #[derive(Clone)]
 pub struct Watches {
     client: Client,
     /// The label selector of this installation's objects.
     selector: Arc<str>,
-    stores: Arc<RwLock<HashMap<String, Store<DynamicObject>>>>,
+    reflectors: Arc<RwLock<HashMap<String, Reflector>>>,
     changes: broadcast::Sender<String>,
 }
 
 impl Watches {
-    /// Starts the reflectors for the core kinds. They retry with backoff while the cluster is
-    /// unreachable.
+    /// Starts the reflectors for the core kinds (an instance about to be viewed after a restart
+    /// finds them synced), and the sweep that stops the reflectors no instance uses. They retry
+    /// with backoff while the cluster is unreachable.
     pub fn start(client: Client, installation: &str) -> Watches {
         let (changes, _) = broadcast::channel(1024);
         let w = Watches {
             client,
             selector: installation_selector(installation).into(),
-            stores: Arc::new(RwLock::new(HashMap::new())),
+            reflectors: Arc::default(),
             changes,
         };
-        for (group, version, kind, plural) in CORE_KINDS {
-            let gvk = GroupVersionKind::gvk(group, version, kind);
-            let w2 = w.clone();
-            let resource = ApiResource::from_gvk_with_plural(&gvk, plural);
-            tokio::spawn(async move { w2.run(resource).await });
-        }
+        let w2 = w.clone();
+        tokio::spawn(async move {
+            let core = CORE_KINDS
+                .iter()
+                .filter_map(|(_, _, k, _)| core_resource(k));
+            w2.need(core.collect()).await;
+            let mut every = tokio::time::interval(IDLE / 2);
+            loop {
+                every.tick().await;
+                w2.sweep().await;
+            }
+        });
         w
     }
 
-    /// Starts a reflector for an operator kind, once.
-    pub async fn ensure_kind(&self, resource: ApiResource) {
-        if self.stores.read().await.contains_key(&resource.kind) {
+    /// Makes sure each kind has a reflector, and marks it needed now.
+    pub async fn need(&self, resources: Vec<ApiResource>) {
+        let mut missing = Vec::new();
+        {
+            let reflectors = self.reflectors.read().await;
+            for resource in resources {
+                match reflectors.get(&resource.kind) {
+                    Some(r) => r.mark_needed(),
+                    None => missing.push(resource),
+                }
+            }
+        }
+        if missing.is_empty() {
             return;
         }
-        let w = self.clone();
-        tokio::spawn(async move { w.run(resource).await });
+        let mut reflectors = self.reflectors.write().await;
+        for resource in missing {
+            if reflectors.contains_key(&resource.kind) {
+                continue;
+            }
+            let writer = reflector::store::Writer::<DynamicObject>::new(resource.clone());
+            let store = writer.as_reader();
+            let task = tokio::spawn(self.clone().run(resource.clone(), writer)).abort_handle();
+            reflectors.insert(
+                resource.kind.clone(),
+                Reflector {
+                    store,
+                    task,
+                    needed: std::sync::Mutex::new(Instant::now()),
+                },
+            );
+        }
     }
 
-    async fn run(&self, resource: ApiResource) {
-        let writer = reflector::store::Writer::<DynamicObject>::new(resource.clone());
-        let reader = writer.as_reader();
-        {
-            let mut stores = self.stores.write().await;
-            if stores.contains_key(&resource.kind) {
-                return;
+    /// Makes sure the core kinds among `kinds` are watched, with pods and claims, which the
+    /// workloads make.
+    pub async fn need_kinds(&self, kinds: &[&str]) {
+        let extra = ["Pod", "PersistentVolumeClaim"];
+        let resources = kinds.iter().chain(&extra).filter_map(|k| core_resource(k));
+        self.need(resources.collect()).await;
+    }
+
+    /// Stops the reflectors that hold nothing and that no instance needed for [`IDLE`].
+    async fn sweep(&self) {
+        let mut reflectors = self.reflectors.write().await;
+        reflectors.retain(|kind, r| {
+            if r.idle() {
+                tracing::debug!(kind, "no instance uses this kind: its watch stops");
+                r.task.abort();
+                return false;
             }
-            stores.insert(resource.kind.clone(), reader);
-        }
+            true
+        });
+    }
+
+    /// The kinds watched now.
+    pub async fn kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self.reflectors.read().await.keys().cloned().collect();
+        kinds.sort();
+        kinds
+    }
+
+    async fn run(self, resource: ApiResource, writer: reflector::store::Writer<DynamicObject>) {
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
         let config = watcher::Config::default().labels(&self.selector);
         let changes = self.changes.clone();
-        reflector(writer, watcher(api, config))
+        reflector(writer, watcher(api, config).modify(super::trim::trim))
             .default_backoff()
             .touched_objects()
             .for_each(|o| {
@@ -108,7 +187,12 @@ impl Watches {
 
     /// Whether `kind` is watched and its first list has arrived.
     pub async fn is_ready(&self, kind: &str) -> bool {
-        let store = self.stores.read().await.get(kind).cloned();
+        let store = self
+            .reflectors
+            .read()
+            .await
+            .get(kind)
+            .map(|r| r.store.clone());
         match store {
             Some(s) => {
                 tokio::time::timeout(std::time::Duration::from_millis(1), s.wait_until_ready())
@@ -121,12 +205,17 @@ impl Watches {
 
     /// Whether `kind` has a reflector at all.
     pub async fn watches(&self, kind: &str) -> bool {
-        self.stores.read().await.contains_key(kind)
+        self.reflectors.read().await.contains_key(kind)
     }
 
     /// The live object, as JSON, if watched and present.
     pub async fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
-        let store = self.stores.read().await.get(kind).cloned()?;
+        let store = self
+            .reflectors
+            .read()
+            .await
+            .get(kind)
+            .map(|r| r.store.clone())?;
         store
             .state()
             .into_iter()
@@ -139,7 +228,13 @@ impl Watches {
 
     /// Every watched object of `kind` in `namespace` labelled with `instance`.
     pub async fn of_instance(&self, kind: &str, namespace: &str, instance: &str) -> Vec<Value> {
-        let Some(store) = self.stores.read().await.get(kind).cloned() else {
+        let Some(store) = self
+            .reflectors
+            .read()
+            .await
+            .get(kind)
+            .map(|r| r.store.clone())
+        else {
             return Vec::new();
         };
         store
@@ -157,6 +252,16 @@ impl Watches {
             .map(|o| to_json(&o, kind))
             .collect()
     }
+}
+
+/// The API resource of a core kind, if `kind` is one.
+fn core_resource(kind: &str) -> Option<ApiResource> {
+    CORE_KINDS
+        .iter()
+        .find(|(_, _, k, _)| *k == kind)
+        .map(|(group, version, kind, plural)| {
+            ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
+        })
 }
 
 fn to_json(o: &DynamicObject, kind: &str) -> Value {

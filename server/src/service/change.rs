@@ -294,8 +294,8 @@ impl Service {
             .await
     }
 
-    /// Resolves the plan's objects (one discovery pass), dry-runs each once, then records and
-    /// runs the revision.
+    /// Resolves the plan's objects (one discovery pass), dry-runs each that will be applied
+    /// once, then records and runs the revision.
     async fn apply_plan(
         &self,
         target: Target<'_>,
@@ -307,9 +307,15 @@ impl Service {
     ) -> Result<OperationInfo> {
         let applier = self.applier()?;
         let mut plan = plan;
-        let (objects, prune) = self
+        let (mut objects, prune) = self
             .resolve_plan(&applier, (target.namespace, target.name), &mut plan)
             .await?;
+        if self.cluster_has_recorded(&target, &plan).await? {
+            // Only what differs from the recorded revision is dry-run and applied, as its
+            // preview showed; the rest is in the cluster as recorded.
+            let changed = keys(&plan.changed);
+            objects.retain(|r| changed.contains(&manifest::group_key(&r.key)));
+        }
         let planned = applier.plan(&objects, target.namespace, force).await;
         let mine = keys(&target.recorded.manifests);
         self.check_ownership(
@@ -343,6 +349,18 @@ impl Service {
 }
 
 impl Service {
+    /// Whether the cluster holds the recorded revision as it was applied: a change or a
+    /// rollback planned on the newest revision (which, being current, succeeded), made since
+    /// this installation labels what it applies. After a revision that failed, was cancelled or
+    /// was interrupted, or on objects from before installation ids, every object is applied.
+    async fn cluster_has_recorded(&self, target: &Target<'_>, plan: &Plan) -> Result<bool> {
+        Ok(matches!(target.kind, Kind::Change | Kind::Rollback)
+            && self
+                .store
+                .is_newest_of_installation(target.namespace, target.name, plan.base_revision)
+                .await?)
+    }
+
     /// What a preview shows, everything redacted.
     fn preview_of(&self, recorded: &RevisionState, plan: &Plan, planned: &[Planned]) -> Preview {
         let after = self.redactor(&plan.state);

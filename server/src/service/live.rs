@@ -9,7 +9,10 @@ use app::{
     model::Progress,
     service::{BoxStream, LiveEvent},
 };
-use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio::sync::{
+    broadcast::error::{RecvError, TryRecvError},
+    mpsc,
+};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{Result, Service};
@@ -30,6 +33,24 @@ async fn deliver(tx: &mpsc::Sender<LiveEvent>, event: LiveEvent) -> bool {
 }
 
 impl Service {
+    /// Reads the instance again and queues its view if it differs from `last`; false once the
+    /// subscriber is gone.
+    async fn send_fresh(
+        &self,
+        namespace: &str,
+        name: &str,
+        last: &mut app::model::InstanceView,
+        tx: &mpsc::Sender<LiveEvent>,
+    ) -> bool {
+        match self.get(namespace, name).await {
+            Ok(view) if view != *last => {
+                *last = view.clone();
+                deliver(tx, LiveEvent::Health(Box::new(view))).await
+            }
+            _ => true,
+        }
+    }
+
     /// Live updates about one instance, until the stream is dropped.
     pub async fn watch(&self, namespace: &str, name: &str) -> Result<BoxStream<LiveEvent>> {
         let first = self.get(namespace, name).await?;
@@ -45,9 +66,15 @@ impl Service {
                 return;
             }
             loop {
+                // Whether this instance may have changed: it was announced, or announcements
+                // were lost because this stream fell behind (then it reads the view anyway).
                 let changed = async {
                     match changes.as_mut() {
-                        Some(c) => c.recv().await.ok(),
+                        Some(c) => match c.recv().await {
+                            Ok(key) => key == instance,
+                            Err(RecvError::Lagged(_)) => true,
+                            Err(RecvError::Closed) => std::future::pending().await,
+                        },
                         None => std::future::pending().await,
                     }
                 };
@@ -58,24 +85,25 @@ impl Service {
                             if !deliver(&tx, LiveEvent::Progress(p)).await { return; }
                             // The end of an operation changes the recorded instance (its
                             // revision, or what did not finish), which no watch reports.
-                            if finished && let Ok(view) = service.get(&namespace, &name).await
-                                && view != last
-                            {
-                                last = view.clone();
-                                if !deliver(&tx, LiveEvent::Health(Box::new(view))).await { return; }
+                            if finished && !service.send_fresh(&namespace, &name, &mut last, &tx).await {
+                                return;
                             }
                         }
-                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Ok(_) => {}
+                        // Steps were lost: the view says where the operation got to.
+                        Err(RecvError::Lagged(_)) => {
+                            if !service.send_fresh(&namespace, &name, &mut last, &tx).await { return; }
+                        }
                         Err(RecvError::Closed) => return,
                     },
-                    c = changed => {
-                        if c.as_deref() != Some(instance.as_str()) { continue; }
+                    mine = changed => {
+                        if !mine { continue; }
                         tokio::time::sleep(SETTLE).await;
-                        let Ok(view) = service.get(&namespace, &name).await else { continue };
-                        if view != last {
-                            last = view.clone();
-                            if !deliver(&tx, LiveEvent::Health(Box::new(view))).await { return; }
+                        // What was announced meanwhile is covered by the read below.
+                        if let Some(c) = changes.as_mut() {
+                            while !matches!(c.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
                         }
+                        if !service.send_fresh(&namespace, &name, &mut last, &tx).await { return; }
                     }
                     _ = tx.closed() => return,
                 }

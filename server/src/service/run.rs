@@ -40,7 +40,7 @@ impl Default for Operations {
         Operations {
             live: Arc::default(),
             locks: Arc::default(),
-            progress: broadcast::channel(4096).0,
+            progress: broadcast::channel(1024).0,
             draining: Arc::default(),
         }
     }
@@ -250,6 +250,11 @@ impl Service {
     }
 
     async fn run(&self, p: Prepared, revision: i64, stop: Stop) -> OperationInfo {
+        // What is about to be applied is watched from the start, so its progress shows.
+        if let (Some(watches), Work::Apply { objects, .. }) = (&self.watches, &p.work) {
+            let kinds: Vec<&str> = objects.iter().map(|r| r.key.kind.as_str()).collect();
+            watches.need_kinds(&kinds).await;
+        }
         let id = OperationInfo::id_of(&p.namespace, &p.name, revision);
         let instance = instance_key(&p.namespace, &p.name);
         let redactor = self.redactor(&p.state);

@@ -84,7 +84,7 @@ impl Service {
         if let Err(since) = self.cluster.reachability().await {
             return unknown(comps, &format!("cluster unreachable since {since}"));
         }
-        self.watch_operator_kinds(watches, manifests, comps).await;
+        self.watch_kinds(watches, manifests, comps).await;
         let pods = watches.of_instance("Pod", namespace, name).await;
         let pod_label = format!("/metadata/labels/{}", COMPONENT_KEY.replace('/', "~1"));
         let mut out = Vec::new();
@@ -131,13 +131,12 @@ impl Service {
         out
     }
 
-    /// Operator kinds (KubeBlocks `Cluster`, `ObjectStorageBucket`) get a reflector on first use.
-    async fn watch_operator_kinds(
-        &self,
-        watches: &Watches,
-        manifests: &[Value],
-        comps: &[Component],
-    ) {
+    /// The kinds of the instance's objects are watched (the core kinds at once; operator kinds,
+    /// KubeBlocks `Cluster` and `ObjectStorageBucket`, once discovery serves them), and marked
+    /// as needed so that the sweep keeps them.
+    async fn watch_kinds(&self, watches: &Watches, manifests: &[Value], comps: &[Component]) {
+        let kinds: Vec<&str> = manifests.iter().map(|o| str_at(o, "/kind")).collect();
+        watches.need_kinds(&kinds).await;
         for o in manifests {
             let kind = str_at(o, "/kind");
             if matches!(kind, "Cluster" | "ObjectStorageBucket")
@@ -146,7 +145,7 @@ impl Service {
                 && let Ok(resolved) = applier.resolve(std::slice::from_ref(o), comps).await
                 && let Some(r) = resolved.first()
             {
-                watches.ensure_kind(r.api_resource()).await;
+                watches.need(vec![r.api_resource()]).await;
             }
         }
     }

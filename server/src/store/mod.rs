@@ -112,6 +112,12 @@ impl Opened {
         kept.iter().find(|(k, _)| k == key).map(|(_, s)| s.clone())
     }
 
+    /// Drops whatever is kept of `instance`.
+    fn forget(&self, instance: &str) {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|(k, _)| k.0 != instance);
+    }
+
     /// Keeps `state`, in place of any other revision of the same instance (the newest opened
     /// is the one read again: an instance's current revision).
     fn put(&self, key: StateKey, state: Arc<RevisionState>) {
@@ -146,7 +152,11 @@ impl Store {
             })
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // 512 KiB of page cache per connection rather than SQLite's 2 MiB: with 8
+            // connections the default grew to 16 MiB of Berth's memory as history grew, for
+            // pages the system's own cache holds anyway.
+            .pragma("cache_size", "-512");
         // An in-memory database exists per connection, so it must stay on exactly one.
         let pool = SqlitePoolOptions::new()
             .max_connections(if in_memory { 1 } else { 8 })

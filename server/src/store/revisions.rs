@@ -202,6 +202,28 @@ impl Store {
         .await?)
     }
 
+    /// Whether revision `number` is the instance's newest, whatever its status, and was made
+    /// by this installation (after its id existed, so its objects carry it). Then the cluster
+    /// holds that revision as it was applied, if it succeeded.
+    pub async fn is_newest_of_installation(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+    ) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(
+                (SELECT MAX(number) FROM revisions WHERE instance_id = ?1) = ?2
+                AND (SELECT created_at FROM revisions WHERE instance_id = ?1 AND number = ?2)
+                    >= (SELECT created_at FROM installation ORDER BY rowid LIMIT 1),
+                0)",
+        )
+        .bind(id(namespace, name))
+        .bind(number)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Finishes a revision. A successful one becomes the instance's current revision (a
     /// successful delete marks the instance deleted); then revisions beyond the limit are pruned,
     /// oldest first, never the current one or one still running.
@@ -250,6 +272,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        if kind == "delete" && outcome.status == OperationStatus::Succeeded {
+            // A deleted instance's page is rarely read again: its state need not stay in memory.
+            self.opened.forget(&instance);
+        }
         Ok(())
     }
 

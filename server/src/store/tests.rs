@@ -76,10 +76,13 @@ async fn a_file_database_opens_in_wal_mode_with_migrations_applied() {
     assert_eq!(store.journal_mode().await.expect("pragma"), "wal");
     let applied = store.applied_migrations().await.expect("count");
     assert!(applied >= 1, "expected migrations to run, got {applied}");
+    // Opening again is idempotent: no migration runs twice, and the installation id stays.
+    let id = store.installation().to_string();
+    assert_eq!(id.len(), 16, "{id}");
     drop(store);
-    // Opening again is idempotent: no migration runs twice.
     let again = Store::open(&path, sealer()).await.expect("reopen");
     assert_eq!(again.applied_migrations().await.expect("count"), applied);
+    assert_eq!(again.installation(), id);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -250,4 +253,45 @@ async fn revisions_left_running_are_marked_interrupted() {
         Some((n, OperationStatus::Interrupted))
     );
     assert_eq!(store.mark_interrupted().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn only_the_newest_revision_made_since_the_installation_id_is_held_as_applied() {
+    let store = Store::in_memory(sealer()).await.expect("store");
+    let first = begin(&store, "deploy", 1).await.expect("deploy");
+    finish(&store, first, OperationStatus::Succeeded).await;
+    assert!(
+        store
+            .is_newest_of_installation("ns", "ph", first)
+            .await
+            .unwrap()
+    );
+    let failed = begin(&store, "change", 2).await.expect("change");
+    finish(&store, failed, OperationStatus::Failed).await;
+    assert!(
+        !store
+            .is_newest_of_installation("ns", "ph", first)
+            .await
+            .unwrap(),
+        "a failed revision came after it: the cluster may hold part of that one"
+    );
+    let next = begin(&store, "change", 3).await.expect("change");
+    finish(&store, next, OperationStatus::Succeeded).await;
+    assert!(
+        store
+            .is_newest_of_installation("ns", "ph", next)
+            .await
+            .unwrap()
+    );
+    // A revision made before this database had an installation id (an upgrade).
+    sqlx::query("UPDATE installation SET created_at = '9999-01-01T00:00:00.000Z'")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .is_newest_of_installation("ns", "ph", next)
+            .await
+            .unwrap()
+    );
 }

@@ -106,8 +106,8 @@ class Berth:
                         kind = line[6:].strip().decode()
                     elif line.startswith(b"data:"):
                         on_event(kind, json.loads(line[5:]), time.perf_counter())
-            except (OSError, ValueError, http.client.HTTPException):
-                pass  # closed
+            except Exception:  # closed under it: http.client fails in several ways
+                pass
         threading.Thread(target=follow, daemon=True).start()
         return lambda: close(conn)
 

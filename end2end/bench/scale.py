@@ -11,8 +11,8 @@ For 1, 5, 10 and 20 instances (each in its own namespace) it prints:
     reports the new pod Ready (this script's own pod watch) to the `health` event that shows
     capture 2/2 ready; p50 and p95 over 10 changes (20 at the last step). The time from the
     change's answer to that event is printed as well.
-Then it deletes every instance and prints RSS (and its anonymous part) again, 5 and 30 seconds
-later.
+Then it deletes every instance, waits until their pods are gone, and prints RSS (and its
+anonymous part) again, 5 and 30 seconds later.
 
 Usage: end2end/bench/scale.py [STEPS]   (default "1,5,10,20"; needs end2end/cluster/up)
 """
@@ -147,6 +147,13 @@ try:
     for ns in instances:
         status, op = berth.request("DELETE", f"/api/v1/instances/{ns}/ph?wait=true")
         assert status == 200, op
+    # Pods and claims go after their owners, by the garbage collector: wait until none is left.
+    for _ in range(120):
+        left = sum(len(kube.request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector=app.kubernetes.io/managed-by%3Dberth")[1]["items"])
+                   for ns in instances)
+        if left == 0:
+            break
+        time.sleep(1)
     time.sleep(5)
     after5 = (berth.rss_mb(), berth.rss_mb("RssAnon"))
     time.sleep(25)

@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio::sync::OwnedMutexGuard;
 
 use super::{
-    Error, Result, Service, redact,
+    Error, Result, Service, phase, redact,
     run::{Kind, Prepared, Work},
 };
 use crate::{
@@ -305,6 +305,7 @@ impl Service {
         guard: OwnedMutexGuard<()>,
         wait: bool,
     ) -> Result<OperationInfo> {
+        let started = std::time::Instant::now();
         let applier = self.applier()?;
         let mut plan = plan;
         let (mut objects, prune) = self
@@ -316,7 +317,9 @@ impl Service {
             let changed = keys(&plan.changed);
             objects.retain(|r| changed.contains(&manifest::group_key(&r.key)));
         }
+        phase(started, "change: resolved");
         let planned = applier.plan(&objects, target.namespace, force).await;
+        phase(started, "change: dry run");
         let mine = keys(&target.recorded.manifests);
         self.check_ownership(
             &applier,

@@ -11,7 +11,7 @@ use app::{
 };
 
 use super::{
-    Error, Result, Service, redact,
+    Error, Result, Service, phase, redact,
     render::RenderedInstance,
     run::{Kind, Prepared, Work},
 };
@@ -21,6 +21,7 @@ impl Service {
     /// Creates an instance: render, preflight, dry run, then record and apply in the background
     /// (or, with `dry_run`, only plan). `wait` answers once the apply is done.
     pub async fn create(&self, req: CreateRequest, actor: &str, wait: bool) -> Result<Created> {
+        let started = std::time::Instant::now();
         let namespace = req
             .namespace
             .clone()
@@ -82,8 +83,11 @@ impl Service {
             }));
         }
         let guard = self.ops.lock(&namespace, &name)?;
+        phase(started, "create: rendered and resolved");
         let created_namespace = applier.create_namespace(&namespace).await?;
+        phase(started, "create: namespace checked");
         let planned = applier.plan(&resolved, &namespace, req.force).await;
+        phase(started, "create: dry run");
         let refused: Vec<_> = planned
             .iter()
             .filter_map(|p| {

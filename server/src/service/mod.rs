@@ -51,6 +51,11 @@ use crate::{
     templates::Templates,
 };
 
+/// Logs (at debug level) how long an operation has taken so far, at one of its phases.
+fn phase(started: std::time::Instant, phase: &str) {
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1000.0, "{phase}");
+}
+
 /// The service. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct Service {

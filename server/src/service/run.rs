@@ -18,7 +18,7 @@ use app::model::{ObjectAction, ObjectRef, ObjectResult, OperationInfo, Operation
 use serde_json::Value;
 use tokio::sync::{OwnedMutexGuard, broadcast};
 
-use super::{Error, Result, Service, redact};
+use super::{Error, Result, Service, phase, redact};
 use crate::{
     apply::{Applier, Planned, Resolved, Stop},
     kube::instance_key,
@@ -250,6 +250,7 @@ impl Service {
     }
 
     async fn run(&self, p: Prepared, revision: i64, stop: Stop) -> OperationInfo {
+        let started = std::time::Instant::now();
         // What is about to be applied is watched from the start, so its progress shows.
         if let (Some(watches), Work::Apply { objects, .. }) = (&self.watches, &p.work) {
             let kinds: Vec<&str> = objects.iter().map(|r| r.key.kind.as_str()).collect();
@@ -322,8 +323,10 @@ impl Service {
                 run_delete(&p.applier, &p.namespace, &p.name, objects, &progress).await
             }
         };
+        phase(started, "run: applied");
         drop(durable);
         let _ = writer.await;
+        phase(started, "run: results recorded");
         if stop.is_cancelled() && status != OperationStatus::Succeeded {
             status = OperationStatus::Cancelled;
             let applied = results
@@ -353,6 +356,7 @@ impl Service {
                 "{message}; but its end could not be recorded ({why}): it shows as interrupted once Berth restarts, and can be resumed"
             );
         }
+        phase(started, "run: end recorded");
         if p.kind != Kind::Delete
             && let Ok(view) = self.get(&p.namespace, &p.name).await
             && let Err(e) = self
@@ -362,6 +366,7 @@ impl Service {
         {
             tracing::error!(error = %e, "cannot record the health after an operation");
         }
+        phase(started, "run: health recorded");
         let _ = self.ops.progress.send(Progress::Finished {
             instance,
             revision,

@@ -8,7 +8,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 repo = os.path.dirname(os.path.dirname(here))
 target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/berth/cargo-target"))
 profile = os.environ.get("BERTH_PROFILE") or ("release" if os.path.exists(os.path.join(target, "release", "berth")) else "debug")
-binary = os.path.join(target, profile, "berth")
+# BERTH_BIN runs another build (an earlier one, to compare in the same run).
+binary = os.environ.get("BERTH_BIN") or os.path.join(target, profile, "berth")
 kubeconfig = os.environ.get("KUBECONFIG", os.path.join(repo, "end2end/cluster/.run/kubeconfig"))
 
 

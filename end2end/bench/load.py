@@ -8,55 +8,27 @@
 
 Afterwards the history of each instance is checked against what the writers were told: every
 applied change is a revision, no revision is lost or duplicated, numbers run without a gap (of
-the newest 100, which is what the store keeps of each instance). It
-reports requests, 5xx (must be 0), 409s, p50/p99 latencies and the server's RSS at the start and
-the end (must stay under 100 MB), and exits non-zero when a check fails.
+the newest 100, which is what the store keeps of each instance). It reports requests, 5xx (must
+be 0), 409s, p50/p99 latencies and the server's RSS at the start and the end (must stay under
+100 MB), and exits non-zero when a check fails.
 
 Usage: end2end/bench/load.py [SECONDS]   (default 120; needs end2end/cluster/up and a built berth)
 The release build is used when there is one (BERTH_PROFILE=debug|release chooses); the RSS limit
 is LOAD_RSS_LIMIT_MB (default 100), which the test suite's short smoke run on a debug build
 raises, since a debug build is larger.
 """
-import http.client, json, os, random, statistics, subprocess, sys, tempfile, threading, time, urllib.request, urllib.error
+import http.client, os, random, subprocess, sys, threading, time
 
-here = os.path.dirname(os.path.abspath(__file__))
-repo = os.path.dirname(os.path.dirname(here))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Berth, kubeconfig, pct  # noqa: E402
+
 seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 120.0
-target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/berth/cargo-target"))
-profile = os.environ.get("BERTH_PROFILE") or ("release" if os.path.exists(os.path.join(target, "release", "berth")) else "debug")
-berth = os.path.join(target, profile, "berth")
-port = int(os.environ.get("LOAD_PORT", "18282"))
 namespace = f"berth-load-{int(time.time()) % 1000000}"
 names = ["ph-a", "ph-b", "ph-c"]
 
-db = tempfile.mkdtemp(prefix="berth-load-")
-token = subprocess.run([berth, "token", "create", "--role", "admin", "--name", "load", "--db", os.path.join(db, "berth.db")],
-                       capture_output=True, text=True, check=True).stdout.strip()
-log = open(os.path.join(db, "berth.log"), "w")
-server = subprocess.Popen([berth, "serve"], cwd=repo, stdout=log, stderr=log,
-                          env={**os.environ, "BERTH_ADDR": f"127.0.0.1:{port}", "BERTH_DB": os.path.join(db, "berth.db")})
-headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
-
-def request(method, path, body=None, timeout=300):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            raw = r.read()
-            return r.status, (json.loads(raw) if r.headers.get_content_type() == "application/json" and raw else raw)
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            return e.code, json.loads(raw)
-        except ValueError:
-            return e.code, raw
-
-def rss_mb():
-    with open(f"/proc/{server.pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+berth = Berth(int(os.environ.get("LOAD_PORT", "18282")))
+port, headers, request = berth.port, berth.headers, berth.request
+rss_mb, session_cookie = berth.rss_mb, berth.session_cookie
 
 failures = []
 lock = threading.Lock()
@@ -73,16 +45,6 @@ def record(kind, started, status):
         statuses[status] = statuses.get(status, 0) + 1
         if status >= 500 or status == 0:
             failures.append(f"{kind}: {status}")
-
-def session_cookie():
-    """Signs in as a browser does (`/login?token=`), for the HTML page."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", f"/login?token={token}")
-    r = conn.getresponse()
-    r.read()
-    cookie = r.getheader("set-cookie", "").split(";")[0]
-    assert cookie, f"no session cookie from /login ({r.status})"
-    return cookie
 
 def reader(i):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -147,20 +109,7 @@ def streamer(i):
                 sse_events[0] += 1
     conn.close()
 
-def pct(values, p):
-    if not values:
-        return 0.0
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
 try:
-    for _ in range(100):
-        try:
-            if request("GET", "/healthz", timeout=2)[0] == 200:
-                break
-        except Exception:
-            pass
-        time.sleep(0.2)
     for name in names:
         status, op = request("POST", "/api/v1/instances?wait=true",
                              {"template": "posthog", "namespace": namespace, "name": name, "inputs": {"platform": "kubernetes"}})
@@ -226,10 +175,9 @@ finally:
             request("DELETE", f"/api/v1/instances/{namespace}/{name}?wait=true", timeout=120)
         except Exception:
             pass
-    server.terminate()
-    server.wait(timeout=60)
+    berth.stop()
     try:
-        subprocess.run(["kubectl", "delete", "namespace", namespace, "--wait=false"], capture_output=True,
-                       env={**os.environ, "KUBECONFIG": os.environ.get("KUBECONFIG", os.path.join(repo, "end2end/cluster/.run/kubeconfig"))})
+        subprocess.run(["kubectl", f"--kubeconfig={kubeconfig}", "delete", "namespace", namespace, "--wait=false"],
+                       capture_output=True)
     except OSError:
         pass  # no kubectl: the instances' objects are deleted; the empty namespace stays

@@ -17,7 +17,9 @@ use axum::{
     middleware,
     routing::{get, post},
 };
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::OnceLock;
+
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -66,12 +68,21 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     )
 }
 
+/// The UI's routes, generated once per process. Generating them runs the whole app with resource
+/// loading suppressed process-wide (leptos issue #4773): a page another router of the same
+/// process renders meanwhile would wait forever on its resources. `berth serve` builds one router
+/// before serving; the tests build many, side by side, and one page in about forty hung.
+fn ui_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// Builds the whole router: the documented routes (JSON errors for unknown paths and methods
 /// under `/api/v1`), then the server-rendered UI, then static files.
 pub fn router(state: AppState) -> Router {
     let (documented, _) = documented();
     let api_errors = Router::new().fallback(|| async { ApiError::no_route() });
-    let routes = generate_route_list(app::App);
+    let routes = ui_routes();
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(ui::context(&state), move || {
         app::shell(options.clone())

@@ -53,7 +53,12 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    release_freed_memory();
+    if matches!(
+        cli.command,
+        Some(Command::Serve(_) | Command::Template(_)) | None
+    ) {
+        release_freed_memory();
+    }
     // Rendering a page walks deeply nested view types; a debug build needs more than tokio's
     // default 2 MiB of stack for the instance page.
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -37,7 +37,7 @@ const CORE_KINDS: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// How long a reflector whose store stays empty lives after it was last needed.
-const IDLE: Duration = Duration::from_secs(60);
+pub const IDLE: Duration = Duration::from_secs(60);
 
 /// One kind's reflector: its store, its task, and when an instance last needed it.
 struct Reflector {
@@ -51,9 +51,9 @@ impl Reflector {
         *self.needed.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
     }
 
-    fn idle(&self) -> bool {
+    fn idle_for(&self, idle: Duration) -> bool {
         let needed = *self.needed.lock().unwrap_or_else(PoisonError::into_inner);
-        needed.elapsed() >= IDLE && self.store.state().is_empty()
+        needed.elapsed() >= idle && self.store.state().is_empty()
     }
 }
 
@@ -69,9 +69,14 @@ pub struct Watches {
 
 impl Watches {
     /// Starts the reflectors for the core kinds (an instance about to be viewed after a restart
-    /// finds them synced), and the sweep that stops the reflectors no instance uses. They retry
-    /// with backoff while the cluster is unreachable.
+    /// finds them synced), and the sweep that stops the reflectors no instance uses for
+    /// [`IDLE`]. They retry with backoff while the cluster is unreachable.
     pub fn start(client: Client, installation: &str) -> Watches {
+        Watches::start_with_idle(client, installation, IDLE)
+    }
+
+    /// [`Watches::start`], stopping unused reflectors after `idle` (tests use seconds).
+    pub fn start_with_idle(client: Client, installation: &str, idle: Duration) -> Watches {
         let (changes, _) = broadcast::channel(1024);
         let w = Watches {
             client,
@@ -85,10 +90,10 @@ impl Watches {
                 .iter()
                 .filter_map(|(_, _, k, _)| core_resource(k));
             w2.need(core.collect()).await;
-            let mut every = tokio::time::interval(IDLE / 2);
+            let mut every = tokio::time::interval(idle / 2);
             loop {
                 every.tick().await;
-                w2.sweep().await;
+                w2.sweep(idle).await;
             }
         });
         w
@@ -129,18 +134,22 @@ impl Watches {
     }
 
     /// Makes sure the core kinds among `kinds` are watched, with pods and claims, which the
-    /// workloads make.
+    /// workloads make. Each kind counts once, however many objects of it are named.
     pub async fn need_kinds(&self, kinds: &[&str]) {
-        let extra = ["Pod", "PersistentVolumeClaim"];
-        let resources = kinds.iter().chain(&extra).filter_map(|k| core_resource(k));
+        let distinct: std::collections::BTreeSet<&str> = kinds
+            .iter()
+            .copied()
+            .chain(["Pod", "PersistentVolumeClaim"])
+            .collect();
+        let resources = distinct.into_iter().filter_map(core_resource);
         self.need(resources.collect()).await;
     }
 
-    /// Stops the reflectors that hold nothing and that no instance needed for [`IDLE`].
-    async fn sweep(&self) {
+    /// Stops the reflectors that hold nothing and that no instance needed for `idle`.
+    async fn sweep(&self, idle: Duration) {
         let mut reflectors = self.reflectors.write().await;
         reflectors.retain(|kind, r| {
-            if r.idle() {
+            if r.idle_for(idle) {
                 tracing::debug!(kind, "no instance uses this kind: its watch stops");
                 r.task.abort();
                 return false;

@@ -38,6 +38,8 @@ pub enum LiveEvent {
     Health(Box<InstanceView>),
     /// An operation on it made progress or finished.
     Progress(Progress),
+    /// A Kubernetes Event about one of its objects (its message redacted).
+    KubeEvent(crate::model::KubeEvent),
 }
 
 /// The operations Berth offers. `actor` is who asks; it is recorded in history.

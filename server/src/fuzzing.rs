@@ -80,7 +80,7 @@ pub fn posthog_intent_model() -> Model {
         .map(|c| (c.clone(), crate::service::spec::of(&POSTHOG, c)))
         .collect();
     let aliases = Template::parse(include_str!("../../manifests/posthog/index.yaml"))
-        .map(|t| t.aliases)
+        .map(|t| t.group_words())
         .unwrap_or_default();
     let mut model = Model::new("ph", "posthog", &specs).with_aliases(&aliases);
     model.has_domain = true;

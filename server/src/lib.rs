@@ -2,13 +2,15 @@
 //!
 //! ```text
 //! http ─▶ service ─▶ plan, apply, health, store, template, components, manifest ─▶ kube
+//!                    template ─▶ advice
 //! ```
 //!
 //! - [`http`]: routes, extractors and the OpenAPI document; thin callers of the service;
 //! - [`error`]: the only place that chooses HTTP status codes;
 //! - [`service`]: every operation, once (the REST API and the UI both call it);
 //! - [`plan`]: pure planning of a new revision; [`apply`]: dry runs, ordered apply, prune;
-//! - [`health`]: health rules and watches; [`store`]: SQLite; [`template`]: the template engine;
+//! - [`health`]: health rules, watches and Events; [`advice`]: troubleshooting hints and scale
+//!   guidance, as data; [`store`]: SQLite; [`template`]: the template engine;
 //! - [`components`], [`manifest`]: pure helpers over rendered objects;
 //! - [`intent`]: the change box's parser (pure); [`llm`]: its optional language model;
 //! - [`kube`]: the cluster connection, cached discovery, and the keys Berth writes.
@@ -20,6 +22,7 @@
 #![recursion_limit = "512"]
 #![forbid(unsafe_code)]
 
+pub mod advice;
 pub mod apply;
 pub mod auth;
 pub mod cli;

@@ -28,7 +28,7 @@ pub fn posthog_model() -> Model {
         .iter()
         .map(|c| (c.clone(), berth::service::spec::of(&objects, c)))
         .collect();
-    let mut model = Model::new("posthog", "posthog", &specs).with_aliases(&template.aliases);
+    let mut model = Model::new("posthog", "posthog", &specs).with_aliases(&template.group_words());
     model.has_domain = true;
     model.revision = 5;
     model.restorable = vec![4, 3, 2, 1];

@@ -153,6 +153,15 @@ pub struct ComponentStatus {
     /// What the current revision asks for: replicas, resources, image, env, storage, URLs.
     #[serde(default)]
     pub spec: ComponentSpec,
+    /// Its pods, for the log viewer.
+    #[serde(default)]
+    pub pods: Vec<super::PodBrief>,
+    /// Its Kubernetes Events in brief.
+    #[serde(default)]
+    pub events: super::EventSummary,
+    /// Troubleshooting hints that apply now.
+    #[serde(default)]
+    pub hints: Vec<super::Hint>,
 }
 
 /// Whether Berth can reach its cluster right now.
@@ -185,6 +194,9 @@ pub struct ComponentSpec {
     /// Public URLs that reach it through an Ingress.
     #[serde(default)]
     pub urls: Vec<String>,
+    /// How it grows, when the template says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<super::ScaleAdvice>,
 }
 
 /// One container's image, resources and environment.

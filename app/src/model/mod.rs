@@ -6,6 +6,7 @@ mod change;
 mod component;
 mod instance;
 mod intent;
+mod observe;
 mod operation;
 pub mod quantity;
 mod template;
@@ -18,6 +19,9 @@ pub use component::{
 pub use instance::{
     InstanceList, InstanceSummary, InstanceView, RevisionDiff, RevisionList, RevisionRecord,
     RevisionSummary, Unfinished,
+};
+pub use observe::{
+    EventSummary, Hint, HintAction, KubeEvent, KubeEventList, PodBrief, ScaleAdvice,
 };
 pub use intent::{IntentAnswer, IntentChoice, IntentHelp, IntentRequest};
 pub use operation::{

@@ -5,6 +5,7 @@
 //! current with reflectors and says when an instance's objects changed. The rules follow
 //! gitops-engine's `pkg/health/health_*.go` (observedGeneration first, then replica counts).
 
+pub mod events;
 mod trim;
 pub mod watch;
 
@@ -450,6 +451,9 @@ pub fn component_status(live: &ComponentLive) -> ComponentStatus {
         restarts: restarts.max(0) as u32,
         object_health: objects,
         spec: Default::default(),
+        pods: Vec::new(),
+        events: Default::default(),
+        hints: Vec::new(),
     }
 }
 

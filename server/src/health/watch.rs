@@ -23,7 +23,7 @@ use tokio::{
     task::AbortHandle,
 };
 
-use crate::kube::{INSTANCE_LABEL, installation_selector};
+use crate::kube::{COMPONENT_KEY, INSTANCE_LABEL, installation_selector};
 
 /// Kinds always watched: (group, version, kind, plural).
 const CORE_KINDS: &[(&str, &str, &str, &str)] = &[
@@ -192,6 +192,36 @@ impl Watches {
     /// Announcements of changed instances.
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.changes.subscribe()
+    }
+
+    /// Announces that something about the instance `"<namespace>/<instance>"` changed that no
+    /// reflector saw (its Events).
+    pub fn announce(&self, key: String) {
+        let _ = self.changes.send(key);
+    }
+
+    /// The instance and component labels of a watched object, if it is one of Berth's.
+    pub async fn labels_of(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<(String, String)> {
+        let store = self
+            .reflectors
+            .read()
+            .await
+            .get(kind)
+            .map(|r| r.store.clone())?;
+        let o = store.state().into_iter().find(|o| {
+            o.metadata.name.as_deref() == Some(name)
+                && o.metadata.namespace.as_deref() == Some(namespace)
+        })?;
+        let labels = o.metadata.labels.as_ref()?;
+        Some((
+            labels.get(INSTANCE_LABEL)?.clone(),
+            labels.get(COMPONENT_KEY).cloned().unwrap_or_default(),
+        ))
     }
 
     /// Whether `kind` is watched and its first list has arrived.

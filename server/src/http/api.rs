@@ -355,7 +355,7 @@ pub async fn get_operation(
 
 /// Server-Sent Events: `health` (an `InstanceView`) at once and whenever the instance's live
 /// objects change, `progress` (a `Progress`) for each applied object, `finished` when an
-/// operation ends.
+/// operation ends, `k8s-event` (a `KubeEvent`) for each new Kubernetes Event about its objects.
 #[utoipa::path(get, path = "/instances/{namespace}/{name}/events", tag = "instances",
     params(("namespace" = String, Path), ("name" = String, Path)),
     responses((status = 200, description = "an event stream", content_type = "text/event-stream", body = String)))]
@@ -373,6 +373,7 @@ pub async fn events(
                 Event::default().event("progress").json_data(&p)
             }
             LiveEvent::Progress(p) => Event::default().event("finished").json_data(&p),
+            LiveEvent::KubeEvent(e) => Event::default().event("k8s-event").json_data(&e),
         };
         event.ok().map(Ok)
     });

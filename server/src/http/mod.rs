@@ -7,6 +7,7 @@ pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod intents;
+pub mod observe;
 pub mod openapi;
 pub mod recovery;
 pub mod ui;
@@ -49,6 +50,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::object_yaml))
         .routes(routes!(api::manifest_edit))
         .routes(routes!(api::events))
+        .routes(routes!(observe::k8s_events))
+        .routes(routes!(observe::logs))
         .routes(routes!(api::get_operation, recovery::cancel_operation))
         .routes(routes!(recovery::resume))
 }

@@ -72,7 +72,8 @@ impl Model {
         }
     }
 
-    /// Reads aliases declared as `word=id,id; word=id` (the template's `berth.dev/aliases`).
+    /// Reads aliases declared as `word=id,id; word=id` (the template's `berth.dev/aliases`, and
+    /// its scale groups). A word declared before keeps its first meaning.
     pub fn with_aliases(mut self, declared: &str) -> Model {
         for entry in declared.split(';') {
             let Some((word, ids)) = entry.split_once('=') else {
@@ -84,7 +85,8 @@ impl Model {
                 .filter(|i| self.parts.iter().any(|p| &p.id == i))
                 .collect();
             let word = word.trim().to_lowercase();
-            if !word.is_empty() && !ids.is_empty() {
+            let known = self.aliases.iter().any(|(w, _)| *w == word);
+            if !word.is_empty() && !ids.is_empty() && !known {
                 self.aliases.push((word, ids));
             }
         }

@@ -87,6 +87,11 @@ pub fn clause(items: &[Item], model: &Model) -> Resolved {
         verb,
         Some(Verb::Restart | Verb::Pause | Verb::Resume | Verb::Remove)
     );
+    if settings.is_empty() && verb == Some(Verb::Scale) && unknown.is_empty() {
+        if let Some(asked) = how_many(&targets, model) {
+            return asked;
+        }
+    }
     if settings.is_empty() && !acts {
         return if targets.is_empty() {
             Resolved::NoMatch
@@ -272,4 +277,55 @@ fn apply(
         return Resolved::Refusal(format!("nothing to change on {}", targets.join(", ")));
     }
     Resolved::Edits(edits, summary)
+}
+
+/// "scale ingestion" with no count: a question whose answers are one more replica each, and
+/// twice as many, for the targets that have a replica count (never a guess at one of them).
+fn how_many(targets: &[String], model: &Model) -> Option<Resolved> {
+    let counted: Vec<(&str, i64)> = targets
+        .iter()
+        .filter_map(|t| Some((t.as_str(), model.part(t)?.spec.replicas?)))
+        .collect();
+    if counted.is_empty() {
+        return None;
+    }
+    let max = super::MAX_REPLICAS as i64;
+    let choice = |label: &str, f: &dyn Fn(i64) -> i64| {
+        let to: Vec<(&str, i64)> = counted.iter().map(|(id, n)| (*id, f(*n).min(max))).collect();
+        IntentChoice {
+            label: format!(
+                "{label}: {}",
+                to.iter()
+                    .map(|(id, n)| format!("{id} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            edits: to
+                .iter()
+                .map(|(id, n)| Edit::Replicas {
+                    component: id.to_string(),
+                    replicas: *n as u32,
+                })
+                .collect(),
+            rollback_to: None,
+        }
+    };
+    let names: Vec<&str> = counted.iter().map(|(id, _)| *id).collect();
+    let mut choices = vec![choice("one more each", &|n| n + 1)];
+    let doubled = choice("twice as many", &|n| (n * 2).max(1));
+    if doubled.edits != choices[0].edits {
+        choices.push(doubled);
+    }
+    Some(Resolved::Question(
+        format!("How many replicas for {}?", or_list_and(&names)),
+        choices,
+    ))
+}
+
+fn or_list_and(names: &[&str]) -> String {
+    match names {
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => String::new(),
+    }
 }

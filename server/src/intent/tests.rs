@@ -43,6 +43,7 @@ fn part(
                 })
                 .collect(),
             urls: vec![],
+            scale: None,
         },
     )
 }

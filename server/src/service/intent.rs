@@ -23,12 +23,12 @@ impl Service {
             .iter()
             .map(|c| (c.clone(), super::spec::of(&recorded.manifests, c)))
             .collect();
-        let aliases = self
+        let words = self
             .templates
             .get(&summary.template)
-            .map(|t| t.aliases.clone())
+            .map(|t| t.group_words())
             .unwrap_or_default();
-        let mut model = Model::new(name, &summary.template, &specs).with_aliases(&aliases);
+        let mut model = Model::new(name, &summary.template, &specs).with_aliases(&words);
         model.has_domain = recorded.manifests.iter().any(|o| o["kind"] == "Ingress");
         model.revision = summary.revision;
         let mut restorable: Vec<i64> = self

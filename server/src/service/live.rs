@@ -1,7 +1,7 @@
 //! The live-update stream of one instance: its health at once, then a fresh view whenever its
 //! live objects change (a burst of watch events settles into one update) or one of its
-//! operations ends, and every step of its operations. The SSE endpoint and the UI read the same
-//! stream.
+//! operations ends, every step of its operations, and each new Kubernetes Event about its
+//! objects. The SSE endpoint and the UI read the same stream.
 
 use std::time::Duration;
 
@@ -60,6 +60,12 @@ impl Service {
         let instance = instance_key(&namespace, &name);
         let mut progress = self.ops.subscribe();
         let mut changes = self.subscribe_changes();
+        let mut kube_events = self.events.as_ref().map(|e| e.subscribe());
+        // A deleted instance has no Events to show, and no redactor.
+        let redactor = match self.current(&namespace, &name).await {
+            Ok((_, state)) => Some(self.redactor(&state)),
+            Err(_) => None,
+        };
         tokio::spawn(async move {
             let mut last = first.clone();
             if !deliver(&tx, LiveEvent::Health(Box::new(first))).await {
@@ -78,7 +84,23 @@ impl Service {
                         None => std::future::pending().await,
                     }
                 };
+                let kube_event = async {
+                    match kube_events.as_mut().filter(|_| redactor.is_some()) {
+                        Some(k) => match k.recv().await {
+                            Ok((key, e)) if key == instance => Some(e),
+                            Ok(_) | Err(RecvError::Lagged(_)) => None,
+                            Err(RecvError::Closed) => std::future::pending().await,
+                        },
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
+                    Some(mut e) = kube_event => {
+                        if let Some(r) = &redactor {
+                            e.message = super::redact::message(r, &e.message);
+                        }
+                        if !deliver(&tx, LiveEvent::KubeEvent(e)).await { return; }
+                    }
                     p = progress.recv() => match p {
                         Ok(p) if p.instance() == instance => {
                             let finished = matches!(p, Progress::Finished { .. });

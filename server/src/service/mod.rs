@@ -13,6 +13,7 @@
 //! - `run.rs`: the one record-then-run path, deletes, and live operations;
 //! - `view.rs`: an instance with its components' live health;
 //! - `live.rs`: the live-update stream of one instance;
+//! - `logs.rs`: an instance's Kubernetes Events, and its pods' logs as a live stream;
 //! - `intent.rs`: the change box (the parser, then the language model if one is configured);
 //! - `render.rs`: rendering a template for an instance;
 //! - `redact.rs`: what counts as secret, and how it is hidden;
@@ -27,6 +28,7 @@ pub mod error;
 mod finish;
 pub mod intent;
 mod live;
+mod logs;
 mod own;
 mod redact;
 mod render;
@@ -38,12 +40,13 @@ mod yaml_edit;
 use app::model::{RevisionDiff, RevisionRecord, RevisionSummary, TemplateInfo};
 
 pub use error::{Error, Result};
+pub use logs::{LogItem, LogQuery};
 pub use render::Platform;
 pub use run::Operations;
 
 use crate::{
     apply::{Applier, Limits},
-    health::watch::Watches,
+    health::{events::Events, watch::Watches},
     kube::{Cluster, Discovery},
     llm::Llm,
     manifest,
@@ -65,6 +68,9 @@ pub struct Service {
     cluster: Cluster,
     discovery: Option<Discovery>,
     watches: Option<Watches>,
+    events: Option<Events>,
+    /// Whether TLS Secrets exist, and when that was read (`view.rs`).
+    tls_seen: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>>,
     ops: Operations,
     llm: Option<std::sync::Arc<Llm>>,
     limits: Limits,
@@ -85,6 +91,10 @@ impl Service {
             .watch_client()
             .filter(|_| watch)
             .map(|c| Watches::start(c.clone(), store.installation()));
+        let events = watches
+            .as_ref()
+            .zip(cluster.watch_client())
+            .map(|(w, c)| Events::new(c.clone(), w.clone()));
         Service {
             store,
             templates,
@@ -92,6 +102,8 @@ impl Service {
             cluster,
             discovery: client.map(Discovery::new),
             watches,
+            events,
+            tls_seen: Default::default(),
             ops: Operations::default(),
             llm: None,
             limits: Limits::default(),

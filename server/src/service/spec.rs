@@ -68,6 +68,7 @@ pub fn of(manifests: &[Value], component: &Component) -> ComponentSpec {
         containers,
         volumes,
         urls: urls(manifests, component),
+        scale: None,
     }
 }
 

@@ -2,14 +2,23 @@
 //! the watches (never from polling). Before a watch has synced, or with the cluster unreachable,
 //! health is Unknown with the reason.
 
-use std::sync::Arc;
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, PoisonError},
+    time::{Duration, Instant},
+};
 
-use app::model::{Component, ComponentStatus, Health, HealthState, InstanceSummary, InstanceView};
+use app::model::{
+    Component, ComponentStatus, EventSummary, Health, HealthState, InstanceSummary, InstanceView,
+    KubeEvent, PodBrief,
+};
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
 use serde_json::Value;
 
-use super::{Error, Result, Service, spec};
+use super::{Error, Result, Service, redact, spec};
 use crate::{
-    components,
+    advice, components,
     health::{self, ComponentLive, Live, watch::Watches},
     kube::{COMPONENT_KEY, str_at},
     store::RevisionState,
@@ -51,13 +60,53 @@ impl Service {
         }
         let (summary, state) = self.current(namespace, name).await?;
         let comps = components::derive(&state.manifests, name);
-        let mut components = self
+        let mut seen = self
             .components_status(namespace, name, &state.manifests, &comps)
             .await;
         let shown = self.redacted(&state);
-        for status in &mut components {
+        let template = self.templates.get(&summary.template);
+        let (rules, groups) = template
+            .as_ref()
+            .map(|t| (t.hints.as_slice(), t.scale.as_slice()))
+            .unwrap_or_default();
+        for (status, _, _) in &mut seen {
             status.spec = spec::of(&shown, &status.component);
+            status.spec.scale = advice::scale::advice(groups, &status.component.id);
         }
+        if self.watches.is_some() && !seen.is_empty() {
+            let missing = self.missing_tls_secrets(namespace, &state.manifests).await;
+            let facts = advice::Facts {
+                components: seen
+                    .iter()
+                    .map(|(status, pods, live)| advice::Seen {
+                        status,
+                        pods: pods.iter().collect(),
+                        live: live.iter().collect(),
+                    })
+                    .collect(),
+                manifests: &state.manifests,
+                missing_secrets: &missing,
+            };
+            let hints = advice::evaluate(rules, &facts);
+            let redactor = self.redactor(&state);
+            for ((status, _, _), hints) in seen.iter_mut().zip(hints) {
+                status.hints = hints
+                    .into_iter()
+                    .map(|mut h| {
+                        h.evidence = h.evidence.iter().map(|e| redact::message(&redactor, e)).collect();
+                        h
+                    })
+                    .collect();
+            }
+        }
+        if let Some(events) = &self.events {
+            events.need(namespace);
+            let kept = events.of_instance(namespace, name);
+            for (status, _, _) in &mut seen {
+                status.events = summarize(&kept, &status.component.id);
+            }
+        }
+        let components: Vec<ComponentStatus> = seen.into_iter().map(|(s, _, _)| s).collect();
         let health = health::worst(components.iter().map(|c| {
             let mut h = c.health.clone();
             h.reason = format!("{}: {}", c.component.id, h.reason);
@@ -71,13 +120,15 @@ impl Service {
         })
     }
 
+    /// Each component's status, with its pods and its live objects (the claims of its
+    /// StatefulSets included), which the hints read.
     async fn components_status(
         &self,
         namespace: &str,
         name: &str,
         manifests: &[Value],
         comps: &[Component],
-    ) -> Vec<ComponentStatus> {
+    ) -> Vec<(ComponentStatus, Vec<Value>, Vec<Value>)> {
         let Some(watches) = &self.watches else {
             return unknown(comps, "no cluster configured");
         };
@@ -86,6 +137,9 @@ impl Service {
         }
         self.watch_kinds(watches, manifests, comps).await;
         let pods = watches.of_instance("Pod", namespace, name).await;
+        let claims = watches
+            .of_instance("PersistentVolumeClaim", namespace, name)
+            .await;
         let pod_label = format!("/metadata/labels/{}", COMPONENT_KEY.replace('/', "~1"));
         let mut out = Vec::new();
         for c in comps {
@@ -122,13 +176,72 @@ impl Service {
                 .filter(|p| str_at(p, &pod_label) == c.id)
                 .cloned()
                 .collect();
-            out.push(health::component_status(&ComponentLive {
+            let mut live: Vec<Value> = objects
+                .iter()
+                .filter_map(|(_, l)| match l {
+                    Live::Present(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            live.extend(claims.iter().filter(|p| {
+                str_at(p, &pod_label) == c.id
+                    && !c.objects.iter().any(|r| r.kind == "PersistentVolumeClaim" && p["metadata"]["name"] == r.name.as_str())
+            }).cloned());
+            let mut status = health::component_status(&ComponentLive {
                 component: c,
                 objects,
-                pods: own_pods,
-            }));
+                pods: own_pods.clone(),
+            });
+            status.pods = own_pods.iter().map(pod_brief).collect();
+            out.push((status, own_pods, live));
         }
         out
+    }
+
+    /// The TLS Secrets that the instance's Ingresses name and that do not exist. What is known
+    /// is kept for a few seconds ([`TLS_SEEN_FOR`]): views are read on every watch change.
+    async fn missing_tls_secrets(&self, namespace: &str, manifests: &[Value]) -> BTreeSet<String> {
+        let names: BTreeSet<String> = manifests
+            .iter()
+            .filter(|o| o["kind"] == "Ingress")
+            .flat_map(|i| i.pointer("/spec/tls").and_then(Value::as_array).into_iter().flatten())
+            .map(|t| str_at(t, "/secretName").to_string())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let Ok(client) = self.cluster.client() else {
+            return BTreeSet::new();
+        };
+        let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+        let mut missing = BTreeSet::new();
+        for n in names {
+            let key = format!("{namespace}/{n}");
+            let known = self
+                .tls_seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                .filter(|(at, _)| at.elapsed() < TLS_SEEN_FOR)
+                .map(|(_, exists)| *exists);
+            let exists = match known {
+                Some(e) => e,
+                None => match api.get_metadata_opt(&n).await {
+                    Ok(found) => {
+                        let e = found.is_some();
+                        self.tls_seen
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(key, (Instant::now(), e));
+                        e
+                    }
+                    // Unknown (no permission, unreachable): no hint rather than a wrong one.
+                    Err(_) => true,
+                },
+            };
+            if !exists {
+                missing.insert(n);
+            }
+        }
+        missing
     }
 
     /// The kinds of the instance's objects are watched (the core kinds at once; operator kinds,
@@ -156,8 +269,11 @@ impl Service {
     }
 }
 
+/// How long whether a TLS Secret exists is remembered.
+const TLS_SEEN_FOR: Duration = Duration::from_secs(5);
+
 /// Cards whose live state cannot be known (no cluster, or it is unreachable).
-fn unknown(comps: &[Component], why: &str) -> Vec<ComponentStatus> {
+fn unknown(comps: &[Component], why: &str) -> Vec<(ComponentStatus, Vec<Value>, Vec<Value>)> {
     comps
         .iter()
         .map(|c| {
@@ -167,7 +283,51 @@ fn unknown(comps: &[Component], why: &str) -> Vec<ComponentStatus> {
                 pods: Vec::new(),
             });
             status.health = Health::new(HealthState::Unknown, why);
-            status
+            (status, Vec::new(), Vec::new())
         })
         .collect()
+}
+
+/// A pod as the log viewer offers it.
+fn pod_brief(p: &Value) -> PodBrief {
+    let names = |list: &str| -> Vec<String> {
+        p.pointer(&format!("/spec/{list}"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|c| str_at(c, "/name").to_string())
+            .collect()
+    };
+    let mut containers = names("initContainers");
+    containers.extend(names("containers"));
+    PodBrief {
+        name: str_at(p, "/metadata/name").to_string(),
+        phase: str_at(p, "/status/phase").to_string(),
+        ready: p
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True"),
+        restarts: p
+            .pointer("/status/containerStatuses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|c| c["restartCount"].as_u64().unwrap_or(0) as u32)
+            .sum(),
+        containers,
+    }
+}
+
+/// A component's kept Events in brief.
+fn summarize(events: &[KubeEvent], component: &str) -> EventSummary {
+    let mine: Vec<&KubeEvent> = events.iter().filter(|e| e.component == component).collect();
+    let warnings: Vec<&&KubeEvent> = mine.iter().filter(|e| e.is_warning()).collect();
+    EventSummary {
+        total: mine.len() as u32,
+        warnings: warnings.len() as u32,
+        // Newest first, so the first warning is the latest.
+        latest_warning: warnings.first().map(|e| format!("{}: {}", e.reason, e.message)),
+    }
 }

@@ -45,6 +45,10 @@ pub struct Template {
     /// The change box's group words and other names for components, as the Template CR's
     /// `berth.dev/aliases` annotation declares them: `word=id,id; word=id`.
     pub aliases: String,
+    /// The template's own troubleshooting rules (`berth.dev/hints`), before Berth's generic ones.
+    pub hints: Vec<crate::advice::Rule>,
+    /// Its scale guidance (`berth.dev/scale`).
+    pub scale: Vec<crate::advice::scale::ScaleGroup>,
     /// The 1-based line of the file on which `body` starts.
     pub body_line: usize,
 }
@@ -116,6 +120,16 @@ pub struct InputDef {
 pub const ALIASES: &str = "berth.dev/aliases";
 
 impl Template {
+    /// The change box's words for groups of components: the declared aliases, then the scale
+    /// groups that scale out (an alias of the same word wins).
+    pub fn group_words(&self) -> String {
+        format!(
+            "{}; {}",
+            self.aliases,
+            crate::advice::scale::aliases(&self.scale)
+        )
+    }
+
     /// Parses a whole template file.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
         let (cr_text, body, body_line) = split_template_cr(text);
@@ -135,13 +149,29 @@ impl Template {
                 ),
             });
         }
-        let aliases = cr
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(ALIASES))
-            .map(|s| s.0.clone())
-            .unwrap_or_default();
+        let annotation = |key: &str| {
+            cr.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .map(|s| s.0.clone())
+                .unwrap_or_default()
+        };
+        let aliases = annotation(ALIASES);
+        let declared = |key: &str, message: String| TemplateError::Parse {
+            line: line_of_key(cr_text, key),
+            message: format!("the {key} annotation: {}", first_line(&message)),
+        };
+        let hints = match annotation(crate::advice::HINTS_ANNOTATION) {
+            t if t.trim().is_empty() => Vec::new(),
+            t => crate::advice::parse_rules(&t)
+                .map_err(|e| declared(crate::advice::HINTS_ANNOTATION, e))?,
+        };
+        let scale = match annotation(crate::advice::scale::SCALE_ANNOTATION) {
+            t if t.trim().is_empty() => Vec::new(),
+            t => crate::advice::scale::parse(&t)
+                .map_err(|e| declared(crate::advice::scale::SCALE_ANNOTATION, e))?,
+        };
         let name = cr.metadata.name.unwrap_or_default();
         if name.is_empty() {
             return Err(TemplateError::Parse {
@@ -241,6 +271,8 @@ impl Template {
             body: body.to_string(),
             body_line,
             aliases,
+            hints,
+            scale,
         })
     }
 }

@@ -73,6 +73,7 @@ impl Service {
             status.spec = spec::of(&shown, &status.component);
             status.spec.scale = advice::scale::advice(groups, &status.component.id);
         }
+        let redactor = self.redactor(&state);
         if self.watches.is_some() && !seen.is_empty() {
             let missing = self.missing_tls_secrets(namespace, &state.manifests).await;
             let facts = advice::Facts {
@@ -88,7 +89,6 @@ impl Service {
                 missing_secrets: &missing,
             };
             let hints = advice::evaluate(rules, &facts);
-            let redactor = self.redactor(&state);
             for ((status, _, _), hints) in seen.iter_mut().zip(hints) {
                 status.hints = hints
                     .into_iter()
@@ -104,6 +104,11 @@ impl Service {
             let kept = events.of_instance(namespace, name);
             for (status, _, _) in &mut seen {
                 status.events = summarize(&kept, &status.component.id);
+                status.events.latest_warning = status
+                    .events
+                    .latest_warning
+                    .as_deref()
+                    .map(|w| redact::message(&redactor, w));
             }
         }
         let components: Vec<ComponentStatus> = seen.into_iter().map(|(s, _, _)| s).collect();

@@ -56,6 +56,18 @@ pub async fn get_instance(
     }
 }
 
+/// The kept Kubernetes Events of one component of an instance, newest first.
+#[server(prefix = "/ui", endpoint = "k8s-events")]
+pub async fn k8s_events(
+    namespace: String,
+    name: String,
+    component: String,
+) -> Result<crate::model::KubeEventList, ServiceError> {
+    service()?
+        .k8s_events(namespace, name, Some(component))
+        .await
+}
+
 /// Every template, in id order.
 #[server(prefix = "/ui", endpoint = "templates")]
 pub async fn list_templates() -> Result<Vec<TemplateInfo>, ServiceError> {

@@ -1,11 +1,15 @@
 //! Live updates of one instance in the browser: its SSE stream (`.../events`), read with the
 //! browser's `EventSource`, which reconnects by itself. `health` replaces the instance view,
-//! `progress` adds an object's result, `finished` ends an operation. Nothing is polled. On the
+//! `progress` adds an object's result, `finished` ends an operation, `k8s-event` adds a
+//! Kubernetes Event. Nothing is polled. On the
 //! server (SSR) this does nothing: the page renders what it loaded.
 
 use leptos::prelude::*;
 
-use crate::model::{InstanceView, ObjectResult, OperationStatus, Progress};
+use crate::model::{InstanceView, KubeEvent, ObjectResult, OperationStatus, Progress};
+
+/// The most pushed Kubernetes Events a page keeps.
+pub const KEPT_EVENTS: usize = 200;
 
 /// An operation seen on the stream.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -27,6 +31,8 @@ pub struct LiveInstance {
     pub operation: RwSignal<Option<Running>>,
     /// Whether the stream is open (false while it reconnects).
     pub connected: RwSignal<bool>,
+    /// Kubernetes Events pushed since the page opened, newest first.
+    pub events: RwSignal<Vec<KubeEvent>>,
 }
 
 impl LiveInstance {
@@ -43,6 +49,7 @@ impl LiveInstance {
             view: RwSignal::new(initial),
             operation: RwSignal::new(running),
             connected: RwSignal::new(true),
+            events: RwSignal::new(Vec::new()),
         };
         #[cfg(feature = "hydrate")]
         browser::open(live);
@@ -91,6 +98,15 @@ impl LiveInstance {
                     }
                 });
             }
+            "k8s-event" => {
+                if let Ok(e) = serde_json::from_str::<KubeEvent>(data) {
+                    self.events.update(|list| {
+                        list.retain(|k| !(k.object == e.object && k.reason == e.reason));
+                        list.insert(0, e);
+                        list.truncate(KEPT_EVENTS);
+                    });
+                }
+            }
             _ => {}
         }
     }
@@ -123,7 +139,7 @@ mod browser {
             return;
         };
         let mut keep = Vec::new();
-        for event in ["health", "progress", "finished"] {
+        for event in ["health", "progress", "finished", "k8s-event"] {
             let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
                 if let Some(data) = e.data().as_string() {
                     live.apply(event, &data);

@@ -58,6 +58,13 @@ pub trait Berth: Send + Sync {
     fn instances(&self) -> BoxFuture<'_, Result<Vec<InstanceSummary>>>;
     /// One instance with its components' live health.
     fn instance(&self, namespace: String, name: String) -> BoxFuture<'_, Result<InstanceView>>;
+    /// The kept Kubernetes Events of an instance (of one component, when given), newest first.
+    fn k8s_events(
+        &self,
+        namespace: String,
+        name: String,
+        component: Option<String>,
+    ) -> BoxFuture<'_, Result<crate::model::KubeEventList>>;
     /// Deploys a template (or only plans it, with `dry_run`). `wait` answers once it is done.
     fn create(
         &self,

@@ -13,7 +13,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("kube", &[]),
     ("config", &[]),
     ("store", &["kube"]),
-    ("template", &["config"]),
+    ("template", &["config", "advice"]),
+    // Troubleshooting rules and scale guidance: data, and pure evaluation over what health sees.
+    ("advice", &["kube"]),
     ("components", &["kube"]),
     ("manifest", &["kube"]),
     ("health", &["kube"]),
@@ -36,6 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "service",
         &[
+            "advice",
             "apply",
             "components",
             "config",

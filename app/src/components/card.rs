@@ -5,7 +5,12 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{dialog::Dialog, health_badge::HealthBadge, yaml::YamlEditor},
+    components::{
+        advice::{CardAdvice, ScaleNote},
+        dialog::Dialog,
+        health_badge::HealthBadge,
+        yaml::YamlEditor,
+    },
     live::LiveInstance,
     model::{ComponentStatus, Edit, EnvValue, ObjectKey, quantity::parse_quantity},
 };
@@ -51,6 +56,7 @@ pub fn ComponentCard(
     view! {
         <li class="card" data-testid="component-card" data-component=id.clone() data-card=card id=format!("card-{id}")>
             {move || status.get().map(|s| view! { <CardFace s/> })}
+            {move || status.get().map(|s| view! { <CardAdvice s pending/> })}
             {move || status.get().map(|s| view! { <ObjectList s live pending/> })}
             <Show when=move || may_change && status.with(|s| s.as_ref().is_some_and(|s| s.spec.replicas.is_some() || !s.spec.volumes.is_empty()))>
                 <button type="button" class="button small" data-testid="edit" aria-expanded=move || editing.get().to_string()
@@ -111,6 +117,7 @@ fn CardFace(s: ComponentStatus) -> impl IntoView {
             {tag.map(|t| view! { <dt>"Image"</dt><dd class="mono" data-testid="image-tag">{t}</dd> })}
             {(s.restarts > 0).then(|| view! { <dt>"Restarts"</dt><dd>{s.restarts}</dd> })}
         </dl>
+        {s.spec.scale.clone().map(|advice| view! { <ScaleNote advice/> })}
         {s.spec.urls.first().cloned().map(|u| { let href = u.clone(); view! { <p class="card-url"><a href=href rel="noreferrer" target="_blank">{u}</a></p> } })}
         <p class="card-meta muted">
             {if deps.is_empty() { view! { <span>"depends on nothing"</span> }.into_any() } else {

@@ -9,7 +9,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::{
     api::{apply_change, cancel_operation, delete_instance, get_instance, preview_change},
     components::{
+        advice::DetailOpen,
         card::ComponentCard,
+        detail::ComponentDetail,
         change_box::ChangeBox,
         dialog::Dialog,
         edges::Edges,
@@ -69,6 +71,7 @@ const ROLES: [(CardKind, &str); 5] = [
 #[component]
 fn Detail(initial: InstanceView) -> impl IntoView {
     let live = LiveInstance::follow(initial);
+    provide_context(DetailOpen(RwSignal::new(None)));
     let canvas = NodeRef::<leptos::html::Div>::new();
     let pending = RwSignal::new(Vec::<Edit>::new());
     let summary = move || live.view.read().summary.clone();
@@ -143,6 +146,7 @@ fn Detail(initial: InstanceView) -> impl IntoView {
             }).collect_view()}
         </div>
         <PendingBar live pending/>
+        <ComponentDetail live/>
     }
 }
 

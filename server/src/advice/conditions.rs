@@ -248,11 +248,13 @@ pub fn env_names(targets: &[String], seen: &Seen, facts: &Facts) -> Vec<String> 
                 .filter(|o| o.kind == "Service")
                 .map(|o| o.name.as_str())
                 .collect();
-            let naming: Vec<&str> = values
+            let mut naming: Vec<&str> = values
                 .iter()
                 .filter(|(_, v)| services.iter().any(|s| v.contains(s)))
                 .map(|(k, _)| k.as_str())
                 .collect();
+            naming.sort_unstable();
+            naming.dedup();
             let id = &t.status.component.id;
             if naming.is_empty() {
                 format!(

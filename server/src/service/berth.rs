@@ -46,6 +46,17 @@ impl Berth for Service {
         Box::pin(async move { Ok(self.get(&namespace, &name).await?) })
     }
 
+    fn k8s_events(
+        &self,
+        namespace: String,
+        name: String,
+        component: Option<String>,
+    ) -> Answer<'_, app::model::KubeEventList> {
+        Box::pin(async move {
+            Ok(Service::k8s_events(self, &namespace, &name, component.as_deref()).await?)
+        })
+    }
+
     fn create(&self, actor: String, request: CreateRequest, wait: bool) -> Answer<'_, Created> {
         Box::pin(async move { Ok(Service::create(self, request, &actor, wait).await?) })
     }

@@ -286,5 +286,17 @@ async fn an_image_pull_back_off_and_an_oom_kill_show_their_evidence() {
         )]
     );
     assert_eq!(common::card(&view, "worker")["restarts"], 1);
+
+    // The instance page's cards show both, with their evidence.
+    let (status, html) = api.page(&format!("/instances/{}/pf", ns.name)).await;
+    assert_eq!(status, StatusCode::OK);
+    for shown in [
+        r#"data-rule="image-pull""#,
+        "ImagePullBackOff (Back-off pulling image",
+        r#"data-rule="oom-killed""#,
+        &format!("OOMKilled (exit code 137); its memory limit is {limit}"),
+    ] {
+        assert!(html.contains(shown), "the page shows {shown}");
+    }
     ns.delete().await;
 }

@@ -184,6 +184,32 @@ impl TestApi {
     }
 
     /// GETs each path, expecting 200: (path, body as text), to search answers for secrets.
+    /// A console page, rendered on the server, as the signed-in test token sees it.
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let token = self.token.clone().expect("a token");
+        let login = Request::get(format!("/login?token={token}"))
+            .body(Body::empty())
+            .expect("request");
+        let resp = self.router.clone().oneshot(login).await.expect("response");
+        let cookie = resp.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("name=value")
+            .to_string();
+        let req = Request::get(path)
+            .header("cookie", cookie)
+            .body(Body::empty())
+            .expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     pub async fn get_all(&self, paths: &[String]) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for path in paths {

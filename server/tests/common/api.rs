@@ -183,7 +183,6 @@ impl TestApi {
         format!("Bearer {}", self.token.clone().unwrap_or_default())
     }
 
-    /// GETs each path, expecting 200: (path, body as text), to search answers for secrets.
     /// A console page, rendered on the server, as the signed-in test token sees it.
     pub async fn page(&self, path: &str) -> (StatusCode, String) {
         let token = self.token.clone().expect("a token");
@@ -210,6 +209,7 @@ impl TestApi {
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// GETs each path, expecting 200: (path, body as text), to search answers for secrets.
     pub async fn get_all(&self, paths: &[String]) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for path in paths {

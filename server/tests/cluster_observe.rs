@@ -72,23 +72,6 @@ impl Frames {
     }
 }
 
-async fn healthy_posthog(api: &TestApi, ns: &str, name: &str) -> String {
-    let (status, op) = api
-        .post(
-            "/api/v1/instances?wait=true",
-            json!({"template": "posthog", "namespace": ns, "name": name}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{op}");
-    let base = format!("/api/v1/instances/{ns}/{name}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
-    while api.get(&base).await.1["health"]["state"] != "Healthy" {
-        assert!(tokio::time::Instant::now() < deadline, "never healthy");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    base
-}
-
 /// The generated PostgreSQL password, which Berth knows as a secret.
 async fn pg_password(client: &kube::Client, ns: &str, instance: &str) -> String {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
@@ -125,7 +108,7 @@ async fn events_are_listed_by_component_counted_on_the_card_and_pushed_redacted(
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "k8sevents").await;
     let api = TestApi::new(Cluster::connect(None, None).await).await;
-    let base = healthy_posthog(&api, &ns.name, "ob").await;
+    let base = api.healthy_posthog(&ns.name, "ob").await;
 
     // The controllers' own Events about Berth's objects: the Deployment scaled its ReplicaSet.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -162,8 +145,14 @@ async fn events_are_listed_by_component_counted_on_the_card_and_pushed_redacted(
         .create(&PostParams::default(), &warning(&ns.name, "Pod", "not-berths", "Unhealthy", "x"))
         .await
         .unwrap();
-    let pushed: Value = serde_json::from_str(&frames.next("k8s-event").await).unwrap();
-    assert_eq!(pushed["reason"], "Unhealthy", "{pushed}");
+    // The controllers' Events about the instance may come first.
+    let pushed = loop {
+        let e: Value = serde_json::from_str(&frames.next("k8s-event").await).unwrap();
+        assert_ne!(e["object"], "Pod/not-berths", "{e}");
+        if e["reason"] == "Unhealthy" {
+            break e;
+        }
+    };
     assert_eq!(pushed["type"], "Warning");
     assert_eq!(pushed["component"], "capture");
     assert_eq!(pushed["object"], format!("Pod/{pod_name}"));
@@ -201,7 +190,7 @@ async fn a_pods_log_streams_follows_and_is_redacted_or_says_it_is_unavailable() 
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "podlogs").await;
     let api = TestApi::new(Cluster::connect(None, None).await).await;
-    let base = healthy_posthog(&api, &ns.name, "lg").await;
+    let base = api.healthy_posthog(&ns.name, "lg").await;
     let password = pg_password(&client, &ns.name, "lg").await;
 
     // The capture pod's log is this file (KWOK's `Logs` object named after the pod).

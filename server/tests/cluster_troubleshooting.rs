@@ -21,22 +21,6 @@ use kube::{
 };
 use serde_json::{Value, json};
 
-/// Deploys PostHog as `name` in `ns` and waits for it.
-async fn deploy(api: &TestApi, ns: &str, name: &str, wait: bool) {
-    let path = if wait {
-        "/api/v1/instances?wait=true"
-    } else {
-        "/api/v1/instances"
-    };
-    let (status, op) = api
-        .post(path, json!({"template": "posthog", "namespace": ns, "name": name}))
-        .await;
-    assert!(
-        status == StatusCode::CREATED || status == StatusCode::ACCEPTED,
-        "{status} {op}"
-    );
-}
-
 /// Reads the instance until `found` picks something out of it (3 minutes at most).
 async fn until<T>(api: &TestApi, path: &str, what: &str, found: impl Fn(&Value) -> Option<T>) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
@@ -90,12 +74,7 @@ async fn the_guides_failures_show_their_hints_until_their_cause_is_gone() {
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "hints").await;
     let api = TestApi::new(Cluster::connect(None, None).await).await;
-    deploy(&api, &ns.name, "ts", true).await;
-    let base = format!("/api/v1/instances/{}/ts", ns.name);
-    until(&api, &base, "PostHog healthy", |v| {
-        (v["health"]["state"] == "Healthy").then_some(())
-    })
-    .await;
+    let base = api.healthy_posthog(&ns.name, "ts").await;
 
     // Public URL: no ingress controller gave the Ingress an address, and the TLS Secret it names
     // (the cluster's wildcard certificate) does not exist here.
@@ -188,7 +167,14 @@ async fn a_failing_postgres_init_job_shows_the_database_hint_on_the_app_cards() 
     // The local cluster fails every Job pod in a namespace named `...failing-jobs...`.
     let ns = common::TestNamespace::create(&client, "failing-jobs").await;
     let api = TestApi::new(Cluster::connect(None, None).await).await;
-    deploy(&api, &ns.name, "db", false).await;
+    // Not waited for: its Jobs never succeed.
+    let (status, op) = api
+        .post(
+            "/api/v1/instances",
+            json!({"template": "posthog", "namespace": ns.name, "name": "db"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{op}");
     let base = format!("/api/v1/instances/{}/db", ns.name);
     for card in ["web", "worker", "plugins"] {
         let h = until(&api, &base, "the database startup hint", |v| {
@@ -213,12 +199,7 @@ async fn an_image_pull_back_off_and_an_oom_kill_show_their_evidence() {
     let client = common::cluster_client().await;
     let ns = common::TestNamespace::create(&client, "podfaults").await;
     let api = TestApi::new(Cluster::connect(None, None).await).await;
-    deploy(&api, &ns.name, "pf", true).await;
-    let base = format!("/api/v1/instances/{}/pf", ns.name);
-    until(&api, &base, "PostHog healthy", |v| {
-        (v["health"]["state"] == "Healthy").then_some(())
-    })
-    .await;
+    let base = api.healthy_posthog(&ns.name, "pf").await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns.name);
     let pod_of = |component: &'static str| {
         let pods = pods.clone();

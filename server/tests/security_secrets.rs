@@ -147,8 +147,35 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
         format!("{base}/revisions/2"),
         format!("{base}/revisions/2/diff?against=1"),
         format!("/api/v1/operations/{}:vault:2", ns.name),
+        format!("{base}/events/k8s"),
     ];
     answers.extend(api.get_all(&paths).await);
+    // The pod prints its token and password: its log (served by KWOK from a file) is redacted.
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), &ns.name);
+    let dir_logs = common::fresh_dir("secrets-logs");
+    let file = dir_logs.join("vault.log");
+    std::fs::write(
+        &file,
+        format!("2026-11-26T05:00:00.000000000Z stdout F token={TOKEN} password={PASSWORD} account={ACCOUNT}\n"),
+    )
+    .unwrap();
+    let kwok_logs =
+        common::dynamic_api(&client, &ns.name, ("kwok.x-k8s.io", "v1alpha1", "Logs", "logs"));
+    for pod in pods.list(&Default::default()).await.unwrap() {
+        let object: kube::api::DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
+            "metadata": {"name": pod.metadata.name},
+            "spec": {"logs": [{"logsFile": file, "follow": false}]}
+        }))
+        .unwrap();
+        kwok_logs.create(&Default::default(), &object).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (status, log) = api.get(&format!("{base}/logs?component=main")).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let log = log.as_str().unwrap_or_default().to_string();
+    assert!(log.contains("event: line") && log.contains("token="), "{log}");
+    answers.push(("the pod's log".into(), log));
     let db =
         |suffix: &str| std::fs::read(dir.join(format!("berth.db{suffix}"))).unwrap_or_default();
     let stored = [db(""), db("-wal")].concat();

@@ -356,6 +356,7 @@ fn CardEditor(
     view! {
         <form class="card-editor" data-testid="card-editor" on:submit=move |e| { e.prevent_default(); submit() }>
             {spec.replicas.map(|_| view! { <Field label="Replicas" value=replicas testid="replicas-input" problem=replicas_problem/> })}
+            {spec.scale.clone().map(|advice| { let note = advice.note.clone(); view! { <ScaleNote advice/><p class="muted field-note">{note}</p> } })}
             {(!spec.containers.is_empty()).then(|| view! {
                 <div class="field-row">
                     <Field label="CPU request" value=cpu_request testid="cpu-request" problem=cpu_req_problem placeholder="500m"/>

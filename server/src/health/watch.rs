@@ -207,16 +207,7 @@ impl Watches {
         namespace: &str,
         name: &str,
     ) -> Option<(String, String)> {
-        let store = self
-            .reflectors
-            .read()
-            .await
-            .get(kind)
-            .map(|r| r.store.clone())?;
-        let o = store.state().into_iter().find(|o| {
-            o.metadata.name.as_deref() == Some(name)
-                && o.metadata.namespace.as_deref() == Some(namespace)
-        })?;
+        let o = self.find(kind, namespace, name).await?;
         let labels = o.metadata.labels.as_ref()?;
         Some((
             labels.get(INSTANCE_LABEL)?.clone(),
@@ -224,15 +215,26 @@ impl Watches {
         ))
     }
 
-    /// Whether `kind` is watched and its first list has arrived.
-    pub async fn is_ready(&self, kind: &str) -> bool {
-        let store = self
-            .reflectors
+    /// The store of `kind`'s reflector, if it has one.
+    async fn store(&self, kind: &str) -> Option<Store<DynamicObject>> {
+        self.reflectors
             .read()
             .await
             .get(kind)
-            .map(|r| r.store.clone());
-        match store {
+            .map(|r| r.store.clone())
+    }
+
+    /// One cached object of `kind`.
+    async fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
+        self.store(kind).await?.state().into_iter().find(|o| {
+            o.metadata.name.as_deref() == Some(name)
+                && o.metadata.namespace.as_deref() == Some(namespace)
+        })
+    }
+
+    /// Whether `kind` is watched and its first list has arrived.
+    pub async fn is_ready(&self, kind: &str) -> bool {
+        match self.store(kind).await {
             Some(s) => {
                 tokio::time::timeout(std::time::Duration::from_millis(1), s.wait_until_ready())
                     .await
@@ -249,31 +251,14 @@ impl Watches {
 
     /// The live object, as JSON, if watched and present.
     pub async fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
-        let store = self
-            .reflectors
-            .read()
+        self.find(kind, namespace, name)
             .await
-            .get(kind)
-            .map(|r| r.store.clone())?;
-        store
-            .state()
-            .into_iter()
-            .find(|o| {
-                o.metadata.name.as_deref() == Some(name)
-                    && o.metadata.namespace.as_deref() == Some(namespace)
-            })
             .map(|o| to_json(&o, kind))
     }
 
     /// Every watched object of `kind` in `namespace` labelled with `instance`.
     pub async fn of_instance(&self, kind: &str, namespace: &str, instance: &str) -> Vec<Value> {
-        let Some(store) = self
-            .reflectors
-            .read()
-            .await
-            .get(kind)
-            .map(|r| r.store.clone())
-        else {
+        let Some(store) = self.store(kind).await else {
             return Vec::new();
         };
         store

@@ -183,6 +183,28 @@ impl TestApi {
         format!("Bearer {}", self.token.clone().unwrap_or_default())
     }
 
+    /// Deploys Berth's PostHog as `ns/name`, waits until it is Healthy (3 minutes at most), and
+    /// returns its API path.
+    pub async fn healthy_posthog(&self, ns: &str, name: &str) -> String {
+        let (status, op) = self
+            .post(
+                "/api/v1/instances?wait=true",
+                serde_json::json!({"template": "posthog", "namespace": ns, "name": name}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{op}");
+        let base = format!("/api/v1/instances/{ns}/{name}");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(180);
+        loop {
+            let (_, view) = self.get(&base).await;
+            if view["health"]["state"] == "Healthy" {
+                return base;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never healthy: {view}");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
+
     /// A console page, rendered on the server, as the signed-in test token sees it.
     pub async fn page(&self, path: &str) -> (StatusCode, String) {
         let token = self.token.clone().expect("a token");

@@ -99,6 +99,15 @@ pub struct Config {
     #[arg(long, env = "BERTH_APPLY_PACE_MS", default_value_t = 0, hide = true)]
     pub apply_pace_ms: u64,
 
+    /// Installed with least privilege: the ClusterRole Berth binds to its own ServiceAccount in
+    /// each namespace it deploys into (with `--service-account`).
+    #[arg(long, env = "BERTH_NAMESPACE_ROLE", requires = "service_account")]
+    pub namespace_role: Option<String>,
+
+    /// Berth's own ServiceAccount, `namespace/name` (with `--namespace-role`).
+    #[arg(long, env = "BERTH_SERVICE_ACCOUNT", requires = "namespace_role")]
+    pub service_account: Option<String>,
+
     /// The change box's optional language model: an OpenAI-compatible chat completions URL
     /// (`https://host/v1/chat/completions`). It is asked only when the built-in parser matches
     /// nothing; without it, Berth works the same with no network and no model.
@@ -168,6 +177,8 @@ impl Config {
             allow_system_namespaces: false,
             secret_key: Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
             llm_url: None,
+            namespace_role: None,
+            service_account: None,
             llm_model: None,
             llm_key_file: None,
             kube_timeout_secs: 30,

@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
 use crate::{
-    apply::Limits,
+    apply::{Limits, NamespaceGrant},
     auth::{self, Role},
     config::Config,
     kube::Cluster,
@@ -73,8 +73,15 @@ impl AppState {
             deadline: Duration::from_secs(config.operation_deadline_secs.max(1)),
             pace: Duration::from_millis(config.apply_pace_ms),
         };
-        let mut service =
-            Service::new(store, templates, platform, cluster, true).with_limits(limits);
+        let grant = match (&config.namespace_role, &config.service_account) {
+            (Some(role), Some(sa)) => {
+                Some(NamespaceGrant::parse(role, sa).map_err(anyhow::Error::msg)?)
+            }
+            _ => None,
+        };
+        let mut service = Service::new(store, templates, platform, cluster, true)
+            .with_limits(limits)
+            .with_grant(grant);
         if let Some(url) = &config.llm_url {
             let model = config.llm_model.as_deref().unwrap_or_default();
             let llm = Llm::new(url, model, config.llm_key_file.as_deref())?;

@@ -8,11 +8,13 @@
 //! field manager [`FIELD_MANAGER`].
 
 mod delete;
+mod grant;
 mod owner;
 mod regrow;
 mod stop;
 mod strays;
 
+pub use grant::NamespaceGrant;
 pub use owner::Owner;
 pub use stop::{Limits, Stop};
 
@@ -112,6 +114,8 @@ pub struct Applier {
     limits: Limits,
     /// Taken by each object in turn while a pace is set, so a paced apply goes one by one.
     paced: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The role Berth binds to itself where it deploys, when installed with least privilege.
+    grant: Option<std::sync::Arc<NamespaceGrant>>,
 }
 
 impl Applier {
@@ -123,6 +127,15 @@ impl Applier {
             installation: installation.into(),
             limits: Limits::default(),
             paced: Default::default(),
+            grant: None,
+        }
+    }
+
+    /// The same applier, binding `grant`'s role to Berth in each namespace it deploys into.
+    pub fn with_grant(self, grant: Option<NamespaceGrant>) -> Applier {
+        Applier {
+            grant: grant.map(std::sync::Arc::new),
+            ..self
         }
     }
 

@@ -192,16 +192,19 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
     ([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response()
 }
 
+/// The health probes: open to anyone, whatever the `Host`.
+pub const PROBES: [&str; 3] = ["/healthz", "/livez", "/readyz"];
+
 /// Refuses requests whose `Host` is not one Berth serves (against DNS rebinding: a page on
 /// another site whose name now points at Berth's address). Requests without a `Host` are not
-/// from browsers; `/healthz` answers probes that name Berth by address.
+/// from browsers; the probes ([`PROBES`]) answer kubelets and others that name Berth by address.
 pub async fn check_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok());
     if let Some(host) = host
-        && req.uri().path() != "/healthz"
+        && !PROBES.contains(&req.uri().path())
     {
         let name = crate::config::host_part(host);
         if !state.hosts.contains(&name) {
@@ -221,9 +224,10 @@ pub async fn check_host(State(state): State<AppState>, req: Request, next: Next)
 /// and static files are left to their own checks (or need none).
 pub async fn require_session(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let open = ["/api/", "/ui/", "/pkg/", "/login", "/logout", "/healthz"]
+    let open = ["/api/", "/ui/", "/pkg/", "/login", "/logout"]
         .iter()
         .any(|p| path.starts_with(p))
+        || PROBES.contains(&path)
         || path
             .rsplit('/')
             .next()

@@ -1,8 +1,11 @@
-//! `GET /healthz`: the database and the cluster, reported separately.
+//! The probes. `GET /healthz`: the database and the cluster, reported separately; 200 whenever
+//! Berth itself can work (its database answers), even with the cluster down, because Berth still
+//! serves its UI and history then; the body says what is wrong. A database that does not answer
+//! gives 503.
 //!
-//! The answer is 200 whenever Berth itself can work (its database answers), even with the cluster
-//! down, because Berth still serves its UI and history then; the body says what is wrong.
-//! A database that does not answer gives 503.
+//! For a Deployment's probes: `GET /livez` is the process (it answers, so it lives), and
+//! `GET /readyz` is whether it should get traffic: the store answers, and the cluster is
+//! reachable, or deliberately absent (Berth run with no cluster serves its history).
 
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
@@ -70,6 +73,47 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
             status,
             database,
             cluster,
+        }),
+    )
+}
+
+/// The body of `/livez` and `/readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    /// `ok`, or what is wrong.
+    pub status: String,
+}
+
+/// Whether the process answers (for a liveness probe): always 200.
+#[utoipa::path(get, path = "/livez", tag = "meta",
+    responses((status = 200, description = "the process answers", body = Probe)))]
+pub async fn livez() -> Json<Probe> {
+    Json(Probe {
+        status: "ok".into(),
+    })
+}
+
+/// Whether Berth should get traffic (for a readiness probe): 200 when its store answers and its
+/// cluster is reachable (or none is configured), 503 with the reason otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses(
+        (status = 200, description = "ready", body = Probe),
+        (status = 503, description = "not ready, and why", body = Probe)))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Probe>) {
+    let service = &state.service;
+    if let Err(e) = service.store().journal_mode().await {
+        let status = format!("the database does not answer: {e}");
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(Probe { status }));
+    }
+    if service.cluster().client().is_ok() && !service.cluster().status().await.reachable {
+        let status = "the cluster does not answer".to_string();
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(Probe { status }));
+    }
+    (
+        StatusCode::OK,
+        Json(Probe {
+            status: "ok".into(),
         }),
     )
 }

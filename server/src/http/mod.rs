@@ -56,10 +56,13 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(recovery::resume))
 }
 
-/// Every documented route: `/healthz` and the API under `/api/v1`, with the document.
+/// Every documented route: the probes (`/healthz`, `/livez`, `/readyz`) and the API under
+/// `/api/v1`, with the document.
 pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
+        .routes(routes!(health::livez))
+        .routes(routes!(health::readyz))
         .nest("/api/v1", api_routes())
         .split_for_parts();
     // Modifiers ran before the routes were added; those that work on paths run again now.

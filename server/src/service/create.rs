@@ -85,6 +85,7 @@ impl Service {
         let guard = self.ops.lock(&namespace, &name)?;
         phase(started, "create: rendered and resolved");
         let created_namespace = applier.create_namespace(&namespace).await?;
+        let granted = applier.grant_namespace(&namespace).await?;
         phase(started, "create: namespace checked");
         let planned = applier.plan(&resolved, &namespace, req.force).await;
         phase(started, "create: dry run");
@@ -107,6 +108,8 @@ impl Service {
         if let Err(e) = checked {
             if created_namespace && let Err(e) = applier.remove_namespace(&namespace).await {
                 tracing::warn!(%namespace, error = %e, "cannot remove the namespace of a refused create");
+            } else if granted && let Err(e) = applier.revoke_namespace(&namespace).await {
+                tracing::warn!(%namespace, error = %e, "cannot remove Berth's binding after a refused create");
             }
             return Err(e);
         }

@@ -45,7 +45,7 @@ pub use render::Platform;
 pub use run::Operations;
 
 use crate::{
-    apply::{Applier, Limits},
+    apply::{Applier, Limits, NamespaceGrant},
     health::{events::Events, watch::Watches},
     kube::{Cluster, Discovery},
     llm::Llm,
@@ -74,6 +74,7 @@ pub struct Service {
     ops: Operations,
     llm: Option<std::sync::Arc<Llm>>,
     limits: Limits,
+    grant: Option<NamespaceGrant>,
 }
 
 impl Service {
@@ -107,12 +108,20 @@ impl Service {
             ops: Operations::default(),
             llm: None,
             limits: Limits::default(),
+            grant: None,
         }
     }
 
     /// The same service with other time limits for its operations.
     pub fn with_limits(mut self, limits: Limits) -> Service {
         self.limits = limits;
+        self
+    }
+
+    /// The same service, binding `grant`'s role to itself in each namespace it deploys into
+    /// (installed in a cluster with least privilege).
+    pub fn with_grant(mut self, grant: Option<NamespaceGrant>) -> Service {
+        self.grant = grant;
         self
     }
 
@@ -145,7 +154,9 @@ impl Service {
     fn applier(&self) -> Result<Applier> {
         match (&self.discovery, self.cluster.client()) {
             (Some(d), _) => {
-                Ok(Applier::new(d.clone(), self.store.installation()).with_limits(self.limits))
+                Ok(Applier::new(d.clone(), self.store.installation())
+                    .with_limits(self.limits)
+                    .with_grant(self.grant.clone()))
             }
             (None, Err(reason)) => Err(Error::NoCluster(reason.to_string())),
             (None, Ok(_)) => Err(Error::NoCluster("no discovery".into())),

@@ -170,7 +170,7 @@ impl Work {
     fn len(&self) -> usize {
         match self {
             Work::Apply { objects, prune, .. } => objects.len() + prune.len(),
-            Work::Delete { objects } => objects.len(),
+            Work::Delete { objects, .. } => objects.len(),
         }
     }
 }
@@ -187,7 +187,8 @@ pub(super) enum Work {
         namespace_ready: bool,
     },
     /// Delete `objects` and the claims the instance's StatefulSets made.
-    Delete { objects: Vec<Resolved> },
+    /// `last` when no other instance lives in the namespace: Berth's own binding there goes too.
+    Delete { objects: Vec<Resolved>, last: bool },
 }
 
 impl Service {
@@ -319,8 +320,8 @@ impl Service {
                 )
                 .await
             }
-            Work::Delete { objects } => {
-                run_delete(&p.applier, &p.namespace, &p.name, objects, &progress).await
+            Work::Delete { objects, last } => {
+                run_delete(&p.applier, &p.namespace, &p.name, objects, *last, &progress).await
             }
         };
         phase(started, "run: applied");
@@ -429,6 +430,12 @@ impl Service {
         if !strays.is_empty() {
             objects.extend(applier.resolve(&strays, &components).await?);
         }
+        let last = !self
+            .store
+            .instances(false)
+            .await?
+            .iter()
+            .any(|i| i.namespace == namespace && i.name != name);
         let prepared = Prepared {
             kind: Kind::Delete,
             namespace: namespace.into(),
@@ -437,7 +444,7 @@ impl Service {
             change: None,
             state: Arc::unwrap_or_clone(state),
             applier,
-            work: Work::Delete { objects },
+            work: Work::Delete { objects, last },
         };
         self.launch(prepared, actor, guard, wait).await
     }
@@ -507,6 +514,7 @@ async fn run_delete(
     namespace: &str,
     name: &str,
     objects: &[Resolved],
+    last: bool,
     progress: &(dyn Fn(&ObjectResult) + Sync),
 ) -> (OperationStatus, String, Vec<ObjectResult>) {
     let owner = instance_key(namespace, name);
@@ -526,7 +534,16 @@ async fn run_delete(
         }),
     }
     results.iter().for_each(progress);
-    summarize(results)
+    let summary = summarize(results);
+    // Nothing of Berth's is left in the namespace: neither are its rights there.
+    if last
+        && summary.0 == OperationStatus::Succeeded
+        && let Err(e) = applier.revoke_namespace(namespace).await
+        && !matches!(&e, kube::Error::Api(s) if s.code == 404)
+    {
+        tracing::warn!(%namespace, error = %e, "cannot remove Berth's binding in the namespace");
+    }
+    summary
 }
 
 /// Overall status and a one-line summary of per-object results.

@@ -216,6 +216,9 @@ impl Service {
         let Ok(client) = self.cluster.client() else {
             return BTreeSet::new();
         };
+        if names.is_empty() || self.cluster.reachability().await.is_err() {
+            return BTreeSet::new();
+        }
         let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
         let mut missing = BTreeSet::new();
         for n in names {
@@ -229,8 +232,10 @@ impl Service {
                 .map(|(_, exists)| *exists);
             let exists = match known {
                 Some(e) => e,
-                None => match api.get_metadata_opt(&n).await {
-                    Ok(found) => {
+                // A view never waits on it for long (a stalled apiserver holds a connection
+                // open): unknown is no hint.
+                None => match tokio::time::timeout(TLS_LOOKUP, api.get_metadata_opt(&n)).await {
+                    Ok(Ok(found)) => {
                         let e = found.is_some();
                         self.tls_seen
                             .lock()
@@ -239,7 +244,7 @@ impl Service {
                         e
                     }
                     // Unknown (no permission, unreachable): no hint rather than a wrong one.
-                    Err(_) => true,
+                    Ok(Err(_)) | Err(_) => true,
                 },
             };
             if !exists {
@@ -276,6 +281,8 @@ impl Service {
 
 /// How long whether a TLS Secret exists is remembered.
 const TLS_SEEN_FOR: Duration = Duration::from_secs(5);
+/// The longest a view waits to learn whether a TLS Secret exists.
+const TLS_LOOKUP: Duration = Duration::from_secs(2);
 
 /// Cards whose live state cannot be known (no cluster, or it is unreachable).
 fn unknown(comps: &[Component], why: &str) -> Vec<(ComponentStatus, Vec<Value>, Vec<Value>)> {

@@ -152,3 +152,45 @@ async fn an_unknown_path_is_a_404_page() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("Page not found"));
 }
+
+/// A probe as a kubelet sends it: no token, and the pod's address as the host.
+async fn probe(state: AppState, path: &str) -> (StatusCode, Value) {
+    let response = berth::http::router(state)
+        .oneshot(
+            Request::get(path)
+                .header("host", "10.244.3.7:8080")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (status, serde_json::from_slice(&bytes).expect("json"))
+}
+
+#[tokio::test]
+async fn livez_is_the_process_and_readyz_needs_the_store_and_a_configured_cluster() {
+    let unreachable = Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await;
+    let state = state_with(unreachable).await;
+    let (status, body) = probe(state.clone(), "/livez").await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (status, body) = probe(state, "/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["status"], "the cluster does not answer");
+
+    // No cluster configured at all: deliberately degraded, still ready to serve its history.
+    let none = Cluster::connect(
+        Some(std::path::Path::new("/nonexistent/berth/kubeconfig")),
+        None,
+    )
+    .await;
+    let (status, body) = probe(state_with(none).await, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let local = Cluster::connect(None, None).await;
+    let (status, body) = probe(state_with(local).await, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -155,7 +155,7 @@ async fn berth_with_its_service_accounts_token_runs_posthog_and_reads_no_other_s
         .create_token_request(&install, &PostParams::default(), &request)
         .await
         .unwrap();
-    let token = minted.status.unwrap().token;
+    let token = minted.status.unwrap().token.expect("a token");
     let dir = common::fresh_dir("least-privilege");
     let kubeconfig = kubeconfig_with(&token, &dir);
     let as_berth = Client::try_from(
@@ -213,19 +213,28 @@ async fn berth_with_its_service_accounts_token_runs_posthog_and_reads_no_other_s
     let revision = view["revision"].as_i64().unwrap();
     let edits = json!([{"type": "replicas", "component": "capture", "replicas": 3}]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let answer = loop {
+    let preview = loop {
         // RBAC caches for a moment after a binding goes.
-        let (status, answer) = api.preview(&base, revision, &edits).await;
-        if status == StatusCode::BAD_GATEWAY {
-            break answer;
+        let (status, preview) = api.preview(&base, revision, &edits).await;
+        assert_eq!(status, StatusCode::OK, "{preview}");
+        if preview["dryRun"][0]["action"] == "failed" {
+            break preview;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{status} {answer}");
+        assert!(tokio::time::Instant::now() < deadline, "{preview}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
+    let said = preview["dryRun"][0]["message"].as_str().unwrap();
+    assert!(
+        said.contains(r#"cannot patch resource "deployments" in API group "apps""#),
+        "the preview names the verb and the resource: {said}"
+    );
+    let (status, answer) = api.confirm(&base, revision, &edits, &preview).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
     assert_eq!(answer["error"], "cluster_forbidden", "{answer}");
-    let said = answer.to_string();
-    assert!(said.contains("cannot patch resource"), "{said}");
-    assert!(said.contains("deployments") || said.contains("secrets"), "{said}");
+    assert!(
+        answer.to_string().contains(r#"cannot patch resource \"deployments\""#),
+        "{answer}"
+    );
     let (_, after) = api.get(&base).await;
     assert_eq!(after["revision"], revision);
     let mut restored = binding.clone();

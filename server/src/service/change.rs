@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     apply::{Applier, Planned, Resolved},
+    kube::failure::Failure,
     manifest,
     plan::{self, Plan, Rerendered},
     store::RevisionState,
@@ -320,6 +321,17 @@ impl Service {
         phase(started, "change: resolved");
         let planned = applier.plan(&objects, target.namespace, force).await;
         phase(started, "change: dry run");
+        // A permission Berth lacks is not a property of the change: refused up front (502,
+        // naming the verb and the resource), with nothing recorded.
+        let redactor = self.redactor(&plan.state);
+        let forbidden: Vec<_> = planned
+            .iter()
+            .filter(|p| p.failure == Some(Failure::Forbidden))
+            .map(|p| (redact::result(&redactor, &p.result), Failure::Forbidden))
+            .collect();
+        if !forbidden.is_empty() {
+            return Err(Error::DryRunRefused(forbidden));
+        }
         let mine = keys(&target.recorded.manifests);
         self.check_ownership(
             &applier,

@@ -180,6 +180,20 @@ async fn events_are_listed_by_component_counted_on_the_card_and_pushed_redacted(
     ns.delete().await;
 }
 
+/// Reads the (unfollowed) log at `path` until its stream has `wanted` (30 s at most).
+async fn until_log(api: &TestApi, path: &str, wanted: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = api.get(path).await;
+        let text = body.as_str().unwrap_or_default().to_string();
+        if text.contains(wanted) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{path}: no {wanted:?} in {text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// A CRI-format log line, as KWOK reads them from a file.
 fn cri(text: &str) -> String {
     format!("2026-11-26T05:00:00.000000000Z stdout F {text}\n")
@@ -216,8 +230,8 @@ async fn a_pods_log_streams_follows_and_is_redacted_or_says_it_is_unavailable() 
     }))
     .unwrap();
     logs.create(&PostParams::default(), &object).await.unwrap();
-    // KWOK picks the object up from its watch.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // KWOK picks the object up from its watch: until then the pod's log is the default file.
+    until_log(&api, &format!("{base}/logs?component=capture&tailLines=1"), "data: ready").await;
 
     let path = format!("{base}/logs?component=capture&follow=true");
     let (status, mut frames) = Frames::open(&api, &path).await;
@@ -252,7 +266,7 @@ async fn a_pods_log_streams_follows_and_is_redacted_or_says_it_is_unavailable() 
     }))
     .unwrap();
     logs.create(&PostParams::default(), &object).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    until_log(&api, &format!("{base}/logs?component=worker"), "event: unavailable").await;
     let (_, mut frames) = Frames::open(&api, &format!("{base}/logs?component=worker")).await;
     let why = frames.next("unavailable").await;
     assert!(why.starts_with("the cluster provides no logs for it"), "{why}");

@@ -1,5 +1,5 @@
 //! A pod's log, live: the component's pods and containers to choose from, how much of the end to
-//! read, and whether to follow. Lines arrive over the REST API's log stream
+//! read (the last lines, or since a time), and whether to follow. Lines arrive over the REST API's log stream
 //! (`.../logs?follow=true`, Server-Sent Events) and at most [`MAX_LINES`] are kept. While the
 //! reader scrolls up the view stays put and a "paused (N new lines)" marker counts what arrived;
 //! it resumes at the bottom. When the cluster serves no log, it says so and why.
@@ -90,15 +90,20 @@ pub fn LogViewer(
     };
     let container = RwSignal::new(String::new());
     let tail = RwSignal::new("200".to_string());
+    // Seconds, or empty for "the last lines".
+    let since = RwSignal::new(String::new());
     let follow = RwSignal::new(true);
     let out = LogLines::new();
     let area = NodeRef::<leptos::html::Div>::new();
     let url = move || {
         let p = pod.get();
         (!p.is_empty()).then(|| {
+            let window = match since.get() {
+                s if s.is_empty() => format!("tailLines={}", tail.get()),
+                s => format!("sinceSeconds={s}"),
+            };
             let mut u = format!(
-                "/api/v1/instances/{namespace}/{name}/logs?component={component}&pod={p}&tailLines={}&follow={}",
-                tail.get(),
+                "/api/v1/instances/{namespace}/{name}/logs?component={component}&pod={p}&{window}&follow={}",
                 follow.get()
             );
             let c = container.get();
@@ -139,8 +144,14 @@ pub fn LogViewer(
                     {move || containers().into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
                 </select>
             </label>
+            <label class="field"><span>"From"</span>
+                <select data-testid="log-since" on:change=move |e| since.set(event_target_value(&e))>
+                    {[("", "the last lines"), ("300", "5 minutes ago"), ("3600", "an hour ago"), ("86400", "a day ago")]
+                        .into_iter().map(|(v, label)| view! { <option value=v>{label}</option> }).collect_view()}
+                </select>
+            </label>
             <label class="field"><span>"Last lines"</span>
-                <select data-testid="log-tail" on:change=move |e| tail.set(event_target_value(&e))>
+                <select data-testid="log-tail" disabled=move || !since.read().is_empty() on:change=move |e| tail.set(event_target_value(&e))>
                     {["100", "200", "1000", "5000"].into_iter().map(|n| view! { <option value=n selected=n == "200">{n}</option> }).collect_view()}
                 </select>
             </label>

@@ -75,6 +75,9 @@ test('journey 10: a hint on a broken component, and a card\'s events and live lo
   await change([{ type: 'replicas', component: 'redis', replicas: 0 }]);
   const hint = card('plugins').locator('[data-rule="posthog-plugins-validation"]');
   await hint.waitFor({ timeout: 60_000 });
+  // While the StatefulSet scales down the hint may first say so; then no pod is left.
+  await page.waitForFunction(() => /redis is not ready: 0\/0 pods ready/.test(document.querySelector(
+    '[data-component="plugins"] [data-rule="posthog-plugins-validation"] [data-testid="hint-evidence"]')?.textContent ?? ''), null, { timeout: 60_000 });
   await hint.locator('summary').click();
   const evidence = await hint.getByTestId('hint-evidence').innerText();
   assert.match(evidence, /redis is not ready: 0\/0 pods ready/);

@@ -5,10 +5,10 @@
 //! Secrets nowhere else. Run from a laptop with an admin kubeconfig, no grant is configured and
 //! none is made.
 
-use k8s_openapi::api::rbac::v1::RoleBinding;
+use k8s_openapi::api::{authorization::v1::SelfSubjectAccessReview, rbac::v1::RoleBinding};
 use kube::{
     Api,
-    api::{DeleteParams, Patch, PatchParams},
+    api::{DeleteParams, Patch, PatchParams, PostParams},
 };
 use serde_json::json;
 
@@ -68,7 +68,31 @@ impl Applier {
             &Patch::Apply(&binding),
         )
         .await?;
+        self.until_granted(namespace).await;
         Ok(true)
+    }
+
+    /// Waits (a few seconds at most) until the apiserver's authorizer has seen the new binding:
+    /// it reads bindings from a cache, and a dry run at once could still be refused.
+    async fn until_granted(&self, namespace: &str) {
+        let reviews: Api<SelfSubjectAccessReview> = Api::all(self.client().clone());
+        let review: SelfSubjectAccessReview = serde_json::from_value(json!({
+            "spec": {"resourceAttributes": {"namespace": namespace, "verb": "patch", "resource": "secrets"}}
+        }))
+        .expect("a review");
+        for _ in 0..50 {
+            let allowed = reviews
+                .create(&PostParams::default(), &review)
+                .await
+                .ok()
+                .and_then(|r| r.status)
+                .is_some_and(|s| s.allowed);
+            if allowed {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        tracing::warn!(%namespace, "Berth's binding there did not take effect within 5 s");
     }
 
     /// Removes the binding [`Applier::grant_namespace`] made (a refused create leaves nothing).

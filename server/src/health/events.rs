@@ -1,6 +1,6 @@
 //! Kubernetes Events about Berth's objects. One watch per namespace that holds an instance being
-//! looked at (started by [`Events::need`], stopped once no instance there was looked at for
-//! [`super::watch::IDLE`]). An Event is kept only when the object it is about is one of this
+//! looked at (started by [`Events::need`], stopped by a sweep every half minute once no instance
+//! there was looked at for [`super::watch::IDLE`]). An Event is kept only when the object it is about is one of this
 //! installation's (a Pod, Deployment, StatefulSet, Job, claim or Ingress in the health caches, or
 //! a ReplicaSet of such a Deployment), at most [`PER_NAMESPACE`] per namespace and for
 //! [`KEEP`]. Each kept Event is published to the instance's subscribers and announced as a
@@ -56,12 +56,33 @@ impl Events {
     /// Event watches that resolve objects through `watches`' caches.
     pub fn new(client: Client, watches: Watches) -> Events {
         let (published, _) = broadcast::channel(256);
-        Events {
+        let events = Events {
             client,
             watches,
             namespaces: Arc::default(),
             published,
-        }
+        };
+        let sweeper = events.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(IDLE / 2);
+            loop {
+                every.tick().await;
+                sweeper.sweep("");
+            }
+        });
+        events
+    }
+
+    /// Stops the watches of namespaces nobody looked at for [`IDLE`] (but `keep`'s).
+    fn sweep(&self, keep: &str) {
+        self.lock().retain(|ns, n| {
+            let kept = ns == keep || n.needed.elapsed() < IDLE;
+            if !kept {
+                tracing::debug!(namespace = %ns, "nobody looks at this namespace: its Events watch stops");
+                n.task.abort();
+            }
+            kept
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Namespace>> {
@@ -71,14 +92,8 @@ impl Events {
     /// Makes sure `namespace` is watched, marks it needed now, and stops the watches of
     /// namespaces nobody looked at for [`IDLE`].
     pub fn need(&self, namespace: &str) {
+        self.sweep(namespace);
         let mut namespaces = self.lock();
-        namespaces.retain(|ns, n| {
-            let keep = ns == namespace || n.needed.elapsed() < IDLE;
-            if !keep {
-                n.task.abort();
-            }
-            keep
-        });
         if let Some(n) = namespaces.get_mut(namespace) {
             n.needed = Instant::now();
             return;

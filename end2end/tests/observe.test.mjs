@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, launch, openPage, waitForHydration } from './fixtures/browser.mjs';
+import { api, baseURL, launch, openPage, token, waitForHydration } from './fixtures/browser.mjs';
 import { shots } from './fixtures/shots.mjs';
 import { kubeCall, kubeGet } from './fixtures/cluster.mjs';
 
@@ -51,6 +51,21 @@ async function logFile(component, file) {
   }
 }
 
+/// Reads `component`'s log (not followed) until it has `wanted`: KWOK serves a `Logs` object's
+/// file once its watch has seen the object.
+async function untilLog(component, wanted) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(new URL(`${rest}/logs?component=${component}&tailLines=1`, baseURL), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const text = await res.text();
+    if (text.includes(wanted)) return;
+    assert.ok(Date.now() < deadline, `${component}'s log never had ${wanted}: ${text}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function change(edits) {
   const { body: view } = await api('GET', rest);
   const preview = await api('POST', `${rest}/changes/preview`, { baseRevision: view.revision, edits });
@@ -62,10 +77,18 @@ async function change(edits) {
 test('journey 10: a hint on a broken component, and a card\'s events and live log', async () => {
   const created = await api('POST', '/api/v1/instances?wait=true', { template: 'posthog', namespace, name });
   assert.equal(created.status, 201, JSON.stringify(created.body));
+  // Every pod exists and is Ready before their logs are pointed at our files.
+  const ready = Date.now() + 120_000;
+  while ((await api('GET', rest)).body.health.state !== 'Healthy') {
+    assert.ok(Date.now() < ready, 'PostHog never became Healthy');
+    await new Promise((r) => setTimeout(r, 300));
+  }
   const captureLog = join(dir, 'capture.log');
   writeFileSync(captureLog, Array.from({ length: 60 }, (_, i) => cri(`capture line ${i + 1}`)).join(''));
   await logFile('capture', captureLog);
   await logFile('web', join(dir, 'missing.log'));
+  await untilLog('capture', 'capture line 60');
+  await untilLog('web', 'event: unavailable');
 
   const { page, errors } = await open(base);
   const card = (id) => page.locator(`[data-component="${id}"]`);

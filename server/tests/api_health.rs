@@ -176,7 +176,10 @@ async fn livez_is_the_process_and_readyz_needs_the_store_and_a_configured_cluste
     let unreachable = Cluster::connect(Some(&common::unreachable_kubeconfig()), None).await;
     let state = state_with(unreachable).await;
     let (status, body) = probe(state.clone(), "/livez").await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
     let (status, body) = probe(state, "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["status"], "the cluster does not answer");

@@ -74,7 +74,11 @@ async fn berths_own_template_passes_a_server_side_dry_run_for_both_stores() {
     let postgres = render(
         "berth-dry",
         &ns.name,
-        &[("store", "postgres"), ("replicas", "3"), ("host", "berth.example.com")],
+        &[
+            ("store", "postgres"),
+            ("replicas", "3"),
+            ("host", "berth.example.com"),
+        ],
     );
     let kinds = |objects: &[Value]| -> Vec<String> {
         objects
@@ -178,14 +182,29 @@ async fn berth_with_its_service_accounts_token_runs_posthog_and_reads_no_other_s
 
     // It bound itself there, and nowhere else.
     let bindings: Api<RoleBinding> = Api::namespaced(admin.clone(), &target);
-    assert!(bindings.get_opt(&format!("{install}-namespace")).await.unwrap().is_some());
+    assert!(
+        bindings
+            .get_opt(&format!("{install}-namespace"))
+            .await
+            .unwrap()
+            .is_some()
+    );
     let secrets_there: Api<Secret> = Api::namespaced(as_berth.clone(), &target);
     assert!(secrets_there.list(&Default::default()).await.is_ok());
     let secrets_elsewhere: Api<Secret> = Api::namespaced(as_berth.clone(), &elsewhere.name);
-    let refused = secrets_elsewhere.list(&Default::default()).await.unwrap_err();
-    assert!(matches!(&refused, kube::Error::Api(s) if s.code == 403), "{refused}");
+    let refused = secrets_elsewhere
+        .list(&Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, kube::Error::Api(s) if s.code == 403),
+        "{refused}"
+    );
     let refused = secrets_elsewhere.get("anything").await.unwrap_err();
-    assert!(matches!(&refused, kube::Error::Api(s) if s.code == 403), "{refused}");
+    assert!(
+        matches!(&refused, kube::Error::Api(s) if s.code == 403),
+        "{refused}"
+    );
 
     // Change, then roll back, with that token.
     let edits = json!([{"type": "replicas", "component": "capture", "replicas": 2}]);
@@ -232,7 +251,9 @@ async fn berth_with_its_service_accounts_token_runs_posthog_and_reads_no_other_s
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
     assert_eq!(answer["error"], "cluster_forbidden", "{answer}");
     assert!(
-        answer.to_string().contains(r#"cannot patch resource \"deployments\""#),
+        answer
+            .to_string()
+            .contains(r#"cannot patch resource \"deployments\""#),
         "{answer}"
     );
     let (_, after) = api.get(&base).await;
@@ -242,10 +263,16 @@ async fn berth_with_its_service_accounts_token_runs_posthog_and_reads_no_other_s
     restored.metadata.uid = None;
     restored.metadata.managed_fields = None;
     restored.metadata.creation_timestamp = None;
-    bindings.create(&PostParams::default(), &restored).await.unwrap();
+    bindings
+        .create(&PostParams::default(), &restored)
+        .await
+        .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while secrets_there.list(&Default::default()).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "the restored binding never took");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the restored binding never took"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
@@ -269,11 +296,18 @@ async fn berth_with_its_service_accounts_token_runs_posthog_and_reads_no_other_s
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let refused = secrets_there.list(&Default::default()).await.unwrap_err();
-    assert!(matches!(&refused, kube::Error::Api(s) if s.code == 403), "{refused}");
+    assert!(
+        matches!(&refused, kube::Error::Api(s) if s.code == 403),
+        "{refused}"
+    );
 
     for o in rbac.iter().filter(|o| o["kind"] != "ServiceAccount") {
         let kind = o["kind"].as_str().unwrap();
-        let plural = if kind == "ClusterRole" { "clusterroles" } else { "clusterrolebindings" };
+        let plural = if kind == "ClusterRole" {
+            "clusterroles"
+        } else {
+            "clusterrolebindings"
+        };
         let api: Api<DynamicObject> = Api::all_with(
             admin.clone(),
             &kube::discovery::ApiResource::from_gvk_with_plural(

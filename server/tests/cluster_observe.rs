@@ -121,7 +121,10 @@ async fn events_are_listed_by_component_counted_on_the_card_and_pushed_redacted(
             assert_eq!(list["keptSeconds"], 3600);
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no web events: {list}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no web events: {list}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let (status, answer) = api.get(&format!("{base}/events/k8s?component=nope")).await;
@@ -137,12 +140,18 @@ async fn events_are_listed_by_component_counted_on_the_card_and_pushed_redacted(
     let events: Api<Event> = Api::namespaced(client.clone(), &ns.name);
     let message = format!("Readiness probe failed: auth failed for password {password}");
     events
-        .create(&PostParams::default(), &warning(&ns.name, "Pod", &pod_name, "Unhealthy", &message))
+        .create(
+            &PostParams::default(),
+            &warning(&ns.name, "Pod", &pod_name, "Unhealthy", &message),
+        )
         .await
         .unwrap();
     // And one about a pod that is not Berth's: it is not kept.
     events
-        .create(&PostParams::default(), &warning(&ns.name, "Pod", "not-berths", "Unhealthy", "x"))
+        .create(
+            &PostParams::default(),
+            &warning(&ns.name, "Pod", "not-berths", "Unhealthy", "x"),
+        )
         .await
         .unwrap();
     // The controllers' Events about the instance may come first.
@@ -172,7 +181,10 @@ async fn events_are_listed_by_component_counted_on_the_card_and_pushed_redacted(
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let latest = card["events"]["latestWarning"].as_str().unwrap();
-    assert!(latest.starts_with("Unhealthy: Readiness probe failed"), "{latest}");
+    assert!(
+        latest.starts_with("Unhealthy: Readiness probe failed"),
+        "{latest}"
+    );
     assert!(!latest.contains(&password));
     let (_, list) = api.get(&format!("{base}/events/k8s")).await;
     assert!(!list.to_string().contains(&password));
@@ -189,7 +201,10 @@ async fn until_log(api: &TestApi, path: &str, wanted: &str) {
         if text.contains(wanted) {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{path}: no {wanted:?} in {text}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{path}: no {wanted:?} in {text}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -212,7 +227,12 @@ async fn a_pods_log_streams_follows_and_is_redacted_or_says_it_is_unavailable() 
     let file = dir.join("capture.log");
     std::fs::write(
         &file,
-        [cri("capture starting"), cri(&format!("connecting with {password}")), cri("ready")].concat(),
+        [
+            cri("capture starting"),
+            cri(&format!("connecting with {password}")),
+            cri("ready"),
+        ]
+        .concat(),
     )
     .unwrap();
     let pod = first_pod(&client, &ns.name, "capture").await;
@@ -231,7 +251,12 @@ async fn a_pods_log_streams_follows_and_is_redacted_or_says_it_is_unavailable() 
     .unwrap();
     logs.create(&PostParams::default(), &object).await.unwrap();
     // KWOK picks the object up from its watch: until then the pod's log is the default file.
-    until_log(&api, &format!("{base}/logs?component=capture&tailLines=1"), "data: ready").await;
+    until_log(
+        &api,
+        &format!("{base}/logs?component=capture&tailLines=1"),
+        "data: ready",
+    )
+    .await;
 
     let path = format!("{base}/logs?component=capture&follow=true");
     let (status, mut frames) = Frames::open(&api, &path).await;
@@ -247,18 +272,26 @@ async fn a_pods_log_streams_follows_and_is_redacted_or_says_it_is_unavailable() 
     assert!(!lines[1].contains(&password), "{lines:?}");
     assert_eq!(lines[2], "ready");
     // Followed: a line written now arrives.
-    let mut f = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
     f.write_all(cri("event batch flushed").as_bytes()).unwrap();
     assert_eq!(frames.next("line").await, "event batch flushed");
     drop(frames);
 
     // Not followed, the last line only: it ends.
-    let (_, mut frames) = Frames::open(&api, &format!("{base}/logs?component=capture&tailLines=1")).await;
+    let (_, mut frames) =
+        Frames::open(&api, &format!("{base}/logs?component=capture&tailLines=1")).await;
     assert_eq!(frames.next("line").await, "event batch flushed");
     frames.next("end").await;
 
     // A pod whose log the cluster does not have: the stream says so, with the reason.
-    let worker = first_pod(&client, &ns.name, "worker").await.metadata.name.unwrap();
+    let worker = first_pod(&client, &ns.name, "worker")
+        .await
+        .metadata
+        .name
+        .unwrap();
     let object: kube::api::DynamicObject = serde_json::from_value(json!({
         "apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
         "metadata": {"name": worker},
@@ -266,16 +299,31 @@ async fn a_pods_log_streams_follows_and_is_redacted_or_says_it_is_unavailable() 
     }))
     .unwrap();
     logs.create(&PostParams::default(), &object).await.unwrap();
-    until_log(&api, &format!("{base}/logs?component=worker"), "event: unavailable").await;
+    until_log(
+        &api,
+        &format!("{base}/logs?component=worker"),
+        "event: unavailable",
+    )
+    .await;
     let (_, mut frames) = Frames::open(&api, &format!("{base}/logs?component=worker")).await;
     let why = frames.next("unavailable").await;
-    assert!(why.starts_with("the cluster provides no logs for it"), "{why}");
+    assert!(
+        why.starts_with("the cluster provides no logs for it"),
+        "{why}"
+    );
 
     // Bad requests change nothing and say why.
-    let (status, answer) = api.get(&format!("{base}/logs?component=capture&container=nope")).await;
+    let (status, answer) = api
+        .get(&format!("{base}/logs?component=capture&container=nope"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
-    assert!(answer.to_string().contains("container \\\"nope\\\""), "{answer}");
-    let (status, answer) = api.get(&format!("{base}/logs?component=capture&tailLines=0")).await;
+    assert!(
+        answer.to_string().contains("container \\\"nope\\\""),
+        "{answer}"
+    );
+    let (status, answer) = api
+        .get(&format!("{base}/logs?component=capture&tailLines=0"))
+        .await;
     assert_eq!(status.as_u16() / 100, 4, "{answer}");
     let (status, _) = api.get(&format!("{base}/logs?component=nope")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

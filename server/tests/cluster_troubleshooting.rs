@@ -83,7 +83,10 @@ async fn the_guides_failures_show_their_hints_until_their_cause_is_gone() {
     })
     .await;
     let ev = evidence(&h);
-    assert!(ev.iter().any(|e| e.contains("has no address yet")), "{ev:?}");
+    assert!(
+        ev.iter().any(|e| e.contains("has no address yet")),
+        "{ev:?}"
+    );
     assert!(
         ev.iter()
             .any(|e| e.contains("TLS Secret wildcard-cert") && e.contains("does not exist")),
@@ -110,7 +113,9 @@ async fn the_guides_failures_show_their_hints_until_their_cause_is_gone() {
         .await
         .unwrap();
     until(&api, &base, "the public URL hint gone", |v| {
-        hint(v, "ingress", "posthog-public-url").is_none().then_some(())
+        hint(v, "ingress", "posthog-public-url")
+            .is_none()
+            .then_some(())
     })
     .await;
 
@@ -119,17 +124,34 @@ async fn the_guides_failures_show_their_hints_until_their_cause_is_gone() {
     for card in ["web", "worker"] {
         // While the StatefulSet scales down the hint may first say so; then no pod is left.
         let h = until(&api, &base, "the delayed-processing hint", |v| {
-            hint(v, card, "posthog-background-delayed")
-                .filter(|h| evidence(h).iter().any(|e| e.starts_with("kafka is not ready: 0/")))
+            hint(v, card, "posthog-background-delayed").filter(|h| {
+                evidence(h)
+                    .iter()
+                    .any(|e| e.starts_with("kafka is not ready: 0/"))
+            })
         })
         .await;
         assert_eq!(h["actions"][0]["kind"], "logs", "{h}");
-        assert!(h["actions"][0]["components"].as_array().unwrap().contains(&json!("kafka")));
+        assert!(
+            h["actions"][0]["components"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("kafka"))
+        );
     }
-    assert!(hint(&api.get(&base).await.1, "capture", "posthog-background-delayed").is_none());
+    assert!(
+        hint(
+            &api.get(&base).await.1,
+            "capture",
+            "posthog-background-delayed"
+        )
+        .is_none()
+    );
     scale(&api, &base, "kafka", 1).await;
     until(&api, &base, "the delayed-processing hint gone", |v| {
-        hint(v, "web", "posthog-background-delayed").is_none().then_some(())
+        hint(v, "web", "posthog-background-delayed")
+            .is_none()
+            .then_some(())
     })
     .await;
 
@@ -141,19 +163,29 @@ async fn the_guides_failures_show_their_hints_until_their_cause_is_gone() {
     })
     .await;
     let ev = evidence(&h);
-    assert!(ev.iter().any(|e| e.starts_with("redis is not ready")), "{ev:?}");
     assert!(
-        ev.iter().any(|e| e.starts_with("plugins reaches redis through env ")),
+        ev.iter().any(|e| e.starts_with("redis is not ready")),
         "{ev:?}"
     );
     assert!(
-        ev.iter().any(|e| e.starts_with("plugins reaches kafka through env ")),
+        ev.iter()
+            .any(|e| e.starts_with("plugins reaches redis through env ")),
         "{ev:?}"
     );
-    assert_eq!(h["actions"][0], json!({"kind": "restart", "component": "plugins"}));
+    assert!(
+        ev.iter()
+            .any(|e| e.starts_with("plugins reaches kafka through env ")),
+        "{ev:?}"
+    );
+    assert_eq!(
+        h["actions"][0],
+        json!({"kind": "restart", "component": "plugins"})
+    );
     scale(&api, &base, "redis", 1).await;
     until(&api, &base, "the plugins hint gone", |v| {
-        hint(v, "plugins", "posthog-plugins-validation").is_none().then_some(())
+        hint(v, "plugins", "posthog-plugins-validation")
+            .is_none()
+            .then_some(())
     })
     .await;
     ns.delete().await;
@@ -182,13 +214,24 @@ async fn a_failing_postgres_init_job_shows_the_database_hint_on_the_app_cards() 
         .await;
         let ev = evidence(&h);
         assert!(
-            ev.iter().any(|e| e.starts_with("Job db-pg-init has not succeeded: ")),
+            ev.iter()
+                .any(|e| e.starts_with("Job db-pg-init has not succeeded: ")),
             "{ev:?}"
         );
-        assert_eq!(h["actions"][0], json!({"kind": "restart", "component": card}));
+        assert_eq!(
+            h["actions"][0],
+            json!({"kind": "restart", "component": card})
+        );
     }
     // Capture does not use PostgreSQL: no such hint there.
-    assert!(hint(&api.get(&base).await.1, "capture", "posthog-database-startup").is_none());
+    assert!(
+        hint(
+            &api.get(&base).await.1,
+            "capture",
+            "posthog-database-startup"
+        )
+        .is_none()
+    );
     ns.delete().await;
 }
 
@@ -220,7 +263,10 @@ async fn an_image_pull_back_off_and_an_oom_kill_show_their_evidence() {
     )
     .await
     .unwrap();
-    let h = until(&api, &base, "the image pull hint", |v| hint(v, "capture", "image-pull")).await;
+    let h = until(&api, &base, "the image pull hint", |v| {
+        hint(v, "capture", "image-pull")
+    })
+    .await;
     assert_eq!(
         evidence(&h),
         [format!(
@@ -251,7 +297,10 @@ async fn an_image_pull_back_off_and_an_oom_kill_show_their_evidence() {
     )
     .await
     .unwrap();
-    let h = until(&api, &base, "the OOM hint", |v| hint(v, "worker", "oom-killed")).await;
+    let h = until(&api, &base, "the OOM hint", |v| {
+        hint(v, "worker", "oom-killed")
+    })
+    .await;
     let (_, view) = api.get(&base).await;
     let limit = common::card(&view, "worker")["spec"]["containers"][0]["memoryLimit"]
         .as_str()

@@ -77,7 +77,11 @@ const UI_FUNCTIONS: &[(&str, &str, Role)] = &[
     ("templates", "", Role::Viewer),
     ("instance", "namespace=ns&name=x", Role::Viewer),
     ("revisions", "namespace=ns&name=x", Role::Viewer),
-    ("k8s-events", "namespace=ns&name=x&component=web", Role::Viewer),
+    (
+        "k8s-events",
+        "namespace=ns&name=x&component=web",
+        Role::Viewer,
+    ),
     (
         "diff",
         "namespace=ns&name=x&number=2&against=1",

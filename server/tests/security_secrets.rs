@@ -159,8 +159,11 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
         format!("2026-11-26T05:00:00.000000000Z stdout F token={TOKEN} password={PASSWORD} account={ACCOUNT}\n"),
     )
     .unwrap();
-    let kwok_logs =
-        common::dynamic_api(&client, &ns.name, ("kwok.x-k8s.io", "v1alpha1", "Logs", "logs"));
+    let kwok_logs = common::dynamic_api(
+        &client,
+        &ns.name,
+        ("kwok.x-k8s.io", "v1alpha1", "Logs", "logs"),
+    );
     for pod in pods.list(&Default::default()).await.unwrap() {
         let object: kube::api::DynamicObject = serde_json::from_value(json!({
             "apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
@@ -168,13 +171,19 @@ async fn an_api_token_env_and_a_password_input_never_leave_berth_in_the_clear() 
             "spec": {"logs": [{"logsFile": file, "follow": false}]}
         }))
         .unwrap();
-        kwok_logs.create(&Default::default(), &object).await.unwrap();
+        kwok_logs
+            .create(&Default::default(), &object)
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (status, log) = api.get(&format!("{base}/logs?component=main")).await;
     assert_eq!(status, StatusCode::OK, "{log}");
     let log = log.as_str().unwrap_or_default().to_string();
-    assert!(log.contains("event: line") && log.contains("token="), "{log}");
+    assert!(
+        log.contains("event: line") && log.contains("token="),
+        "{log}"
+    );
     answers.push(("the pod's log".into(), log));
     let db =
         |suffix: &str| std::fs::read(dir.join(format!("berth.db{suffix}"))).unwrap_or_default();

@@ -72,7 +72,10 @@ fn EventList(live: LiveInstance, component: String) -> impl IntoView {
             .collect();
         if let Some(Ok(list)) = loaded.get() {
             for e in list.items {
-                if !all.iter().any(|k| k.object == e.object && k.reason == e.reason) {
+                if !all
+                    .iter()
+                    .any(|k| k.object == e.object && k.reason == e.reason)
+                {
                     all.push(e);
                 }
             }

@@ -80,7 +80,12 @@ pub fn LogViewer(
     component: String,
     pods: Signal<Vec<PodBrief>>,
 ) -> impl IntoView {
-    let pod = RwSignal::new(pods.get_untracked().first().map(|p| p.name.clone()).unwrap_or_default());
+    let pod = RwSignal::new(
+        pods.get_untracked()
+            .first()
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+    );
     let containers = move || {
         pods.read()
             .iter()
@@ -192,12 +197,9 @@ mod browser {
 
     /// Opens the stream at `url` whenever it changes (closing the one before), until the viewer
     /// goes away. An ended stream is closed, so that `EventSource` does not reopen it.
-    pub fn stream(
-        url: Signal<Option<String>>,
-        out: LogLines,
-        area: NodeRef<leptos::html::Div>,
-    ) {
-        let current = StoredValue::new_local(None::<(EventSource, Vec<Closure<dyn FnMut(MessageEvent)>>)>);
+    pub fn stream(url: Signal<Option<String>>, out: LogLines, area: NodeRef<leptos::html::Div>) {
+        let current =
+            StoredValue::new_local(None::<(EventSource, Vec<Closure<dyn FnMut(MessageEvent)>>)>);
         let close = move || {
             current.update_value(|c| {
                 if let Some((s, _)) = c.take() {
@@ -213,7 +215,9 @@ mod browser {
             out.state.set(LogState::Connecting);
             let Some(u) = url.get() else { return };
             let Ok(source) = EventSource::new(&u) else {
-                out.state.set(LogState::Unavailable("the browser could not open the stream".into()));
+                out.state.set(LogState::Unavailable(
+                    "the browser could not open the stream".into(),
+                ));
                 return;
             };
             let mut keep = Vec::new();

@@ -20,10 +20,10 @@ pub use instance::{
     InstanceList, InstanceSummary, InstanceView, RevisionDiff, RevisionList, RevisionRecord,
     RevisionSummary, Unfinished,
 };
+pub use intent::{IntentAnswer, IntentChoice, IntentHelp, IntentRequest};
 pub use observe::{
     EventSummary, Hint, HintAction, KubeEvent, KubeEventList, PodBrief, ScaleAdvice,
 };
-pub use intent::{IntentAnswer, IntentChoice, IntentHelp, IntentRequest};
 pub use operation::{
     CreatePlan, CreateRequest, ObjectAction, ObjectResult, OperationInfo, OperationStatus, Progress,
 };

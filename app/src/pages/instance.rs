@@ -11,8 +11,8 @@ use crate::{
     components::{
         advice::DetailOpen,
         card::ComponentCard,
-        detail::ComponentDetail,
         change_box::ChangeBox,
+        detail::ComponentDetail,
         dialog::Dialog,
         edges::Edges,
         error_view::ErrorView,

@@ -23,10 +23,8 @@ pub fn holds(c: &Condition, seen: &Seen, facts: &Facts) -> Option<Vec<String>> {
             .filter_map(|(pod, cs)| {
                 let reason = str_at(cs, "/state/waiting/reason");
                 reasons.iter().any(|r| r == reason).then(|| {
-                    let mut line = format!(
-                        "pod {pod}, container {}: {reason}",
-                        str_at(cs, "/name")
-                    );
+                    let mut line =
+                        format!("pod {pod}, container {}: {reason}", str_at(cs, "/name"));
                     let message = str_at(cs, "/state/waiting/message");
                     if !message.is_empty() {
                         line.push_str(&format!(" ({message})"));
@@ -151,7 +149,10 @@ fn not_ready(ids: &[String], facts: &Facts) -> Vec<String> {
                 st.component.primary.kind.as_str(),
                 "Deployment" | "StatefulSet" | "DaemonSet"
             );
-            let unhealthy = !matches!(st.health.state, HealthState::Healthy | HealthState::Suspended);
+            let unhealthy = !matches!(
+                st.health.state,
+                HealthState::Healthy | HealthState::Suspended
+            );
             (unhealthy || (workload && st.pods_ready == 0)).then(|| {
                 format!(
                     "{} is not ready: {}/{} pods ready, {}",
@@ -181,7 +182,10 @@ fn job_not_succeeded(job: &Value) -> Option<String> {
             str_at(failed, "/message")
         ));
     }
-    let failed = job.pointer("/status/failed").and_then(Value::as_i64).unwrap_or(0);
+    let failed = job
+        .pointer("/status/failed")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     Some(if failed > 0 {
         format!("Job {name} has not succeeded: {failed} of its pods failed")
     } else {
@@ -263,7 +267,11 @@ pub fn env_names(targets: &[String], seen: &Seen, facts: &Facts) -> Vec<String> 
                     services.join(", ")
                 )
             } else {
-                format!("{} reaches {id} through env {}", seen.status.component.id, naming.join(", "))
+                format!(
+                    "{} reaches {id} through env {}",
+                    seen.status.component.id,
+                    naming.join(", ")
+                )
             }
         })
         .collect()
@@ -273,11 +281,9 @@ pub fn env_names(targets: &[String], seen: &Seen, facts: &Facts) -> Vec<String> 
 /// instance resolved. Used only to look for Service names.
 fn workload_env(seen: &Seen, facts: &Facts) -> Vec<(String, String)> {
     let primary = &seen.status.component.primary;
-    let Some(workload) = facts
-        .manifests
-        .iter()
-        .find(|o| o["kind"] == primary.kind.as_str() && o["metadata"]["name"] == primary.name.as_str())
-    else {
+    let Some(workload) = facts.manifests.iter().find(|o| {
+        o["kind"] == primary.kind.as_str() && o["metadata"]["name"] == primary.name.as_str()
+    }) else {
         return Vec::new();
     };
     let lookup = |kind: &str, name: &str, key: &str| -> Option<String> {
@@ -285,7 +291,10 @@ fn workload_env(seen: &Seen, facts: &Facts) -> Vec<(String, String)> {
             .manifests
             .iter()
             .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)?;
-        if let Some(v) = o.pointer(&format!("/stringData/{key}")).and_then(Value::as_str) {
+        if let Some(v) = o
+            .pointer(&format!("/stringData/{key}"))
+            .and_then(Value::as_str)
+        {
             return Some(v.to_string());
         }
         let raw = o.pointer(&format!("/data/{key}")).and_then(Value::as_str)?;

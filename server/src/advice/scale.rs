@@ -60,7 +60,9 @@ pub fn parse(text: &str) -> Result<Vec<ScaleGroup>, String> {
 
 /// The advice for component `id`, if the guidance names it.
 pub fn advice(groups: &[ScaleGroup], id: &str) -> Option<ScaleAdvice> {
-    let g = groups.iter().find(|g| g.components.iter().any(|c| c == id))?;
+    let g = groups
+        .iter()
+        .find(|g| g.components.iter().any(|c| c == id))?;
     Some(ScaleAdvice {
         group: g.group.clone(),
         order: g.order,

@@ -8,7 +8,13 @@ use serde_json::{Value, json};
 
 use super::*;
 
-fn status(id: &str, card: CardKind, kind: &str, health: HealthState, ready: u32) -> ComponentStatus {
+fn status(
+    id: &str,
+    card: CardKind,
+    kind: &str,
+    health: HealthState,
+    ready: u32,
+) -> ComponentStatus {
     let primary = ObjectRef {
         api_version: "apps/v1".into(),
         kind: kind.into(),
@@ -39,7 +45,10 @@ fn status(id: &str, card: CardKind, kind: &str, health: HealthState, ready: u32)
             ObjectHealth {
                 object: service,
                 health: if ready == 0 {
-                    Health::new(HealthState::Progressing, "no ready endpoints (0/1 pods ready)")
+                    Health::new(
+                        HealthState::Progressing,
+                        "no ready endpoints (0/1 pods ready)",
+                    )
                 } else {
                     Health::new(HealthState::Healthy, "1 endpoint")
                 },
@@ -140,7 +149,10 @@ fn an_oom_kill_names_the_memory_limit_and_a_crash_loop_the_last_exit() {
         ["pod ph-web-1, container main: OOMKilled (exit code 137); its memory limit is 512Mi"]
     );
     let crash = hints[0].iter().find(|h| h.rule == "crash-loop").unwrap();
-    assert!(crash.evidence[0].ends_with("last exit code 137 (OOMKilled)"), "{crash:?}");
+    assert!(
+        crash.evidence[0].ends_with("last exit code 137 (OOMKilled)"),
+        "{crash:?}"
+    );
 }
 
 #[test]
@@ -159,9 +171,27 @@ fn a_template_rule_fires_on_its_components_with_the_dependency_as_evidence() {
 "#,
     )
     .unwrap();
-    let plugins = status("plugins", CardKind::App, "Deployment", HealthState::Healthy, 1);
-    let redis = status("redis", CardKind::Database, "StatefulSet", HealthState::Healthy, 0);
-    let kafka = status("kafka", CardKind::Queue, "StatefulSet", HealthState::Healthy, 1);
+    let plugins = status(
+        "plugins",
+        CardKind::App,
+        "Deployment",
+        HealthState::Healthy,
+        1,
+    );
+    let redis = status(
+        "redis",
+        CardKind::Database,
+        "StatefulSet",
+        HealthState::Healthy,
+        0,
+    );
+    let kafka = status(
+        "kafka",
+        CardKind::Queue,
+        "StatefulSet",
+        HealthState::Healthy,
+        1,
+    );
     let manifests = vec![
         json!({"kind": "Deployment", "metadata": {"name": "ph-plugins"}, "spec": {"template": {"spec": {
             "containers": [{"name": "main", "env": [
@@ -190,8 +220,20 @@ fn a_template_rule_fires_on_its_components_with_the_dependency_as_evidence() {
     // Not on the other cards, and not when both are ready.
     assert!(hints[1].iter().all(|h| h.rule != "deps"));
     let ready = [
-        status("plugins", CardKind::App, "Deployment", HealthState::Healthy, 1),
-        status("redis", CardKind::Database, "StatefulSet", HealthState::Healthy, 1),
+        status(
+            "plugins",
+            CardKind::App,
+            "Deployment",
+            HealthState::Healthy,
+            1,
+        ),
+        status(
+            "redis",
+            CardKind::Database,
+            "StatefulSet",
+            HealthState::Healthy,
+            1,
+        ),
     ];
     let hints = hints_for(&rules, &ready, &[vec![], vec![]], &manifests);
     assert!(hints[0].is_empty(), "{hints:?}");
@@ -207,5 +249,10 @@ fn bad_rules_are_refused_with_the_reason() {
         "- {id: a, title: t, cause: c, fix: f, when: [{unschedulable: true}]}\n- {id: a, title: t, cause: c, fix: f, when: [{unschedulable: true}]}",
     );
     assert!(twice.unwrap_err().contains("twice"));
-    assert!(scale::parse("- {group: g, order: 1, components: [a]}\n- {group: h, order: 2, components: [a]}").is_err());
+    assert!(
+        scale::parse(
+            "- {group: g, order: 1, components: [a]}\n- {group: h, order: 2, components: [a]}"
+        )
+        .is_err()
+    );
 }

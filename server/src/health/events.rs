@@ -86,7 +86,9 @@ impl Events {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Namespace>> {
-        self.namespaces.lock().unwrap_or_else(PoisonError::into_inner)
+        self.namespaces
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Makes sure `namespace` is watched, marks it needed now, and stops the watches of
@@ -163,7 +165,12 @@ impl Events {
             .as_ref()
             .map(|t| t.0.to_string())
             .or_else(|| e.event_time.as_ref().map(|t| t.0.to_string()))
-            .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()))
+            .or_else(|| {
+                e.metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map(|t| t.0.to_string())
+            })
             .unwrap_or_default();
         Some((
             instance_key(namespace, &instance),
@@ -180,7 +187,11 @@ impl Events {
     }
 
     fn keep(&self, namespace: &str, e: &Event, instance: String, event: KubeEvent) {
-        let uid = e.metadata.uid.clone().unwrap_or_else(|| event.object.clone());
+        let uid = e
+            .metadata
+            .uid
+            .clone()
+            .unwrap_or_else(|| event.object.clone());
         {
             let mut namespaces = self.lock();
             let Some(n) = namespaces.get_mut(namespace) else {

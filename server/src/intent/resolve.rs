@@ -291,7 +291,10 @@ fn how_many(targets: &[String], model: &Model) -> Option<Resolved> {
     }
     let max = super::MAX_REPLICAS as i64;
     let choice = |label: &str, f: &dyn Fn(i64) -> i64| {
-        let to: Vec<(&str, i64)> = counted.iter().map(|(id, n)| (*id, f(*n).min(max))).collect();
+        let to: Vec<(&str, i64)> = counted
+            .iter()
+            .map(|(id, n)| (*id, f(*n).min(max)))
+            .collect();
         IntentChoice {
             label: format!(
                 "{label}: {}",

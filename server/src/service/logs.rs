@@ -119,9 +119,9 @@ impl Service {
             Some(p) => pods.iter().find(|b| &b.name == p).ok_or_else(|| {
                 Error::NotFound(format!("pod {p:?} of component {}", q.component))
             })?,
-            None => pods.first().ok_or_else(|| {
-                Error::NotFound(format!("component {} has no pods", q.component))
-            })?,
+            None => pods
+                .first()
+                .ok_or_else(|| Error::NotFound(format!("component {} has no pods", q.component)))?,
         };
         let container = match &q.container {
             Some(c) if pod.containers.contains(c) => c.clone(),
@@ -142,9 +142,7 @@ impl Service {
         let params = LogParams {
             container: Some(container.clone()),
             follow: q.follow,
-            tail_lines: q
-                .tail_lines
-                .or((q.since_seconds.is_none()).then_some(200)),
+            tail_lines: q.tail_lines.or((q.since_seconds.is_none()).then_some(200)),
             since_seconds: q.since_seconds,
             ..LogParams::default()
         };

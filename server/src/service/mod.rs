@@ -70,7 +70,9 @@ pub struct Service {
     watches: Option<Watches>,
     events: Option<Events>,
     /// Whether TLS Secrets exist, and when that was read (`view.rs`).
-    tls_seen: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>>,
+    tls_seen: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
+    >,
     ops: Operations,
     llm: Option<std::sync::Arc<Llm>>,
     limits: Limits,
@@ -153,11 +155,9 @@ impl Service {
 
     fn applier(&self) -> Result<Applier> {
         match (&self.discovery, self.cluster.client()) {
-            (Some(d), _) => {
-                Ok(Applier::new(d.clone(), self.store.installation())
-                    .with_limits(self.limits)
-                    .with_grant(self.grant.clone()))
-            }
+            (Some(d), _) => Ok(Applier::new(d.clone(), self.store.installation())
+                .with_limits(self.limits)
+                .with_grant(self.grant.clone())),
             (None, Err(reason)) => Err(Error::NoCluster(reason.to_string())),
             (None, Ok(_)) => Err(Error::NoCluster("no discovery".into())),
         }

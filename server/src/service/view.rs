@@ -21,6 +21,7 @@ use crate::{
     advice, components,
     health::{self, ComponentLive, Live, watch::Watches},
     kube::{COMPONENT_KEY, str_at},
+    manifest::Redactor,
     store::RevisionState,
 };
 
@@ -75,40 +76,14 @@ impl Service {
         }
         let redactor = self.redactor(&state);
         if self.watches.is_some() && !seen.is_empty() {
-            let missing = self.missing_tls_secrets(namespace, &state.manifests).await;
-            let facts = advice::Facts {
-                components: seen
-                    .iter()
-                    .map(|(status, pods, live)| advice::Seen {
-                        status,
-                        pods: pods.iter().collect(),
-                        live: live.iter().collect(),
-                    })
-                    .collect(),
-                manifests: &state.manifests,
-                missing_secrets: &missing,
-            };
-            let hints = advice::evaluate(rules, &facts);
-            for ((status, _, _), hints) in seen.iter_mut().zip(hints) {
-                status.hints = hints
-                    .into_iter()
-                    .map(|mut h| {
-                        h.evidence = h.evidence.iter().map(|e| redact::message(&redactor, e)).collect();
-                        h
-                    })
-                    .collect();
-            }
+            self.add_hints(namespace, &state.manifests, rules, &redactor, &mut seen)
+                .await;
         }
         if let Some(events) = &self.events {
             events.need(namespace);
             let kept = events.of_instance(namespace, name);
             for (status, _, _) in &mut seen {
-                status.events = summarize(&kept, &status.component.id);
-                status.events.latest_warning = status
-                    .events
-                    .latest_warning
-                    .as_deref()
-                    .map(|w| redact::message(&redactor, w));
+                status.events = summarize(&kept, &status.component.id, &redactor);
             }
         }
         let components: Vec<ComponentStatus> = seen.into_iter().map(|(s, _, _)| s).collect();
@@ -123,6 +98,45 @@ impl Service {
             health,
             components,
         })
+    }
+
+    /// Evaluates the template's and Berth's hint rules over what the caches hold, and puts each
+    /// component's hints (their evidence redacted) on its status.
+    async fn add_hints(
+        &self,
+        namespace: &str,
+        manifests: &[Value],
+        rules: &[advice::Rule],
+        redactor: &Redactor,
+        seen: &mut [(ComponentStatus, Vec<Value>, Vec<Value>)],
+    ) {
+        let missing = self.missing_tls_secrets(namespace, manifests).await;
+        let facts = advice::Facts {
+            components: seen
+                .iter()
+                .map(|(status, pods, live)| advice::Seen {
+                    status,
+                    pods: pods.iter().collect(),
+                    live: live.iter().collect(),
+                })
+                .collect(),
+            manifests,
+            missing_secrets: &missing,
+        };
+        let hints = advice::evaluate(rules, &facts);
+        for ((status, _, _), hints) in seen.iter_mut().zip(hints) {
+            status.hints = hints
+                .into_iter()
+                .map(|mut h| {
+                    h.evidence = h
+                        .evidence
+                        .iter()
+                        .map(|e| redact::message(redactor, e))
+                        .collect();
+                    h
+                })
+                .collect();
+        }
     }
 
     /// Each component's status, with its pods and its live objects (the claims of its
@@ -188,10 +202,18 @@ impl Service {
                     _ => None,
                 })
                 .collect();
-            live.extend(claims.iter().filter(|p| {
-                str_at(p, &pod_label) == c.id
-                    && !c.objects.iter().any(|r| r.kind == "PersistentVolumeClaim" && p["metadata"]["name"] == r.name.as_str())
-            }).cloned());
+            live.extend(
+                claims
+                    .iter()
+                    .filter(|p| {
+                        str_at(p, &pod_label) == c.id
+                            && !c.objects.iter().any(|r| {
+                                r.kind == "PersistentVolumeClaim"
+                                    && p["metadata"]["name"] == r.name.as_str()
+                            })
+                    })
+                    .cloned(),
+            );
             let mut status = health::component_status(&ComponentLive {
                 component: c,
                 objects,
@@ -209,7 +231,12 @@ impl Service {
         let names: BTreeSet<String> = manifests
             .iter()
             .filter(|o| o["kind"] == "Ingress")
-            .flat_map(|i| i.pointer("/spec/tls").and_then(Value::as_array).into_iter().flatten())
+            .flat_map(|i| {
+                i.pointer("/spec/tls")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            })
             .map(|t| str_at(t, "/secretName").to_string())
             .filter(|n| !n.is_empty())
             .collect();
@@ -332,14 +359,16 @@ fn pod_brief(p: &Value) -> PodBrief {
     }
 }
 
-/// A component's kept Events in brief.
-fn summarize(events: &[KubeEvent], component: &str) -> EventSummary {
+/// A component's kept Events in brief (the latest warning redacted).
+fn summarize(events: &[KubeEvent], component: &str, redactor: &Redactor) -> EventSummary {
     let mine: Vec<&KubeEvent> = events.iter().filter(|e| e.component == component).collect();
     let warnings: Vec<&&KubeEvent> = mine.iter().filter(|e| e.is_warning()).collect();
     EventSummary {
         total: mine.len() as u32,
         warnings: warnings.len() as u32,
         // Newest first, so the first warning is the latest.
-        latest_warning: warnings.first().map(|e| format!("{}: {}", e.reason, e.message)),
+        latest_warning: warnings
+            .first()
+            .map(|e| redact::message(redactor, &format!("{}: {}", e.reason, e.message))),
     }
 }

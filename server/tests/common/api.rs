@@ -200,7 +200,10 @@ impl TestApi {
             if view["health"]["state"] == "Healthy" {
                 return base;
             }
-            assert!(tokio::time::Instant::now() < deadline, "never healthy: {view}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never healthy: {view}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
     }

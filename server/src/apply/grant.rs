@@ -5,7 +5,10 @@
 //! Secrets nowhere else. Run from a laptop with an admin kubeconfig, no grant is configured and
 //! none is made.
 
-use k8s_openapi::api::{authorization::v1::SelfSubjectAccessReview, rbac::v1::RoleBinding};
+use k8s_openapi::api::{
+    authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec},
+    rbac::v1::RoleBinding,
+};
 use kube::{
     Api,
     api::{DeleteParams, Patch, PatchParams, PostParams},
@@ -76,10 +79,18 @@ impl Applier {
     /// it reads bindings from a cache, and a dry run at once could still be refused.
     async fn until_granted(&self, namespace: &str) {
         let reviews: Api<SelfSubjectAccessReview> = Api::all(self.client().clone());
-        let review: SelfSubjectAccessReview = serde_json::from_value(json!({
-            "spec": {"resourceAttributes": {"namespace": namespace, "verb": "patch", "resource": "secrets"}}
-        }))
-        .expect("a review");
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    namespace: Some(namespace.to_string()),
+                    verb: Some("patch".into()),
+                    resource: Some("secrets".into()),
+                    ..ResourceAttributes::default()
+                }),
+                ..SelfSubjectAccessReviewSpec::default()
+            },
+            ..SelfSubjectAccessReview::default()
+        };
         for _ in 0..50 {
             let allowed = reviews
                 .create(&PostParams::default(), &review)

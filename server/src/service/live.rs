@@ -51,6 +51,17 @@ impl Service {
         }
     }
 
+    /// The current revision's redactor, for the Events pushed on the stream (`None` for a
+    /// deleted instance, whose Events are not pushed).
+    async fn live_redactor(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Option<crate::manifest::Redactor> {
+        let (_, state) = self.current(namespace, name).await.ok()?;
+        Some(self.redactor(&state))
+    }
+
     /// Live updates about one instance, until the stream is dropped.
     pub async fn watch(&self, namespace: &str, name: &str) -> Result<BoxStream<LiveEvent>> {
         let first = self.get(namespace, name).await?;
@@ -62,10 +73,7 @@ impl Service {
         let mut changes = self.subscribe_changes();
         let mut kube_events = self.events.as_ref().map(|e| e.subscribe());
         // A deleted instance has no Events to show, and no redactor.
-        let redactor = match self.current(&namespace, &name).await {
-            Ok((_, state)) => Some(self.redactor(&state)),
-            Err(_) => None,
-        };
+        let mut redactor = self.live_redactor(&namespace, &name).await;
         tokio::spawn(async move {
             let mut last = first.clone();
             if !deliver(&tx, LiveEvent::Health(Box::new(first))).await {
@@ -107,8 +115,12 @@ impl Service {
                             if !deliver(&tx, LiveEvent::Progress(p)).await { return; }
                             // The end of an operation changes the recorded instance (its
                             // revision, or what did not finish), which no watch reports.
-                            if finished && !service.send_fresh(&namespace, &name, &mut last, &tx).await {
-                                return;
+                            if finished {
+                                // A new revision may hold new secrets to hide.
+                                redactor = service.live_redactor(&namespace, &name).await;
+                                if !service.send_fresh(&namespace, &name, &mut last, &tx).await {
+                                    return;
+                                }
                             }
                         }
                         Ok(_) => {}

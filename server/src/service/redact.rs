@@ -175,17 +175,21 @@ impl Service {
 
     /// The state's manifests with secrets hidden.
     pub(super) fn redacted(&self, state: &RevisionState) -> Vec<Value> {
-        let r = self.redactor(state);
-        state
-            .manifests
-            .iter()
-            .map(|o| {
-                let mut shown = r.redact(o);
-                mask_secret_env(&r, &mut shown);
-                shown
-            })
-            .collect()
+        redacted_by(&self.redactor(state), state)
     }
+}
+
+/// The state's manifests with secrets hidden by `r` (the state's own redactor).
+pub(super) fn redacted_by(r: &Redactor, state: &RevisionState) -> Vec<Value> {
+    state
+        .manifests
+        .iter()
+        .map(|o| {
+            let mut shown = r.redact(o);
+            mask_secret_env(r, &mut shown);
+            shown
+        })
+        .collect()
 }
 
 /// An object's result with its message (the apiserver's words) passed through the redactor.

@@ -64,7 +64,9 @@ impl Service {
         let mut seen = self
             .components_status(namespace, name, &state.manifests, &comps)
             .await;
-        let shown = self.redacted(&state);
+        // One redactor for the whole view: the specs, the hints' evidence, the Events.
+        let redactor = self.redactor(&state);
+        let shown = redact::redacted_by(&redactor, &state);
         let template = self.templates.get(&summary.template);
         let (rules, groups) = template
             .as_ref()
@@ -74,7 +76,6 @@ impl Service {
             status.spec = spec::of(&shown, &status.component);
             status.spec.scale = advice::scale::advice(groups, &status.component.id);
         }
-        let redactor = self.redactor(&state);
         if self.watches.is_some() && !seen.is_empty() {
             self.add_hints(namespace, &state.manifests, rules, &redactor, &mut seen)
                 .await;
@@ -264,10 +265,10 @@ impl Service {
                 None => match tokio::time::timeout(TLS_LOOKUP, api.get_metadata_opt(&n)).await {
                     Ok(Ok(found)) => {
                         let e = found.is_some();
-                        self.tls_seen
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .insert(key, (Instant::now(), e));
+                        let mut seen = self.tls_seen.lock().unwrap_or_else(PoisonError::into_inner);
+                        // Only what is still fresh is kept (deleted namespaces drop out).
+                        seen.retain(|_, (at, _)| at.elapsed() < TLS_SEEN_FOR);
+                        seen.insert(key, (Instant::now(), e));
                         e
                     }
                     // Unknown (no permission, unreachable): no hint rather than a wrong one.

@@ -53,7 +53,7 @@ impl AppState {
         store: Store,
         cluster: Cluster,
     ) -> anyhow::Result<AppState> {
-        let interrupted = store.mark_interrupted().await?;
+        let interrupted = store.interrupt_orphans().await?.len();
         if interrupted > 0 {
             tracing::warn!(
                 interrupted,
@@ -91,6 +91,7 @@ impl AppState {
             );
             service = service.with_llm(llm);
         }
+        service.join_replicas().await?;
         let imported = service.load_imported_templates().await?;
         if imported > 0 {
             tracing::info!(imported, "offering templates imported before");

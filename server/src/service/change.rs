@@ -7,11 +7,10 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use app::model::{ChangeRequest, InstanceSummary, OperationInfo, OperationStatus, Preview};
 use serde_json::json;
-use tokio::sync::OwnedMutexGuard;
 
 use super::{
     Error, Result, Service, phase, redact,
-    run::{Kind, Prepared, Work},
+    run::{Kind, OpGuard, Prepared, Work},
 };
 use crate::{
     apply::{Applier, Planned, Resolved},
@@ -175,7 +174,7 @@ impl Service {
                 "applying a change needs the planHash of its preview: POST .../changes/preview first and confirm".into(),
             ));
         }
-        let guard = self.ops.lock(namespace, name)?;
+        let guard = self.lock(namespace, name).await?;
         let (summary, recorded, plan) = self.plan_change(namespace, name, req).await?;
         if req.plan_hash.as_deref() != Some(plan.plan_hash.as_str()) {
             return Err(Error::StalePlan);
@@ -243,7 +242,7 @@ impl Service {
         force: bool,
         wait: bool,
     ) -> Result<OperationInfo> {
-        let guard = self.ops.lock(namespace, name)?;
+        let guard = self.lock(namespace, name).await?;
         let (summary, current, plan) = self.plan_rollback_to(namespace, name, to).await?;
         if plan_hash.is_some_and(|h| h != plan.plan_hash) {
             return Err(Error::StalePlan);
@@ -272,7 +271,7 @@ impl Service {
         actor: &str,
         wait: bool,
     ) -> Result<OperationInfo> {
-        let guard = self.ops.lock(namespace, name)?;
+        let guard = self.lock(namespace, name).await?;
         let (summary, current) = self.current(namespace, name).await?;
         let unfinished = summary.unfinished.as_ref().filter(|u| u.number == number);
         let Some(u) = unfinished.filter(|u| u.kind != "delete") else {
@@ -303,7 +302,7 @@ impl Service {
         plan: Plan,
         force: bool,
         actor: &str,
-        guard: OwnedMutexGuard<()>,
+        guard: OpGuard,
         wait: bool,
     ) -> Result<OperationInfo> {
         let started = std::time::Instant::now();

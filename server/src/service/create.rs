@@ -82,7 +82,7 @@ impl Service {
                 warnings,
             }));
         }
-        let guard = self.ops.lock(&namespace, &name)?;
+        let guard = self.lock(&namespace, &name).await?;
         phase(started, "create: rendered and resolved");
         let created_namespace = applier.create_namespace(&namespace).await?;
         let granted = applier.grant_namespace(&namespace).await?;

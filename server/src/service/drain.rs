@@ -30,8 +30,9 @@ impl Service {
         while self.ops.running() > 0 && Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        match self.store.mark_interrupted().await {
-            Ok(left) => left,
+        let left = self.ops.instances_running();
+        match self.store.interrupt_running(&left).await {
+            Ok(left) => left.len() as u64,
             Err(e) => {
                 tracing::error!(error = %e, "cannot mark the operations left as interrupted");
                 0

@@ -32,6 +32,7 @@ mod logs;
 mod own;
 mod redact;
 mod render;
+mod replicas;
 mod run;
 pub mod spec;
 mod view;
@@ -77,6 +78,8 @@ pub struct Service {
     llm: Option<std::sync::Arc<Llm>>,
     limits: Limits,
     grant: Option<NamespaceGrant>,
+    /// This process's id among replicas sharing a PostgreSQL (16 hex digits, new each start).
+    replica: std::sync::Arc<str>,
 }
 
 impl Service {
@@ -111,6 +114,7 @@ impl Service {
             llm: None,
             limits: Limits::default(),
             grant: None,
+            replica: hex::encode(rand::random::<[u8; 8]>()).into(),
         }
     }
 

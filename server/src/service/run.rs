@@ -22,7 +22,7 @@ use super::{Error, Result, Service, phase, redact};
 use crate::{
     apply::{Applier, Planned, Resolved, Stop},
     kube::instance_key,
-    store::{NewRevision, Outcome, RevisionState},
+    store::{InstanceLock, NewRevision, Outcome, RevisionState},
 };
 
 /// Operations running now (with the signal that stops each), the per-instance locks, the
@@ -31,7 +31,7 @@ use crate::{
 pub struct Operations {
     live: Arc<Mutex<HashMap<String, (OperationInfo, Stop)>>>,
     locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-    progress: broadcast::Sender<Progress>,
+    pub(super) progress: broadcast::Sender<Progress>,
     draining: Arc<AtomicBool>,
 }
 
@@ -105,6 +105,14 @@ impl Operations {
             .cloned()
     }
 
+    /// The instances (`(namespace, name)`) operations run on now.
+    pub fn instances_running(&self) -> Vec<(String, String)> {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        live.values()
+            .map(|(op, _)| (op.namespace.clone(), op.name.clone()))
+            .collect()
+    }
+
     /// How many operations are running.
     pub fn running(&self) -> usize {
         self.live
@@ -126,6 +134,30 @@ impl Operations {
             .unwrap_or_else(PoisonError::into_inner)
             .get(id)
             .map(|(op, _)| op.clone())
+    }
+}
+
+/// An instance's locks, held while an operation on it is planned and runs: this process's, and
+/// the store's, which keeps out the other replicas sharing a PostgreSQL.
+pub(super) struct OpGuard {
+    _local: OwnedMutexGuard<()>,
+    _shared: InstanceLock,
+}
+
+impl Service {
+    /// Takes the instance's locks, or fails with [`Error::Busy`] while an operation on it runs
+    /// here or on another replica.
+    pub(super) async fn lock(&self, namespace: &str, name: &str) -> Result<OpGuard> {
+        let local = self.ops.lock(namespace, name)?;
+        let shared = self
+            .store
+            .lock_instance(namespace, name)
+            .await?
+            .ok_or_else(|| Error::Busy(instance_key(namespace, name)))?;
+        Ok(OpGuard {
+            _local: local,
+            _shared: shared,
+        })
     }
 }
 
@@ -198,7 +230,7 @@ impl Service {
         &self,
         p: Prepared,
         actor: &str,
-        guard: OwnedMutexGuard<()>,
+        guard: OpGuard,
         wait: bool,
     ) -> Result<OperationInfo> {
         let revision = self
@@ -286,11 +318,13 @@ impl Service {
                     }
                     for result in batch {
                         service.ops.push(&id, &result);
-                        let _ = service.ops.progress.send(Progress::Object {
-                            instance: instance.clone(),
-                            revision,
-                            result,
-                        });
+                        service
+                            .announce(Progress::Object {
+                                instance: instance.clone(),
+                                revision,
+                                result,
+                            })
+                            .await;
                     }
                 }
             })
@@ -368,12 +402,13 @@ impl Service {
             tracing::error!(error = %e, "cannot record the health after an operation");
         }
         phase(started, "run: health recorded");
-        let _ = self.ops.progress.send(Progress::Finished {
+        self.announce(Progress::Finished {
             instance,
             revision,
             status,
             message: message.clone(),
-        });
+        })
+        .await;
         // History now has the outcome; the live map only holds running operations.
         self.ops.remove(&id);
         OperationInfo {
@@ -420,7 +455,7 @@ impl Service {
         actor: &str,
         wait: bool,
     ) -> Result<OperationInfo> {
-        let guard = self.ops.lock(namespace, name)?;
+        let guard = self.lock(namespace, name).await?;
         let (summary, state) = self.current(namespace, name).await?;
         let applier = self.applier()?;
         let components = crate::components::derive(&state.manifests, name);

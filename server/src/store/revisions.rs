@@ -139,14 +139,14 @@ impl Store {
             Store::create_instance(&mut tx, r.namespace, r.name, r.template, r.actor).await?;
         }
         let next: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE instance_id = ?",
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE instance_id = $1",
         )
         .bind(id(r.namespace, r.name))
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
             "INSERT INTO revisions (instance_id, number, kind, actor, created_at, status, change_json, inputs_json, manifests_json, secrets_sealed, planned)
-             VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10)",
         )
         .bind(id(r.namespace, r.name))
         .bind(next)
@@ -174,18 +174,32 @@ impl Store {
         results: &[ObjectResult],
     ) -> Result<()> {
         let mut tx = self.write().await?;
+        let recorded: Option<String> = sqlx::query_scalar(
+            "SELECT results_json FROM revisions
+             WHERE instance_id = $1 AND number = $2 AND status = 'running'",
+        )
+        .bind(id(namespace, name))
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        // A revision no longer running (it was found interrupted meanwhile) keeps what it has.
+        let Some(recorded) = recorded else {
+            return Ok(());
+        };
+        let mut all: Vec<Value> =
+            serde_json::from_str(&recorded).map_err(|e| corrupt("results_json", e))?;
         for result in results {
-            let result = serde_json::to_string(result).map_err(|e| corrupt("result", e))?;
-            sqlx::query(
-                "UPDATE revisions SET results_json = json_insert(results_json, '$[#]', json(?))
-                 WHERE instance_id = ? AND number = ? AND status = 'running'",
-            )
-            .bind(result)
-            .bind(id(namespace, name))
-            .bind(number)
-            .execute(&mut *tx)
-            .await?;
+            all.push(serde_json::to_value(result).map_err(|e| corrupt("result", e))?);
         }
+        sqlx::query(
+            "UPDATE revisions SET results_json = $1
+             WHERE instance_id = $2 AND number = $3 AND status = 'running'",
+        )
+        .bind(Value::Array(all).to_string())
+        .bind(id(namespace, name))
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -193,13 +207,14 @@ impl Store {
     /// Whether any revision of the instance (a delete aside) failed, was cancelled or was
     /// interrupted: only those can have left objects no finished revision records.
     pub async fn has_unfinished(&self, namespace: &str, name: &str) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM revisions WHERE instance_id = ? AND kind != 'delete'
-               AND status IN ('failed', 'cancelled', 'interrupted'))",
+        let found: i64 = sqlx::query_scalar(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM revisions WHERE instance_id = $1 AND kind != 'delete'
+               AND status IN ('failed', 'cancelled', 'interrupted')) THEN 1 ELSE 0 END",
         )
         .bind(id(namespace, name))
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(found != 0)
     }
 
     /// Whether revision `number` is the instance's newest, whatever its status, and was made
@@ -211,17 +226,18 @@ impl Store {
         name: &str,
         number: i64,
     ) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(
-                (SELECT MAX(number) FROM revisions WHERE instance_id = ?1) = ?2
-                AND (SELECT created_at FROM revisions WHERE instance_id = ?1 AND number = ?2)
-                    >= (SELECT created_at FROM installation ORDER BY rowid LIMIT 1),
-                0)",
+        let newest: i64 = sqlx::query_scalar(
+            "SELECT CASE WHEN
+                (SELECT MAX(number) FROM revisions WHERE instance_id = $1) = $2
+                AND (SELECT created_at FROM revisions WHERE instance_id = $1 AND number = $2)
+                    >= (SELECT created_at FROM installation ORDER BY created_at, id LIMIT 1)
+             THEN 1 ELSE 0 END",
         )
         .bind(id(namespace, name))
         .bind(number)
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(newest != 0)
     }
 
     /// Finishes a revision. A successful one becomes the instance's current revision (a
@@ -238,8 +254,8 @@ impl Store {
         let instance = id(namespace, name);
         let mut tx = self.write().await?;
         let kind: Option<String> = sqlx::query_scalar(
-            "UPDATE revisions SET status = ?, message = ?, results_json = ?, finished_at = ?
-             WHERE instance_id = ? AND number = ? RETURNING kind",
+            "UPDATE revisions SET status = $1, message = $2, results_json = $3, finished_at = $4
+             WHERE instance_id = $5 AND number = $6 RETURNING kind",
         )
         .bind(outcome.status.as_str())
         .bind(outcome.message)
@@ -254,7 +270,7 @@ impl Store {
         if outcome.status == OperationStatus::Succeeded {
             let deleted_at = (kind == "delete").then(now);
             sqlx::query(
-                "UPDATE instances SET current_revision = ?, deleted_at = COALESCE(?, deleted_at) WHERE id = ?",
+                "UPDATE instances SET current_revision = $1, deleted_at = COALESCE($2, deleted_at) WHERE id = $3",
             )
             .bind(number)
             .bind(deleted_at)
@@ -263,9 +279,9 @@ impl Store {
             .await?;
         }
         sqlx::query(
-            "DELETE FROM revisions WHERE instance_id = ?1 AND status != 'running'
-               AND number <= (SELECT MAX(number) FROM revisions WHERE instance_id = ?1) - ?2
-               AND number != (SELECT current_revision FROM instances WHERE id = ?1)",
+            "DELETE FROM revisions WHERE instance_id = $1 AND status != 'running'
+               AND number <= (SELECT MAX(number) FROM revisions WHERE instance_id = $1) - $2
+               AND number != (SELECT current_revision FROM instances WHERE id = $1)",
         )
         .bind(&instance)
         .bind(self.revision_limit)
@@ -287,7 +303,7 @@ impl Store {
         number: i64,
         health: HealthState,
     ) -> Result<()> {
-        sqlx::query("UPDATE revisions SET health = ? WHERE instance_id = ? AND number = ?")
+        sqlx::query("UPDATE revisions SET health = $1 WHERE instance_id = $2 AND number = $3")
             .bind(health_text(health))
             .bind(id(namespace, name))
             .bind(number)
@@ -300,7 +316,7 @@ impl Store {
     pub async fn revisions(&self, namespace: &str, name: &str) -> Result<Vec<RevisionSummary>> {
         self.instance(namespace, name).await?;
         let rows = sqlx::query_as::<_, RevisionRow>(&format!(
-            "SELECT {COLUMNS} FROM revisions WHERE instance_id = ? ORDER BY number"
+            "SELECT {COLUMNS} FROM revisions WHERE instance_id = $1 ORDER BY number"
         ))
         .bind(id(namespace, name))
         .fetch_all(&self.pool)
@@ -316,7 +332,7 @@ impl Store {
         number: i64,
     ) -> Result<RevisionRecord> {
         sqlx::query_as::<_, RevisionRow>(&format!(
-            "SELECT {COLUMNS} FROM revisions WHERE instance_id = ? AND number = ?"
+            "SELECT {COLUMNS} FROM revisions WHERE instance_id = $1 AND number = $2"
         ))
         .bind(id(namespace, name))
         .bind(number)
@@ -346,7 +362,7 @@ impl Store {
 
     async fn open_state(&self, namespace: &str, name: &str, number: i64) -> Result<RevisionState> {
         let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(
-            "SELECT secrets_sealed FROM revisions WHERE instance_id = ? AND number = ?",
+            "SELECT secrets_sealed FROM revisions WHERE instance_id = $1 AND number = $2",
         )
         .bind(id(namespace, name))
         .bind(number)
@@ -379,7 +395,7 @@ impl Store {
                 .open(sealed)
                 .map_err(|e| corrupt(&format!("revision {number} of {instance}"), e))?;
             sqlx::query(
-                "UPDATE revisions SET secrets_sealed = ? WHERE instance_id = ? AND number = ?",
+                "UPDATE revisions SET secrets_sealed = $1 WHERE instance_id = $2 AND number = $3",
             )
             .bind(new.seal(&plain))
             .bind(instance)
@@ -389,20 +405,5 @@ impl Store {
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
-    }
-
-    /// Marks every revision left `running` (by a crash, a restart or a shutdown that could not
-    /// wait for it) as `interrupted`, saying how far it got.
-    pub async fn mark_interrupted(&self) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE revisions SET status = 'interrupted', finished_at = ?,
-             message = 'Berth stopped while this operation ran, after ' || json_array_length(results_json)
-                       || ' of ' || planned || ' objects; resume it or roll back'
-             WHERE status = 'running'",
-        )
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
     }
 }

@@ -8,7 +8,7 @@ impl Store {
     pub async fn add_template(&self, id: &str, source: &str, by: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let taken: Option<String> =
-            sqlx::query_scalar("SELECT id FROM imported_templates WHERE id = ?")
+            sqlx::query_scalar("SELECT id FROM imported_templates WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -16,7 +16,7 @@ impl Store {
             return Err(Error::Exists(format!("template {id}")));
         }
         sqlx::query(
-            "INSERT INTO imported_templates (id, source, imported_by, imported_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO imported_templates (id, source, imported_by, imported_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(source)

@@ -1,4 +1,6 @@
-//! The store on a real SQLite: files in WAL mode, and the in-memory tier for the tables.
+//! The store on a real SQLite (files in WAL mode, and in memory) and, when `BERTH_TEST_POSTGRES`
+//! names a PostgreSQL server (`end2end/test-all` starts one), on a fresh database of it: every
+//! test of the tables runs on both. `replica_tests.rs` has what only PostgreSQL does.
 
 use std::path::Path;
 
@@ -9,6 +11,38 @@ use super::*;
 
 fn sealer() -> Sealer {
     Sealer::new([7; 32])
+}
+
+/// A fresh database on the PostgreSQL server `BERTH_TEST_POSTGRES` names (a URL Berth's tests
+/// may create databases with), or `None` when it names none.
+pub(super) async fn scratch_postgres() -> Option<String> {
+    use sqlx::Connection as _;
+    let server = std::env::var("BERTH_TEST_POSTGRES").ok().filter(|u| !u.is_empty())?;
+    let mut admin = sqlx::postgres::PgConnection::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("BERTH_TEST_POSTGRES is set but cannot be reached: {e}"));
+    let name = format!("berth_test_{}", hex::encode(rand::random::<[u8; 6]>()));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a scratch database");
+    let mut url = url::Url::parse(&server).expect("BERTH_TEST_POSTGRES is a URL");
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+/// A fresh store on each backend there is: SQLite in memory, and PostgreSQL when configured.
+async fn stores() -> Vec<Store> {
+    let mut all = vec![Store::in_memory(sealer()).await.expect("sqlite store")];
+    match scratch_postgres().await {
+        Some(url) => all.push(
+            Store::open(Path::new(&url), sealer())
+                .await
+                .expect("postgres store"),
+        ),
+        None => eprintln!("BERTH_TEST_POSTGRES is not set: this test ran on SQLite only"),
+    }
+    all
 }
 
 fn state(replicas: u32) -> RevisionState {
@@ -99,7 +133,12 @@ async fn an_unwritable_path_is_a_clear_error() {
 
 #[tokio::test]
 async fn a_deploy_records_its_instance_and_first_revision_together() {
-    let store = Store::in_memory(sealer()).await.unwrap();
+    for store in stores().await {
+        a_deploy_records_its_instance_and_first_revision_together_on(store).await;
+    }
+}
+
+async fn a_deploy_records_its_instance_and_first_revision_together_on(store: Store) {
     assert!(matches!(
         store.instance("ns", "ph").await,
         Err(Error::NotFound(_))
@@ -121,7 +160,12 @@ async fn a_deploy_records_its_instance_and_first_revision_together() {
 
 #[tokio::test]
 async fn a_delete_marks_the_instance_deleted_and_a_new_deploy_revives_its_history() {
-    let store = Store::in_memory(sealer()).await.unwrap();
+    for store in stores().await {
+        a_delete_marks_the_instance_deleted_and_a_new_deploy_revives_its_history_on(store).await;
+    }
+}
+
+async fn a_delete_marks_the_instance_deleted_and_a_new_deploy_revives_its_history_on(store: Store) {
     finish(
         &store,
         begin(&store, "deploy", 1).await.unwrap(),
@@ -147,7 +191,12 @@ async fn a_delete_marks_the_instance_deleted_and_a_new_deploy_revives_its_histor
 
 #[tokio::test]
 async fn the_sealed_state_round_trips_and_the_clear_columns_hold_no_secret() {
-    let store = Store::in_memory(sealer()).await.unwrap();
+    for store in stores().await {
+        the_sealed_state_round_trips_and_the_clear_columns_hold_no_secret_on(store).await;
+    }
+}
+
+async fn the_sealed_state_round_trips_and_the_clear_columns_hold_no_secret_on(store: Store) {
     let n = begin(&store, "deploy", 4).await.unwrap();
     assert_eq!(
         *store.revision_state("ns", "ph", n).await.unwrap(),
@@ -178,7 +227,12 @@ async fn the_sealed_state_round_trips_and_the_clear_columns_hold_no_secret() {
 
 #[tokio::test]
 async fn a_row_that_does_not_match_is_an_error_not_a_panic() {
-    let store = Store::in_memory(sealer()).await.unwrap();
+    for store in stores().await {
+        a_row_that_does_not_match_is_an_error_not_a_panic_on(store).await;
+    }
+}
+
+async fn a_row_that_does_not_match_is_an_error_not_a_panic_on(store: Store) {
     let n = begin(&store, "deploy", 1).await.unwrap();
     sqlx::query("UPDATE revisions SET manifests_json = 'not json'")
         .execute(&store.pool)
@@ -196,10 +250,13 @@ async fn a_row_that_does_not_match_is_an_error_not_a_panic() {
 
 #[tokio::test]
 async fn only_the_newest_revisions_are_kept_and_never_the_current_one_is_dropped() {
-    let store = Store::in_memory(sealer())
-        .await
-        .unwrap()
-        .with_revision_limit(3);
+    for store in stores().await {
+        only_the_newest_revisions_are_kept_and_never_the_current_one_is_dropped_on(store).await;
+    }
+}
+
+async fn only_the_newest_revisions_are_kept_and_never_the_current_one_is_dropped_on(store: Store) {
+    let store = store.with_revision_limit(3);
     for kind in ["deploy", "change", "change", "change", "change"] {
         let n = begin(&store, kind, 1).await.unwrap();
         finish(&store, n, OperationStatus::Succeeded).await;
@@ -220,7 +277,12 @@ async fn only_the_newest_revisions_are_kept_and_never_the_current_one_is_dropped
 
 #[tokio::test]
 async fn revisions_left_running_are_marked_interrupted() {
-    let store = Store::in_memory(sealer()).await.unwrap();
+    for store in stores().await {
+        revisions_left_running_are_marked_interrupted_on(store).await;
+    }
+}
+
+async fn revisions_left_running_are_marked_interrupted_on(store: Store) {
     let n = begin(&store, "deploy", 1).await.unwrap();
     // Results are recorded as they happen: a crash leaves them.
     for name in ["a", "b"] {
@@ -238,7 +300,7 @@ async fn revisions_left_running_are_marked_interrupted() {
             .await
             .unwrap();
     }
-    assert_eq!(store.mark_interrupted().await.unwrap(), 1);
+    assert_eq!(store.interrupt_orphans().await.unwrap().len(), 1);
     let r = store.revision("ns", "ph", n).await.unwrap();
     assert_eq!(r.summary.status, OperationStatus::Interrupted);
     assert!(r.summary.finished_at.is_some());
@@ -252,12 +314,17 @@ async fn revisions_left_running_are_marked_interrupted() {
         unfinished.map(|u| (u.number, u.status)),
         Some((n, OperationStatus::Interrupted))
     );
-    assert_eq!(store.mark_interrupted().await.unwrap(), 0);
+    assert_eq!(store.interrupt_orphans().await.unwrap().len(), 0);
 }
 
 #[tokio::test]
 async fn only_the_newest_revision_made_since_the_installation_id_is_held_as_applied() {
-    let store = Store::in_memory(sealer()).await.expect("store");
+    for store in stores().await {
+        only_the_newest_revision_made_since_the_installation_id_is_held_as_applied_on(store).await;
+    }
+}
+
+async fn only_the_newest_revision_made_since_the_installation_id_is_held_as_applied_on(store: Store) {
     let first = begin(&store, "deploy", 1).await.expect("deploy");
     finish(&store, first, OperationStatus::Succeeded).await;
     assert!(

@@ -30,7 +30,7 @@ impl Store {
         secret_hash: &str,
     ) -> Result<()> {
         let mut tx = self.write().await?;
-        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM tokens WHERE name = ?")
+        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM tokens WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *tx)
             .await?;
@@ -38,7 +38,7 @@ impl Store {
             return Err(Error::Exists(format!("token {name}")));
         }
         sqlx::query(
-            "INSERT INTO tokens (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO tokens (id, name, role, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
         .bind(name)
@@ -78,7 +78,7 @@ impl Store {
             secret_hash: String,
         }
         let row = sqlx::query_as::<_, Row>(&format!(
-            "SELECT {COLUMNS}, secret_hash FROM tokens WHERE id = ? AND revoked_at IS NULL"
+            "SELECT {COLUMNS}, secret_hash FROM tokens WHERE id = $1 AND revoked_at IS NULL"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -90,17 +90,17 @@ impl Store {
     pub async fn revoke_token(&self, name: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let id: Option<String> =
-            sqlx::query_scalar("SELECT id FROM tokens WHERE name = ? AND revoked_at IS NULL")
+            sqlx::query_scalar("SELECT id FROM tokens WHERE name = $1 AND revoked_at IS NULL")
                 .bind(name)
                 .fetch_optional(&mut *tx)
                 .await?;
         let id = id.ok_or_else(|| Error::NotFound(format!("token {name}")))?;
-        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ?")
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2")
             .bind(now())
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE token_id = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_id = $1")
             .bind(&id)
             .execute(&mut *tx)
             .await?;
@@ -111,7 +111,7 @@ impl Store {
     /// Opens a session for a token until `expires_at` (RFC 3339).
     pub async fn add_session(&self, id_hash: &str, token_id: &str, expires_at: &str) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (id_hash, token_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO sessions (id_hash, token_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(id_hash)
         .bind(token_id)
@@ -127,7 +127,7 @@ impl Store {
         Ok(sqlx::query_as::<_, TokenRecord>(
             "SELECT t.id, t.name, t.role, t.created_at, t.revoked_at FROM sessions s
              JOIN tokens t ON t.id = s.token_id
-             WHERE s.id_hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL",
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL",
         )
         .bind(id_hash)
         .bind(now())
@@ -137,7 +137,7 @@ impl Store {
 
     /// Ends a session (signing out), and drops every expired one.
     pub async fn remove_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ? OR expires_at <= ?")
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1 OR expires_at <= $2")
             .bind(id_hash)
             .bind(now())
             .execute(&self.pool)

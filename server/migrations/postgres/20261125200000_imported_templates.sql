@@ -1,0 +1,13 @@
+-- PostgreSQL's copy of ../sqlite/'s migration of the same version: the same tables and columns, with
+-- BIGINT for INTEGER and BYTEA for BLOB.
+-- Templates imported through the console or the API (those in the templates directory are read
+-- from there at every start). Kept as their source text, and loaded again at start.
+
+CREATE TABLE imported_templates (
+    -- the Template CR's metadata.name
+    id          TEXT PRIMARY KEY NOT NULL,
+    -- the whole file as imported
+    source      TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);

@@ -37,22 +37,39 @@ impl Berth {
     /// Starts Berth on a fresh database in `dir`, with extra environment `env`.
     pub async fn start(dir: &Path, env: &[(&str, &str)]) -> Berth {
         let db = dir.join("berth.db");
-        let out = Command::new(BIN)
-            .args([
-                "token", "create", "--role", "admin", "--name", "faults", "--db",
-            ])
-            .arg(&db)
-            .output()
-            .expect("berth token create");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        Berth::start_on(dir, &db.to_string_lossy(), None, env).await
+    }
+
+    /// Starts Berth on the database `db` (a SQLite path or a PostgreSQL URL), logging beside
+    /// `dir`, with extra environment `env`. It uses `token` when given (one already in that
+    /// database: another replica's), else creates an admin token.
+    pub async fn start_on(
+        dir: &Path,
+        db: &str,
+        token: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Berth {
+        let token = match token {
+            Some(t) => t.to_string(),
+            None => {
+                let out = Command::new(BIN)
+                    .args([
+                        "token", "create", "--role", "admin", "--name", "faults", "--db", db,
+                    ])
+                    .envs(env.iter().copied())
+                    .output()
+                    .expect("berth token create");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8_lossy(&out.stdout).trim().to_string()
+            }
+        };
         let mut berth = Berth {
             child: None,
-            db,
+            db: PathBuf::from(db),
             port: free_port(),
             token,
             env: env
@@ -190,6 +207,22 @@ impl Berth {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// Opens the SSE stream at `path`.
+    pub async fn sse(&self, path: &str) -> Sse {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let req = Request::builder()
+            .uri(format!("http://127.0.0.1:{}{path}", self.port))
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let res = client.request(req).await.expect("the stream opens");
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        Sse {
+            body: res.into_body(),
+            buffer: String::new(),
+        }
+    }
+
     /// Polls operation `id` until `done` holds (or `secs` pass), answering the operation.
     pub async fn wait_operation(
         &self,
@@ -238,4 +271,39 @@ impl Drop for Berth {
 /// The number of per-object results an operation has so far.
 pub fn results(op: &Value) -> usize {
     op["results"].as_array().map(Vec::len).unwrap_or(0)
+}
+
+/// An SSE stream being read.
+pub struct Sse {
+    body: hyper::body::Incoming,
+    buffer: String,
+}
+
+impl Sse {
+    /// The next event (its name and JSON data), or `None` when none comes within `within`.
+    pub async fn next(&mut self, within: Duration) -> Option<(String, Value)> {
+        let until = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                let event = frame
+                    .lines()
+                    .find_map(|l| l.strip_prefix("event: "))
+                    .unwrap_or("message")
+                    .to_string();
+                let data: String = frame
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .collect();
+                match serde_json::from_str(&data) {
+                    Ok(value) => return Some((event, value)),
+                    Err(_) => continue,
+                }
+            }
+            let frame = tokio::time::timeout_at(until, self.body.frame()).await.ok()??.ok()?;
+            if let Some(data) = frame.data_ref() {
+                self.buffer.push_str(&String::from_utf8_lossy(data));
+            }
+        }
+    }
 }

@@ -30,7 +30,8 @@ pub struct Config {
     )]
     pub allowed_hosts: Vec<String>,
 
-    /// Path of the SQLite database (created if missing).
+    /// The store: the path of a SQLite database (created if missing), or a PostgreSQL URL
+    /// (`postgres://user:password@host/db`) that several replicas may share.
     #[arg(long = "db", env = "BERTH_DB", default_value = "./berth.db")]
     pub db_path: PathBuf,
 
@@ -200,7 +201,14 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("addr", &self.addr)
-            .field("db_path", &self.db_path)
+            // A PostgreSQL URL may hold a password.
+            .field(
+                "db_path",
+                &match self.db_path.to_string_lossy() {
+                    db if db.starts_with("postgres") => "<a PostgreSQL URL>".into(),
+                    db => db,
+                },
+            )
             .field("templates_dir", &self.templates_dir)
             .field("namespace", &self.namespace)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<hidden>"))

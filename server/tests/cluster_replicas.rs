@@ -26,7 +26,10 @@ async fn scratch_database() -> String {
     let mut admin = sqlx::postgres::PgConnection::connect(&server)
         .await
         .expect("BERTH_TEST_POSTGRES answers");
-    let name = format!("berth_replicas_{}", std::process::id() ^ rand::random::<u16>() as u32);
+    let name = format!(
+        "berth_replicas_{}",
+        std::process::id() ^ rand::random::<u16>() as u32
+    );
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await
@@ -57,7 +60,12 @@ async fn healthy_posthog(berth: &Berth, ns: &str, name: &str) {
     let body = json!({"template": "posthog", "namespace": ns, "name": name,
                       "inputs": {"platform": "kubernetes"}});
     let (status, op) = berth.post("/api/v1/instances?wait=true", body).await;
-    assert_eq!((status, &op["status"]), (201, &json!("succeeded")), "{}", op["message"]);
+    assert_eq!(
+        (status, &op["status"]),
+        (201, &json!("succeeded")),
+        "{}",
+        op["message"]
+    );
     berth.wait_healthy(ns, name, 180).await;
 }
 
@@ -86,7 +94,10 @@ async fn the_same_change_sent_to_both_replicas_applies_once() {
     let base = format!("/api/v1/instances/{}/ph", ns.name);
     let edits = json!([{"type": "replicas", "component": "capture", "replicas": 2}]);
     let (status, preview) = b
-        .post(&format!("{base}/changes/preview"), json!({"baseRevision": 1, "edits": edits}))
+        .post(
+            &format!("{base}/changes/preview"),
+            json!({"baseRevision": 1, "edits": edits}),
+        )
         .await;
     assert_eq!(status, 200, "{preview}");
     let body = json!({"baseRevision": 1, "edits": edits, "planHash": preview["planHash"]});
@@ -95,23 +106,44 @@ async fn the_same_change_sent_to_both_replicas_applies_once() {
     let mut answers = [on_a.0, on_b.0];
     answers.sort();
     assert_eq!(answers, [202, 409], "A: {} B: {}", on_a.1, on_b.1);
-    let (accepted, refused) = if on_a.0 == 202 { (&a, &on_b.1) } else { (&b, &on_a.1) };
+    let (accepted, refused) = if on_a.0 == 202 {
+        (&a, &on_b.1)
+    } else {
+        (&b, &on_a.1)
+    };
     // Refused because the other holds the instance, or (if it already finished) because the
     // instance moved on since the preview.
     assert_eq!(refused["error"], "conflict", "{refused}");
-    let id = if on_a.0 == 202 { &on_a.1["id"] } else { &on_b.1["id"] };
+    let id = if on_a.0 == 202 {
+        &on_a.1["id"]
+    } else {
+        &on_b.1["id"]
+    };
     let op = accepted
-        .wait_operation(id.as_str().expect("id"), 120, |op| op["status"] != "running")
+        .wait_operation(id.as_str().expect("id"), 120, |op| {
+            op["status"] != "running"
+        })
         .await;
     assert_eq!(op["status"], "succeeded", "{op}");
     // The one that lost still refuses it: the instance moved on since the preview.
-    let (again, answer) = if on_a.0 == 202 { b.post(&path, body).await } else { a.post(&path, body).await };
-    assert_eq!((again, &answer["error"]), (409, &json!("conflict")), "{answer}");
+    let (again, answer) = if on_a.0 == 202 {
+        b.post(&path, body).await
+    } else {
+        a.post(&path, body).await
+    };
+    assert_eq!(
+        (again, &answer["error"]),
+        (409, &json!("conflict")),
+        "{answer}"
+    );
     // Exactly once, whichever replica is asked.
     for replica in [&a, &b] {
         assert_eq!(
             statuses(replica, &base).await,
-            [("deploy".into(), "succeeded".into()), ("change".into(), "succeeded".into())]
+            [
+                ("deploy".into(), "succeeded".into()),
+                ("change".into(), "succeeded".into())
+            ]
         );
     }
 }
@@ -127,6 +159,15 @@ async fn a_replica_killed_mid_apply_is_picked_up_by_the_other() {
     assert_eq!(status, 202, "{op}");
     let id = op["id"].as_str().expect("id").to_string();
     let seen = a.wait_operation(&id, 60, |op| results(op) >= 6).await;
+    // Replica B shows the operation running on A, as far as A has recorded it.
+    let (_, view) = b.get(&format!("/api/v1/instances/{}/ph", ns.name)).await;
+    assert_eq!(
+        (&view["running"]["revision"], &view["running"]["status"]),
+        (&json!(1), &json!("running")),
+        "{}",
+        view["running"]
+    );
+    assert!(results(&view["running"]) >= 1, "{}", view["running"]);
     a.kill();
     let killed = Instant::now();
     let base = format!("/api/v1/instances/{}/ph", ns.name);
@@ -152,14 +193,22 @@ async fn a_replica_killed_mid_apply_is_picked_up_by_the_other() {
         .and_then(|m| m.split(' ').next())
         .and_then(|k| k.parse().ok())
         .unwrap_or_else(|| panic!("{message}"));
-    assert!(k >= results(&seen), "{message}: at least the {} seen", results(&seen));
+    assert!(
+        k >= results(&seen),
+        "{message}: at least the {} seen",
+        results(&seen)
+    );
     let (_, view) = b.get(&base).await;
     assert_eq!(view["unfinished"]["status"], "interrupted", "{view}");
     // Resumed on B, it finishes there.
     let (status, resumed) = b
         .post(&format!("{base}/revisions/1/resume?wait=true"), json!({}))
         .await;
-    assert_eq!((status, &resumed["status"]), (200, &json!("succeeded")), "{resumed}");
+    assert_eq!(
+        (status, &resumed["status"]),
+        (200, &json!("succeeded")),
+        "{resumed}"
+    );
     b.wait_healthy(&ns.name, "ph", 180).await;
     println!("replica B marked the killed replica's deploy interrupted {taken:?} after the kill");
 }
@@ -172,11 +221,17 @@ async fn a_stream_on_one_replica_shows_progress_of_an_operation_on_the_other() {
     healthy_posthog(&a, &ns.name, "ph").await;
     let base = format!("/api/v1/instances/{}/ph", ns.name);
     let mut on_b = b.sse(&format!("{base}/events")).await;
-    let (first, _) = on_b.next(Duration::from_secs(10)).await.expect("the first view");
+    let (first, _) = on_b
+        .next(Duration::from_secs(10))
+        .await
+        .expect("the first view");
     assert_eq!(first, "health");
     let edits = json!([{"type": "replicas", "component": "capture", "replicas": 3}]);
     let (_, preview) = a
-        .post(&format!("{base}/changes/preview"), json!({"baseRevision": 1, "edits": edits}))
+        .post(
+            &format!("{base}/changes/preview"),
+            json!({"baseRevision": 1, "edits": edits}),
+        )
         .await;
     let body = json!({"baseRevision": 1, "edits": edits, "planHash": preview["planHash"]});
     let (status, op) = a.post(&format!("{base}/changes"), body).await;
@@ -191,8 +246,14 @@ async fn a_stream_on_one_replica_shows_progress_of_an_operation_on_the_other() {
             None => break,
         }
     }
-    assert!(!objects.is_empty(), "B's stream showed no object of A's operation");
+    assert!(
+        !objects.is_empty(),
+        "B's stream showed no object of A's operation"
+    );
     assert!(objects.iter().all(|p| p["revision"] == 2), "{objects:?}");
     let finished = finished.expect("B's stream showed A's operation finish");
-    assert_eq!((&finished["revision"], &finished["status"]), (&json!(2), &json!("succeeded")));
+    assert_eq!(
+        (&finished["revision"], &finished["status"]),
+        (&json!(2), &json!("succeeded"))
+    );
 }

@@ -9,8 +9,10 @@ use app::model::{ChangeRequest, InstanceSummary, OperationInfo, OperationStatus,
 use serde_json::json;
 
 use super::{
-    Error, Result, Service, phase, redact,
-    run::{Kind, OpGuard, Prepared, Work},
+    Error, Result, Service,
+    locks::OpGuard,
+    phase, redact,
+    run::{Kind, Prepared, Work},
 };
 use crate::{
     apply::{Applier, Planned, Resolved},

@@ -28,6 +28,7 @@ pub mod error;
 mod finish;
 pub mod intent;
 mod live;
+mod locks;
 mod logs;
 mod own;
 mod redact;

@@ -18,11 +18,11 @@ use app::model::{ObjectAction, ObjectRef, ObjectResult, OperationInfo, Operation
 use serde_json::Value;
 use tokio::sync::{OwnedMutexGuard, broadcast};
 
-use super::{Error, Result, Service, phase, redact};
+use super::{Error, Result, Service, locks::OpGuard, phase, redact};
 use crate::{
     apply::{Applier, Planned, Resolved, Stop},
     kube::instance_key,
-    store::{InstanceLock, NewRevision, Outcome, RevisionState},
+    store::{NewRevision, Outcome, RevisionState},
 };
 
 /// Operations running now (with the signal that stops each), the per-instance locks, the
@@ -134,30 +134,6 @@ impl Operations {
             .unwrap_or_else(PoisonError::into_inner)
             .get(id)
             .map(|(op, _)| op.clone())
-    }
-}
-
-/// An instance's locks, held while an operation on it is planned and runs: this process's, and
-/// the store's, which keeps out the other replicas sharing a PostgreSQL.
-pub(super) struct OpGuard {
-    _local: OwnedMutexGuard<()>,
-    _shared: InstanceLock,
-}
-
-impl Service {
-    /// Takes the instance's locks, or fails with [`Error::Busy`] while an operation on it runs
-    /// here or on another replica.
-    pub(super) async fn lock(&self, namespace: &str, name: &str) -> Result<OpGuard> {
-        let local = self.ops.lock(namespace, name)?;
-        let shared = self
-            .store
-            .lock_instance(namespace, name)
-            .await?
-            .ok_or_else(|| Error::Busy(instance_key(namespace, name)))?;
-        Ok(OpGuard {
-            _local: local,
-            _shared: shared,
-        })
     }
 }
 

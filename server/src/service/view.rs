@@ -10,7 +10,7 @@ use std::{
 
 use app::model::{
     Component, ComponentStatus, EventSummary, Health, HealthState, InstanceSummary, InstanceView,
-    KubeEvent, PodBrief,
+    KubeEvent, OperationInfo, PodBrief,
 };
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -46,6 +46,21 @@ impl Service {
         let number = summary.revision.max(1);
         let state = self.store.revision_state(namespace, name, number).await?;
         Ok((summary, state))
+    }
+
+    /// The operation running on an instance: here, or (sharing a PostgreSQL) on another replica,
+    /// as its revision records it so far.
+    async fn running_on(&self, namespace: &str, name: &str) -> Option<OperationInfo> {
+        if let Some(op) = self.ops.running_on(namespace, name) {
+            return Some(op);
+        }
+        if self.store.backend() != crate::store::Backend::Postgres {
+            return None;
+        }
+        let number = self.store.running_revision(namespace, name).await.ok()??;
+        self.operation(&OperationInfo::id_of(namespace, name, number))
+            .await
+            .ok()
     }
 
     /// An instance with its components' live health.
@@ -94,7 +109,7 @@ impl Service {
             h
         }));
         Ok(InstanceView {
-            running: self.ops.running_on(namespace, name),
+            running: self.running_on(namespace, name).await,
             summary,
             health,
             components,

@@ -66,11 +66,11 @@ impl Store {
             "SELECT {} FROM instances WHERE id = $1",
             columns(self.backend)
         ))
-            .bind(id(namespace, name))
-            .fetch_optional(&self.pool)
-            .await?
-            .map(InstanceSummary::from)
-            .ok_or_else(|| Error::NotFound(format!("instance {}", id(namespace, name))))
+        .bind(id(namespace, name))
+        .fetch_optional(&self.pool)
+        .await?
+        .map(InstanceSummary::from)
+        .ok_or_else(|| Error::NotFound(format!("instance {}", id(namespace, name))))
     }
 
     /// All instances, newest first (deleted ones only when asked).

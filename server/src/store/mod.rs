@@ -390,7 +390,6 @@ fn id(namespace: &str, name: &str) -> String {
     crate::kube::instance_key(namespace, name)
 }
 
-
 #[cfg(test)]
 mod tests;
 

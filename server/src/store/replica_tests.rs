@@ -16,9 +16,17 @@ async fn two_replicas() -> Option<(Store, Store)> {
         eprintln!("BERTH_TEST_POSTGRES is not set: skipped");
         return None;
     };
-    let a = Store::open(Path::new(&url), Sealer::new([7; 32])).await.expect("a");
-    let b = Store::open(Path::new(&url), Sealer::new([7; 32])).await.expect("b");
-    assert_eq!(a.installation(), b.installation(), "one installation per database");
+    let a = Store::open(Path::new(&url), Sealer::new([7; 32]))
+        .await
+        .expect("a");
+    let b = Store::open(Path::new(&url), Sealer::new([7; 32]))
+        .await
+        .expect("b");
+    assert_eq!(
+        a.installation(),
+        b.installation(),
+        "one installation per database"
+    );
     Some((a, b))
 }
 
@@ -41,9 +49,18 @@ async fn begin(store: &Store, name: &str, kind: &str) -> Result<i64> {
 
 #[tokio::test]
 async fn one_replica_at_a_time_holds_an_instance_lock() {
-    let Some((a, b)) = two_replicas().await else { return };
-    let held = a.lock_instance("ns", "ph").await.unwrap().expect("free at first");
-    assert!(b.lock_instance("ns", "ph").await.unwrap().is_none(), "a holds it");
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    let held = a
+        .lock_instance("ns", "ph")
+        .await
+        .unwrap()
+        .expect("free at first");
+    assert!(
+        b.lock_instance("ns", "ph").await.unwrap().is_none(),
+        "a holds it"
+    );
     assert!(
         b.lock_instance("ns", "other").await.unwrap().is_some(),
         "another instance's lock is its own"
@@ -63,7 +80,9 @@ async fn one_replica_at_a_time_holds_an_instance_lock() {
 
 #[tokio::test]
 async fn an_operation_is_interrupted_only_once_its_replica_is_gone() {
-    let Some((a, b)) = two_replicas().await else { return };
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
     let held = a.lock_instance("ns", "ph").await.unwrap().expect("lock");
     let n = begin(&a, "ph", "deploy").await.unwrap();
     let applied = ObjectResult {
@@ -101,14 +120,21 @@ async fn an_operation_is_interrupted_only_once_its_replica_is_gone() {
             message: "Berth stopped while this operation ran, after 1 of 5 objects; resume it or roll back".into(),
         }]
     );
-    let unfinished = b.instance("ns", "ph").await.unwrap().unfinished.expect("unfinished");
+    let unfinished = b
+        .instance("ns", "ph")
+        .await
+        .unwrap()
+        .unfinished
+        .expect("unfinished");
     assert_eq!(unfinished.status, OperationStatus::Interrupted);
     assert!(b.interrupt_orphans().await.unwrap().is_empty(), "once");
 }
 
 #[tokio::test]
 async fn progress_reaches_the_other_replica_and_not_its_sender() {
-    let Some((a, b)) = two_replicas().await else { return };
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
     let mut on_b = Box::pin(b.listen_progress("b").await.unwrap().expect("a bus"));
     let mut on_a = Box::pin(a.listen_progress("a").await.unwrap().expect("a bus"));
     let sent = Progress::Finished {
@@ -122,26 +148,40 @@ async fn progress_reaches_the_other_replica_and_not_its_sender() {
         .await
         .expect("b hears within 5 s")
         .expect("a notification");
-    let Progress::Finished { instance, revision, message, .. } = got else {
+    let Progress::Finished {
+        instance,
+        revision,
+        message,
+        ..
+    } = got
+    else {
         panic!("{got:?}")
     };
     assert_eq!((instance.as_str(), revision), ("ns/ph", 3));
     assert!(message.ends_with("(cut short between replicas; the revision has it whole)"));
     assert!(
-        tokio::time::timeout(Duration::from_millis(300), on_a.next()).await.is_err(),
+        tokio::time::timeout(Duration::from_millis(300), on_a.next())
+            .await
+            .is_err(),
         "a does not hear itself"
     );
 }
 
 #[tokio::test]
 async fn two_replicas_writing_at_once_never_share_a_revision_number() {
-    let Some((a, b)) = two_replicas().await else { return };
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
     let n = begin(&a, "ph", "deploy").await.unwrap();
     a.finish_revision(
         "ns",
         "ph",
         n,
-        &Outcome { status: OperationStatus::Succeeded, message: "", results: &[] },
+        &Outcome {
+            status: OperationStatus::Succeeded,
+            message: "",
+            results: &[],
+        },
     )
     .await
     .unwrap();
@@ -164,5 +204,8 @@ async fn postgres_takes_its_key_from_the_environment_and_never_shows_a_password(
     // What an error or the store's Debug shows of the URL.
     let shown = format!("{:?}", Dsn(url.into()));
     assert_eq!(shown, "postgres://berth:***@127.0.0.1:9/berth");
-    assert_eq!(Backend::Sqlite.address("/var/lib/berth.db"), "/var/lib/berth.db");
+    assert_eq!(
+        Backend::Sqlite.address("/var/lib/berth.db"),
+        "/var/lib/berth.db"
+    );
 }

@@ -295,6 +295,18 @@ impl Store {
         Ok(())
     }
 
+    /// The number of the instance's revision that is running now, if one is (on whichever
+    /// replica runs it).
+    pub async fn running_revision(&self, namespace: &str, name: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT number FROM revisions WHERE instance_id = $1 AND status = 'running'
+             ORDER BY number DESC LIMIT 1",
+        )
+        .bind(id(namespace, name))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Records the health an instance had once a revision finished applying.
     pub async fn set_health(
         &self,

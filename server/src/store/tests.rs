@@ -17,7 +17,9 @@ fn sealer() -> Sealer {
 /// may create databases with), or `None` when it names none.
 pub(super) async fn scratch_postgres() -> Option<String> {
     use sqlx::Connection as _;
-    let server = std::env::var("BERTH_TEST_POSTGRES").ok().filter(|u| !u.is_empty())?;
+    let server = std::env::var("BERTH_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let mut admin = sqlx::postgres::PgConnection::connect(&server)
         .await
         .unwrap_or_else(|e| panic!("BERTH_TEST_POSTGRES is set but cannot be reached: {e}"));
@@ -324,7 +326,9 @@ async fn only_the_newest_revision_made_since_the_installation_id_is_held_as_appl
     }
 }
 
-async fn only_the_newest_revision_made_since_the_installation_id_is_held_as_applied_on(store: Store) {
+async fn only_the_newest_revision_made_since_the_installation_id_is_held_as_applied_on(
+    store: Store,
+) {
     let first = begin(&store, "deploy", 1).await.expect("deploy");
     finish(&store, first, OperationStatus::Succeeded).await;
     assert!(

@@ -300,7 +300,10 @@ impl Sse {
                     Err(_) => continue,
                 }
             }
-            let frame = tokio::time::timeout_at(until, self.body.frame()).await.ok()??.ok()?;
+            let frame = tokio::time::timeout_at(until, self.body.frame())
+                .await
+                .ok()??
+                .ok()?;
             if let Some(data) = frame.data_ref() {
                 self.buffer.push_str(&String::from_utf8_lossy(data));
             }

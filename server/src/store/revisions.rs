@@ -240,7 +240,7 @@ impl Store {
         Ok(newest != 0)
     }
 
-    /// Finishes a revision. A successful one becomes the instance's current revision (a
+    /// Finishes a running revision. A successful one becomes the instance's current revision (a
     /// successful delete marks the instance deleted); then revisions beyond the limit are pruned,
     /// oldest first, never the current one or one still running.
     pub async fn finish_revision(
@@ -255,7 +255,7 @@ impl Store {
         let mut tx = self.write().await?;
         let kind: Option<String> = sqlx::query_scalar(
             "UPDATE revisions SET status = $1, message = $2, results_json = $3, finished_at = $4
-             WHERE instance_id = $5 AND number = $6 RETURNING kind",
+             WHERE instance_id = $5 AND number = $6 AND status = 'running' RETURNING kind",
         )
         .bind(outcome.status.as_str())
         .bind(outcome.message)
@@ -265,8 +265,11 @@ impl Store {
         .bind(number)
         .fetch_optional(&mut *tx)
         .await?;
-        let kind =
-            kind.ok_or_else(|| Error::NotFound(format!("revision {number} of {instance}")))?;
+        // Only a running revision ends: one already ended (marked interrupted by a replica that
+        // found it abandoned, or by a shutdown) keeps what it says.
+        let kind = kind.ok_or_else(|| {
+            Error::NotFound(format!("running revision {number} of {instance}"))
+        })?;
         if outcome.status == OperationStatus::Succeeded {
             let deleted_at = (kind == "delete").then(now);
             sqlx::query(

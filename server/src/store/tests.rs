@@ -317,6 +317,18 @@ async fn revisions_left_running_are_marked_interrupted_on(store: Store) {
         Some((n, OperationStatus::Interrupted))
     );
     assert_eq!(store.interrupt_orphans().await.unwrap().len(), 0);
+    // Its end, coming late, does not overwrite what it now says.
+    let late = Outcome {
+        status: OperationStatus::Succeeded,
+        message: "done",
+        results: &[],
+    };
+    assert!(matches!(
+        store.finish_revision("ns", "ph", n, &late).await,
+        Err(Error::NotFound(_))
+    ));
+    let r = store.revision("ns", "ph", n).await.unwrap();
+    assert_eq!(r.summary.status, OperationStatus::Interrupted);
 }
 
 #[tokio::test]

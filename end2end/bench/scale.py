@@ -12,7 +12,9 @@ For 1, 5, 10 and 20 instances (each in its own namespace) it prints:
     capture 2/2 ready; p50 and p95 over 10 changes (20 at the last step). The time from the
     change's answer to that event is printed as well.
 Then it deletes every instance, waits until their pods are gone, and prints RSS (and its
-anonymous part) again, 5 and 30 seconds later.
+anonymous part) again, 5, 30 and 100 seconds later: by then every watch no instance needs has
+stopped (a minute after its kind was last needed, see `health::watch::IDLE`), and the allocator
+has handed free pages back (every 10 s). The last line compares that with idle.
 
 Usage: end2end/bench/scale.py [STEPS]   (default "1,5,10,20"; needs end2end/cluster/up)
 """
@@ -115,7 +117,8 @@ def freshness(namespace, changes):
 
 try:
     time.sleep(3)
-    print(f"berth {profile} build, pid {berth.process.pid}; idle RSS {berth.rss_mb():.1f} MB (anonymous {berth.rss_mb('RssAnon'):.1f})")
+    idle = berth.rss_mb()
+    print(f"berth {profile} build, pid {berth.process.pid}; idle RSS {idle:.1f} MB (anonymous {berth.rss_mb('RssAnon'):.1f})")
     cookie = {"cookie": berth.session_cookie()}
     page_conn = http.client.HTTPConnection("127.0.0.1", berth.port, timeout=60)
 
@@ -158,7 +161,11 @@ try:
     after5 = (berth.rss_mb(), berth.rss_mb("RssAnon"))
     time.sleep(25)
     print(f"deleted all {len(instances)}: RSS {after5[0]:.1f} MB (anonymous {after5[1]:.1f}) after 5 s, "
-          f"{berth.rss_mb():.1f} MB (anonymous {berth.rss_mb('RssAnon'):.1f}) after 30 s")
+          f"{berth.rss_mb():.1f} MB (anonymous {berth.rss_mb('RssAnon'):.1f}) after 30 s", flush=True)
+    time.sleep(70)
+    settled = berth.rss_mb()
+    print(f"after 100 s: RSS {settled:.1f} MB (anonymous {berth.rss_mb('RssAnon'):.1f}), "
+          f"{settled / idle:.2f}x idle ({idle:.1f} MB)")
 finally:
     berth.stop()
     if instances:

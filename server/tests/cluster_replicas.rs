@@ -69,6 +69,19 @@ async fn healthy_posthog(berth: &Berth, ns: &str, name: &str) {
     berth.wait_healthy(ns, name, 180).await;
 }
 
+/// Previews `edits` on revision 1 of the instance at `base`, through `berth`, and answers the
+/// body that applies exactly that preview.
+async fn previewed(berth: &Berth, base: &str, edits: &Value) -> Value {
+    let (status, preview) = berth
+        .post(
+            &format!("{base}/changes/preview"),
+            json!({"baseRevision": 1, "edits": edits}),
+        )
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    json!({"baseRevision": 1, "edits": edits, "planHash": preview["planHash"]})
+}
+
 /// The statuses of the instance's revisions, oldest first.
 async fn statuses(berth: &Berth, base: &str) -> Vec<(String, String)> {
     let (_, list) = berth.get(&format!("{base}/revisions")).await;
@@ -93,14 +106,7 @@ async fn the_same_change_sent_to_both_replicas_applies_once() {
     healthy_posthog(&a, &ns.name, "ph").await;
     let base = format!("/api/v1/instances/{}/ph", ns.name);
     let edits = json!([{"type": "replicas", "component": "capture", "replicas": 2}]);
-    let (status, preview) = b
-        .post(
-            &format!("{base}/changes/preview"),
-            json!({"baseRevision": 1, "edits": edits}),
-        )
-        .await;
-    assert_eq!(status, 200, "{preview}");
-    let body = json!({"baseRevision": 1, "edits": edits, "planHash": preview["planHash"]});
+    let body = previewed(&b, &base, &edits).await;
     let path = format!("{base}/changes");
     let (on_a, on_b) = tokio::join!(a.post(&path, body.clone()), b.post(&path, body.clone()));
     let mut answers = [on_a.0, on_b.0];
@@ -187,12 +193,7 @@ async fn a_replica_killed_mid_apply_is_picked_up_by_the_other() {
         message.starts_with("Berth stopped while this operation ran, after "),
         "{message}"
     );
-    let k: usize = message
-        .split("after ")
-        .nth(1)
-        .and_then(|m| m.split(' ').next())
-        .and_then(|k| k.parse().ok())
-        .unwrap_or_else(|| panic!("{message}"));
+    let k = common::process::applied_before_interruption(message);
     assert!(
         k >= results(&seen),
         "{message}: at least the {} seen",
@@ -201,14 +202,7 @@ async fn a_replica_killed_mid_apply_is_picked_up_by_the_other() {
     let (_, view) = b.get(&base).await;
     assert_eq!(view["unfinished"]["status"], "interrupted", "{view}");
     // Resumed on B, it finishes there.
-    let (status, resumed) = b
-        .post(&format!("{base}/revisions/1/resume?wait=true"), json!({}))
-        .await;
-    assert_eq!(
-        (status, &resumed["status"]),
-        (200, &json!("succeeded")),
-        "{resumed}"
-    );
+    b.resume_to_success(&base, 1).await;
     b.wait_healthy(&ns.name, "ph", 180).await;
     println!("replica B marked the killed replica's deploy interrupted {taken:?} after the kill");
 }
@@ -227,13 +221,7 @@ async fn a_stream_on_one_replica_shows_progress_of_an_operation_on_the_other() {
         .expect("the first view");
     assert_eq!(first, "health");
     let edits = json!([{"type": "replicas", "component": "capture", "replicas": 3}]);
-    let (_, preview) = a
-        .post(
-            &format!("{base}/changes/preview"),
-            json!({"baseRevision": 1, "edits": edits}),
-        )
-        .await;
-    let body = json!({"baseRevision": 1, "edits": edits, "planHash": preview["planHash"]});
+    let body = previewed(&a, &base, &edits).await;
     let (status, op) = a.post(&format!("{base}/changes"), body).await;
     assert_eq!(status, 202, "{op}");
     let (mut objects, mut finished): (Vec<Value>, Option<Value>) = (Vec::new(), None);

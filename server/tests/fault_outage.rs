@@ -151,14 +151,7 @@ async fn an_apiserver_outage_fails_the_apply_in_time_and_berth_recovers_by_itsel
     // Retrying (resuming the failed deploy) succeeds: every object is applied. (Whether every
     // pod is Ready again is up to the cluster: during the outage the node controller marked
     // KWOK's nodes NotReady, and their pods' Ready conditions with them.)
-    let (status, resumed) = berth
-        .post(&format!("{base}/revisions/1/resume?wait=true"), json!({}))
-        .await;
-    assert_eq!(
-        (status, &resumed["status"]),
-        (200, &json!("succeeded")),
-        "{resumed}"
-    );
+    berth.resume_to_success(&base, 1).await;
     let (_, view) = berth.get(&base).await;
     assert_ne!(view["health"]["state"], "Unknown", "{}", view["health"]);
     drop(berth);

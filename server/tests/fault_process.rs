@@ -65,12 +65,7 @@ async fn a_kill_mid_deploy_loses_no_revision_and_resume_brings_it_to_healthy() {
         assert_eq!(revisions.len(), 1, "{list}");
         assert_eq!(revisions[0]["status"], "interrupted", "{list}");
         let message = revisions[0]["message"].as_str().unwrap_or_default();
-        let k: usize = message
-            .split("after ")
-            .nth(1)
-            .and_then(|m| m.split(' ').next())
-            .and_then(|k| k.parse().ok())
-            .unwrap_or_else(|| panic!("no count in {message:?}"));
+        let k = common::process::applied_before_interruption(message);
         assert!(
             k >= applied,
             "{message}: at least the {applied} objects seen applied"

@@ -267,9 +267,8 @@ impl Store {
         .await?;
         // Only a running revision ends: one already ended (marked interrupted by a replica that
         // found it abandoned, or by a shutdown) keeps what it says.
-        let kind = kind.ok_or_else(|| {
-            Error::NotFound(format!("running revision {number} of {instance}"))
-        })?;
+        let kind = kind
+            .ok_or_else(|| Error::NotFound(format!("running revision {number} of {instance}")))?;
         if outcome.status == OperationStatus::Succeeded {
             let deleted_at = (kind == "delete").then(now);
             sqlx::query(

@@ -268,6 +268,33 @@ impl Drop for Berth {
     }
 }
 
+/// k of an interrupted revision's message ("… after k of n objects; …").
+pub fn applied_before_interruption(message: &str) -> usize {
+    message
+        .split("after ")
+        .nth(1)
+        .and_then(|m| m.split(' ').next())
+        .and_then(|k| k.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {message:?}"))
+}
+
+impl Berth {
+    /// Resumes revision `number` of the instance at `base` and waits: it must succeed.
+    pub async fn resume_to_success(&self, base: &str, number: i64) {
+        let (status, resumed) = self
+            .post(
+                &format!("{base}/revisions/{number}/resume?wait=true"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(
+            (status, resumed["status"].as_str()),
+            (200, Some("succeeded")),
+            "{resumed}"
+        );
+    }
+}
+
 /// The number of per-object results an operation has so far.
 pub fn results(op: &Value) -> usize {
     op["results"].as_array().map(Vec::len).unwrap_or(0)

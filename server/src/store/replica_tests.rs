@@ -209,3 +209,30 @@ async fn postgres_takes_its_key_from_the_environment_and_never_shows_a_password(
         "/var/lib/berth.db"
     );
 }
+
+#[tokio::test]
+async fn a_server_offering_tls_is_reached_over_verified_tls() {
+    let (Some(url), Ok(ca)) = (
+        scratch_postgres().await,
+        std::env::var("BERTH_TEST_POSTGRES_CA"),
+    ) else {
+        eprintln!("BERTH_TEST_POSTGRES or BERTH_TEST_POSTGRES_CA is not set: skipped");
+        return;
+    };
+    let verified = format!("{url}?sslmode=verify-full&sslrootcert={ca}");
+    let store = Store::open(Path::new(&verified), Sealer::new([7; 32]))
+        .await
+        .expect("open over TLS");
+    let tls: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert!(tls, "the session is encrypted");
+    // A certificate that the given roots do not sign is refused, and says why.
+    let unverifiable =
+        format!("{url}?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt");
+    let err = Store::open(Path::new(&unverifiable), Sealer::new([7; 32]))
+        .await
+        .expect_err("an unverifiable server");
+    assert!(err.to_string().starts_with("cannot open database"), "{err}");
+}

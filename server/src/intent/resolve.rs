@@ -87,10 +87,12 @@ pub fn clause(items: &[Item], model: &Model) -> Resolved {
         verb,
         Some(Verb::Restart | Verb::Pause | Verb::Resume | Verb::Remove)
     );
-    if settings.is_empty() && verb == Some(Verb::Scale) && unknown.is_empty() {
-        if let Some(asked) = how_many(&targets, model) {
-            return asked;
-        }
+    if settings.is_empty()
+        && verb == Some(Verb::Scale)
+        && unknown.is_empty()
+        && let Some(asked) = how_many(&targets, model)
+    {
+        return asked;
     }
     if settings.is_empty() && !acts {
         return if targets.is_empty() {

@@ -111,16 +111,31 @@ impl Store {
         if running.is_empty() {
             return Ok(Vec::new());
         }
-        // A session of its own, closed at the end: whatever fails on the way, no lock it took
-        // stays held on a connection the pool would hand out again.
-        let mut probe: Option<AnyConnection> = match (self.backend, only) {
-            (Backend::Postgres, None) => Some(self.pool.acquire().await?.detach()),
+        // On PostgreSQL each lock is tried on one pooled session and released at once. Should
+        // anything fail on the way, that session is closed rather than handed back to the pool,
+        // so that no lock it may still hold outlives the sweep.
+        let mut probe = match (self.backend, only) {
+            (Backend::Postgres, None) => Some(self.pool.acquire().await?),
             _ => None,
         };
+        let marked = self.mark_interrupted(probe.as_deref_mut(), running).await;
+        if let (Some(conn), Err(_)) = (probe, &marked) {
+            let _ = conn.detach().close().await;
+        }
+        marked
+    }
+
+    /// Marks each of `running` (instance, number, results so far, planned) interrupted, when
+    /// `probe` (if given) can take its instance's lock.
+    async fn mark_interrupted(
+        &self,
+        mut probe: Option<&mut AnyConnection>,
+        running: Vec<(String, i64, String, i64)>,
+    ) -> Result<Vec<Interrupted>> {
         let mut marked = Vec::new();
         for (instance, number, results, planned) in running {
             let key = key_of(&instance);
-            if let Some(conn) = probe.as_mut()
+            if let Some(conn) = probe.as_deref_mut()
                 && !try_lock(conn, key).await?
             {
                 continue;
@@ -141,10 +156,10 @@ impl Store {
             .bind(number)
             .execute(&self.pool)
             .await;
-            if let Some(conn) = probe.as_mut() {
+            if let Some(conn) = probe.as_deref_mut() {
                 sqlx::query("SELECT pg_advisory_unlock($1)")
                     .bind(key)
-                    .execute(&mut *conn)
+                    .execute(conn)
                     .await?;
             }
             if updated?.rows_affected() > 0 {
@@ -154,9 +169,6 @@ impl Store {
                     message,
                 });
             }
-        }
-        if let Some(conn) = probe {
-            let _ = conn.close().await;
         }
         Ok(marked)
     }

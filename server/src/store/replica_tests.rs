@@ -128,6 +128,15 @@ async fn an_operation_is_interrupted_only_once_its_replica_is_gone() {
         .expect("unfinished");
     assert_eq!(unfinished.status, OperationStatus::Interrupted);
     assert!(b.interrupt_orphans().await.unwrap().is_empty(), "once");
+    // The sweep let go of every lock it took: none is left on the sessions b's pool keeps.
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND a.datname = current_database()",
+    )
+    .fetch_one(&b.pool)
+    .await
+    .unwrap();
+    assert_eq!(held, 0, "advisory locks left after the sweep");
 }
 
 #[tokio::test]

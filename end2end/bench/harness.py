@@ -92,6 +92,35 @@ class Berth:
                     return int(line.split()[1]) / 1024
         return 0.0
 
+    def anon_breakdown(self):
+        """Where the anonymous memory is, from /proc/PID/smaps: the main heap, the allocator's
+        other arenas (64 MiB reservations), thread stacks (mappings right after a guard page) and
+        the rest, in MB."""
+        parts = {"heap": 0, "arenas": 0, "stacks": 0, "other": 0}
+        previous_guard = False
+        kind = None
+        with open(f"/proc/{self.process.pid}/smaps") as f:
+            for line in f:
+                head = line.split()
+                if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                    lo, hi = (int(x, 16) for x in head[0].split("-"))
+                    name = head[5] if len(head) > 5 else ""
+                    size = hi - lo
+                    if name == "[heap]":
+                        kind = "heap"
+                    elif name:
+                        kind = None
+                    elif previous_guard and head[1].startswith("rw"):
+                        kind = "stacks"
+                    elif size in (64 << 20, 128 << 20) or (size < (64 << 20) and lo % (64 << 20) == 0):
+                        kind = "arenas"
+                    else:
+                        kind = "other"
+                    previous_guard = head[1] == "---p" and not name
+                elif head[0] == "Anonymous:" and kind:
+                    parts[kind] += int(head[1])
+        return {k: v / 1024 for k, v in parts.items()}
+
     def events(self, namespace, name, on_event):
         """Follows the instance's event stream on a thread, calling on_event(kind, data, at).
         Returns a function that closes the stream."""

@@ -5,6 +5,7 @@ one), the local control plane, loopback only, bounded.
 For 1, 5, 10 and 20 instances (each in its own namespace) it prints:
   - create: the median time of `POST /instances?wait=true` for the instances added in that step;
   - GET instance, list and instance page (HTML): p50 of 20 requests each;
+  - (before the first step) RSS at start, and idle once it has served its pages with no instance;
   - RSS once the watches have settled, and its anonymous part (heap and stacks; the rest is the
     binary's own code, file-backed);
   - SSE: a replica change of capture (1 -> 2) on one instance, from the moment the apiserver
@@ -14,7 +15,8 @@ For 1, 5, 10 and 20 instances (each in its own namespace) it prints:
 Then it deletes every instance, waits until their pods are gone, and prints RSS (and its
 anonymous part) again, 5, 30 and 100 seconds later: by then every watch no instance needs has
 stopped (a minute after its kind was last needed, see `health::watch::IDLE`), and the allocator
-has handed free pages back (every 10 s). The last line compares that with idle.
+has handed free pages back. It compares that with both idle figures, and says where the
+anonymous part is (heap, allocator arenas, thread stacks, other).
 
 Usage: end2end/bench/scale.py [STEPS]   (default "1,5,10,20"; needs end2end/cluster/up)
 """
@@ -121,6 +123,17 @@ try:
     print(f"berth {profile} build, pid {berth.process.pid}; idle RSS {idle:.1f} MB (anonymous {berth.rss_mb('RssAnon'):.1f})")
     cookie = {"cookie": berth.session_cookie()}
     page_conn = http.client.HTTPConnection("127.0.0.1", berth.port, timeout=60)
+    # Idle once it has served its pages and API with no instance: what a console that has been
+    # used, and has nothing deployed, holds (the code those requests ran is resident by then).
+    for path in ("/", "/templates"):
+        page_conn.request("GET", path, headers=cookie)
+        page_conn.getresponse().read()
+    berth.request("GET", "/api/v1/instances")
+    berth.request("GET", "/api/v1/templates")
+    time.sleep(12)
+    warm = berth.rss_mb()
+    idle_parts = berth.anon_breakdown()
+    print(f"idle after serving its pages with no instance: RSS {warm:.1f} MB (anonymous {berth.rss_mb('RssAnon'):.1f})")
 
     def page(i):
         page_conn.request("GET", f"/instances/{instances[i % len(instances)]}/ph", headers=cookie)
@@ -165,7 +178,9 @@ try:
     time.sleep(70)
     settled = berth.rss_mb()
     print(f"after 100 s: RSS {settled:.1f} MB (anonymous {berth.rss_mb('RssAnon'):.1f}), "
-          f"{settled / idle:.2f}x idle ({idle:.1f} MB)")
+          f"{settled / idle:.2f}x idle at start ({idle:.1f} MB), {settled / warm:.2f}x idle after serving ({warm:.1f} MB)")
+    print("anonymous now, MB: " + ", ".join(f"{k} {v:.1f}" for k, v in berth.anon_breakdown().items())
+          + "; at idle: " + ", ".join(f"{k} {v:.1f}" for k, v in idle_parts.items()))
 finally:
     berth.stop()
     if instances:

@@ -1,6 +1,7 @@
 //! Against the local control plane: an input change that drops an object lists it for pruning in
 //! the preview and deletes it on apply; a field changed outside Berth is reported as drift and
-//! never silently overwritten, unless the change is forced.
+//! never silently overwritten, unless the change is forced, even when it changes between a
+//! preview and its confirmation.
 
 mod common;
 
@@ -217,6 +218,35 @@ async fn pruning_and_drift() {
             .image
             .as_deref(),
         Some("busybox:1.37")
+    );
+
+    // Drift that comes between a preview and its confirmation: the confirmation applies from
+    // the preview's dry run (made before the drift), and the apply itself refuses to overwrite.
+    let edits = json!([{"type": "replicas", "component": "main", "replicas": 3}]);
+    let (_, preview) = api.preview(&base, 5, &edits).await;
+    assert_eq!(preview["drift"], json!([]), "{preview}");
+    let outside = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "tiny"}, "spec": {"replicas": 6}});
+    deployments
+        .patch(
+            "tiny",
+            &PatchParams::apply("kubectl-edit").force(),
+            &Patch::Apply(&outside),
+        )
+        .await
+        .unwrap();
+    let (status, op) = api.confirm(&base, 5, &edits, &preview).await;
+    assert_eq!(status, StatusCode::OK, "{op}");
+    assert_eq!(op["status"], "failed", "{op}");
+    assert!(
+        op["results"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("kubectl-edit")),
+        "the refusal names who changed it: {op}"
+    );
+    assert_eq!(
+        deployments.get("tiny").await.unwrap().spec.replicas,
+        Some(6),
+        "not overwritten"
     );
 
     let _ = api

@@ -2,7 +2,8 @@
 //! kube-rs's controller-rs does) answers Berth's requests and records them. It shows the order
 //! Berth applies PostHog in (every dry run first, then the patches tier by tier, each with
 //! `fieldManager=berth`), and counts what a confirmed change costs: no discovery request beyond
-//! the cached pass, and one dry run and one apply of each object that changes, none of the rest.
+//! the cached pass; right after its preview, one apply of each object that changes (the
+//! preview's dry run stands); otherwise one dry run and one apply of each. None of the rest.
 
 use std::{
     collections::HashMap,
@@ -272,11 +273,11 @@ async fn a_confirmed_change_dry_runs_and_applies_only_what_changed() {
         "one lookup per kind at most: {cold:?}"
     );
 
-    let change = |plan_hash: Option<String>| ChangeRequest {
-        base_revision: 1,
+    let change = |base_revision: i64, replicas: u32, plan_hash: Option<String>| ChangeRequest {
+        base_revision,
         edits: vec![Edit::Replicas {
             component: "capture".into(),
-            replicas: 3,
+            replicas,
         }],
         plan_hash,
         force: false,
@@ -284,7 +285,7 @@ async fn a_confirmed_change_dry_runs_and_applies_only_what_changed() {
         adopt: false,
     };
     let preview = svc
-        .preview("ph-ns", "ph", &change(None))
+        .preview("ph-ns", "ph", &change(1, 3, None))
         .await
         .expect("preview");
     assert_eq!(preview.changed.len(), 1);
@@ -300,11 +301,12 @@ async fn a_confirmed_change_dry_runs_and_applies_only_what_changed() {
         "discovery is cached"
     );
 
+    // Confirmed right after its preview: the preview's dry run stands, only the apply is sent.
     let op = svc
         .apply_change(
             "ph-ns",
             "ph",
-            &change(Some(preview.plan_hash)),
+            &change(1, 3, Some(preview.plan_hash)),
             "test",
             true,
         )
@@ -312,28 +314,81 @@ async fn a_confirmed_change_dry_runs_and_applies_only_what_changed() {
         .expect("apply");
     assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
     let seen = fake.take();
-    let discovery = seen.iter().filter(|s| s.is_discovery()).count();
-    let dry_runs: Vec<&String> = seen
-        .iter()
-        .filter(|s| s.is_dry_run())
-        .map(|s| &s.path)
-        .collect();
-    let patches: Vec<&String> = seen
-        .iter()
-        .filter(|s| s.is_object_patch())
-        .map(|s| &s.path)
-        .collect();
+    let (discovery, dry_runs, patches) = counted(&seen);
     println!(
-        "confirmed change: {discovery} discovery requests, {} dry runs and {} applies of {objects} objects",
+        "confirmed right after its preview: {discovery} discovery requests, {} dry runs and {} applies of {objects} objects, {} requests in all",
         dry_runs.len(),
-        patches.len()
+        patches.len(),
+        seen.len()
     );
     assert_eq!(discovery, 0, "no discovery request beyond the cached pass");
+    assert_eq!(
+        (dry_runs.len(), patches.len(), seen.len()),
+        (0, 1, 1),
+        "one request: the apply of the one object that changes: {seen:?}"
+    );
+    assert_eq!(op.results.len(), 1, "{op:?}");
+
+    // A preview is kept for exactly what it previewed: once another preview of the instance
+    // has replaced it, confirming the first plans and dry-runs again.
+    let first = svc
+        .preview("ph-ns", "ph", &change(2, 4, None))
+        .await
+        .expect("preview");
+    svc.preview("ph-ns", "ph", &change(2, 5, None))
+        .await
+        .expect("another preview");
+    fake.take();
+    let op = svc
+        .apply_change(
+            "ph-ns",
+            "ph",
+            &change(2, 4, Some(first.plan_hash.clone())),
+            "test",
+            true,
+        )
+        .await
+        .expect("apply");
+    assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
+    let seen = fake.take();
+    let (discovery, dry_runs, patches) = counted(&seen);
+    assert_eq!(discovery, 0);
     assert_eq!(
         (dry_runs.len(), patches.len()),
         (1, 1),
         "the one object that changes is dry-run once and applied once: {dry_runs:?} {patches:?}"
     );
     assert_eq!(dry_runs[0], patches[0]);
-    assert_eq!(op.results.len(), 1, "{op:?}");
+
+    // And a confirmation of a preview the history has moved past is stale, kept or not.
+    let again = svc
+        .apply_change(
+            "ph-ns",
+            "ph",
+            &change(2, 4, Some(first.plan_hash)),
+            "test",
+            true,
+        )
+        .await;
+    assert!(
+        matches!(again, Err(berth::service::Error::StaleRevision { .. })),
+        "{again:?}"
+    );
+    assert!(fake.take().is_empty(), "nothing was sent");
+}
+
+/// Discovery requests, and the paths of dry runs and of applies, among `seen`.
+fn counted(seen: &[Seen]) -> (usize, Vec<&String>, Vec<&String>) {
+    let discovery = seen.iter().filter(|s| s.is_discovery()).count();
+    let dry_runs = seen
+        .iter()
+        .filter(|s| s.is_dry_run())
+        .map(|s| &s.path)
+        .collect();
+    let patches = seen
+        .iter()
+        .filter(|s| s.is_object_patch())
+        .map(|s| &s.path)
+        .collect();
+    (discovery, dry_runs, patches)
 }

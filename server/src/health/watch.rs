@@ -42,6 +42,8 @@ pub const IDLE: Duration = Duration::from_secs(60);
 /// One kind's reflector: its store, its task, and when an instance last needed it.
 struct Reflector {
     store: Store<DynamicObject>,
+    /// The resource its store's keys are made of.
+    resource: ApiResource,
     task: AbortHandle,
     needed: std::sync::Mutex<Instant>,
 }
@@ -126,6 +128,7 @@ impl Watches {
                 resource.kind.clone(),
                 Reflector {
                     store,
+                    resource: resource.clone(),
                     task,
                     needed: std::sync::Mutex::new(Instant::now()),
                 },
@@ -224,12 +227,12 @@ impl Watches {
             .map(|r| r.store.clone())
     }
 
-    /// One cached object of `kind`.
+    /// One cached object of `kind`, looked up by its key.
     async fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
-        self.store(kind).await?.state().into_iter().find(|o| {
-            o.metadata.name.as_deref() == Some(name)
-                && o.metadata.namespace.as_deref() == Some(namespace)
-        })
+        let reflectors = self.reflectors.read().await;
+        let r = reflectors.get(kind)?;
+        let key = reflector::ObjectRef::new_with(name, r.resource.clone()).within(namespace);
+        r.store.get(&key)
     }
 
     /// Whether `kind` is watched and its first list has arrived.

@@ -1,17 +1,22 @@
 //! Change sets and rollbacks. The plan is pure (`crate::plan`); around it the service reads the
 //! recorded state once, resolves kinds once (cached discovery), and dry-runs each object once:
-//! a preview dry-runs what changes, a confirmed change dry-runs every object and applies from
-//! that dry run's findings without asking again.
+//! a preview dry-runs what changes, and a confirmation that follows it within a minute applies
+//! from that dry run (`previewed.rs`). Otherwise a confirmed change plans again, dry-runs what it
+//! applies and applies from that dry run's findings without asking again.
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use app::model::{ChangeRequest, InstanceSummary, OperationInfo, OperationStatus, Preview};
+use app::model::{
+    ChangeRequest, InstanceSummary, ObjectAction, OperationInfo, OperationStatus, Preview,
+};
 use serde_json::json;
 
 use super::{
     Error, Result, Service,
     locks::OpGuard,
-    phase, redact,
+    phase,
+    previewed::{self, Position, Previewed},
+    redact,
     run::{Kind, Prepared, Work},
 };
 use crate::{
@@ -35,6 +40,30 @@ struct Target<'a> {
     adopt: bool,
 }
 
+/// What a change request asks for, as its preview and its confirmation must agree.
+fn request_digest(req: &ChangeRequest) -> [u8; 32] {
+    previewed::digest(&(
+        req.base_revision,
+        &req.edits,
+        req.strict,
+        req.force,
+        req.adopt,
+    ))
+}
+
+/// What a rollback asks for.
+fn rollback_digest(to: i64, force: bool) -> [u8; 32] {
+    previewed::digest(&("rollback", to, force))
+}
+
+/// Where the instance's history stands.
+fn position(summary: &InstanceSummary) -> Position {
+    (
+        summary.revision,
+        summary.unfinished.as_ref().map(|u| u.number),
+    )
+}
+
 fn keys(objects: &[serde_json::Value]) -> BTreeSet<String> {
     objects
         .iter()
@@ -51,12 +80,24 @@ impl Service {
         req: &ChangeRequest,
     ) -> Result<(InstanceSummary, Arc<RevisionState>, Plan)> {
         let (summary, recorded) = self.current(namespace, name).await?;
+        let planned = self.plan_on(&summary, &recorded, req)?;
+        Ok((summary, recorded, planned))
+    }
+
+    /// Plans the change set on the instance's current revision `recorded`.
+    fn plan_on(
+        &self,
+        summary: &InstanceSummary,
+        recorded: &RevisionState,
+        req: &ChangeRequest,
+    ) -> Result<Plan> {
         if req.base_revision != summary.revision {
             return Err(Error::StaleRevision {
                 given: req.base_revision,
                 current: summary.revision,
             });
         }
+        let (namespace, name) = (summary.namespace.as_str(), summary.name.as_str());
         let render = |inputs: &_| {
             self.render(
                 &summary.template,
@@ -72,15 +113,14 @@ impl Service {
                 warnings: r.warnings,
             })
         };
-        let planned = plan::plan_change(
+        Ok(plan::plan_change(
             summary.revision,
-            &recorded,
+            recorded,
             &req.edits,
             name,
             namespace,
             render,
-        )?;
-        Ok((summary, recorded, planned))
+        )?)
     }
 
     /// Resolves the desired objects and the prune set in one discovery pass.
@@ -131,12 +171,18 @@ impl Service {
         name: &str,
         req: &ChangeRequest,
     ) -> Result<Preview> {
-        let (_, recorded, plan) = self.plan_change(namespace, name, req).await?;
-        self.dry_run_preview(namespace, name, &recorded, &plan, req.force, req.adopt)
-            .await
+        let (summary, recorded, plan) = self.plan_change(namespace, name, req).await?;
+        let keep = (Kind::Change, request_digest(req), position(&summary));
+        self.dry_run_preview(
+            namespace, name, &recorded, &plan, req.force, req.adopt, keep,
+        )
+        .await
     }
 
     /// Dry-runs what `plan` changes over `recorded` (checking ownership first) and shows it.
+    /// Its work is kept for the confirmation (`previewed.rs`) when the dry run refused nothing
+    /// and the cluster holds the recorded revision, so that only what changes is applied.
+    #[allow(clippy::too_many_arguments)]
     async fn dry_run_preview(
         &self,
         namespace: &str,
@@ -145,11 +191,13 @@ impl Service {
         plan: &Plan,
         force: bool,
         adopt: bool,
+        (kind, request, position): (Kind, [u8; 32], Position),
     ) -> Result<Preview> {
         let applier = self.applier()?;
         let mut plan = plan.clone();
-        let plan = &mut plan;
-        let (resolved, _) = self.resolve_plan(&applier, (namespace, name), plan).await?;
+        let (resolved, prune) = self
+            .resolve_plan(&applier, (namespace, name), &mut plan)
+            .await?;
         let changed = keys(&plan.changed);
         let to_check: Vec<Resolved> = resolved
             .into_iter()
@@ -159,7 +207,21 @@ impl Service {
         let mine = keys(&recorded.manifests);
         self.check_ownership(&applier, namespace, name, &to_check, &planned, &mine, adopt)
             .await?;
-        Ok(self.preview_of(recorded, plan, &planned))
+        let shown = self.redacted(&plan.state);
+        let preview = self.preview_of(recorded, &plan, &shown, &planned);
+        let refused = planned
+            .iter()
+            .any(|p| p.result.action == ObjectAction::Failed);
+        if !refused
+            && self
+                .cluster_has_recorded(kind, (namespace, name), plan.base_revision)
+                .await?
+        {
+            let work = (to_check, planned, prune);
+            let kept = Previewed::new(request, position, (plan, shown), work);
+            self.previews.keep(namespace, name, kept);
+        }
+        Ok(preview)
     }
 
     /// Applies a change set previewed before (same edits, same base revision, same plan hash).
@@ -176,12 +238,36 @@ impl Service {
                 "applying a change needs the planHash of its preview: POST .../changes/preview first and confirm".into(),
             ));
         }
+        let started = std::time::Instant::now();
         let guard = self.lock(namespace, name).await?;
-        let (summary, recorded, plan) = self.plan_change(namespace, name, req).await?;
-        if req.plan_hash.as_deref() != Some(plan.plan_hash.as_str()) {
+        let (summary, recorded) = self.current(namespace, name).await?;
+        phase(started, "change: locked and read");
+        let change = json!({"edits": redact::edits(&req.edits), "baseRevision": req.base_revision});
+        let hash = req.plan_hash.as_deref().unwrap_or_default();
+        let kept = self.previews.take(
+            (namespace, name),
+            &request_digest(req),
+            hash,
+            position(&summary),
+        );
+        if let Some(kept) = kept {
+            let target = Target {
+                kind: Kind::Change,
+                namespace,
+                name,
+                template: summary.template,
+                change,
+                recorded: &recorded,
+                adopt: req.adopt,
+            };
+            return self
+                .apply_previewed(target, kept, req.force, actor, guard, wait)
+                .await;
+        }
+        let plan = self.plan_on(&summary, &recorded, req)?;
+        if hash != plan.plan_hash {
             return Err(Error::StalePlan);
         }
-        let change = json!({"edits": redact::edits(&req.edits), "baseRevision": req.base_revision});
         let target = Target {
             kind: Kind::Change,
             namespace,
@@ -225,8 +311,13 @@ impl Service {
         to: i64,
         force: bool,
     ) -> Result<Preview> {
-        let (_, current, plan) = self.plan_rollback_to(namespace, name, to).await?;
-        self.dry_run_preview(namespace, name, &current, &plan, force, false)
+        let (summary, current, plan) = self.plan_rollback_to(namespace, name, to).await?;
+        let keep = (
+            Kind::Rollback,
+            rollback_digest(to, force),
+            position(&summary),
+        );
+        self.dry_run_preview(namespace, name, &current, &plan, force, false, keep)
             .await
     }
 
@@ -245,6 +336,27 @@ impl Service {
         wait: bool,
     ) -> Result<OperationInfo> {
         let guard = self.lock(namespace, name).await?;
+        if let Some(hash) = plan_hash {
+            let (summary, current) = self.current(namespace, name).await?;
+            let digest = rollback_digest(to, force);
+            if let Some(kept) =
+                self.previews
+                    .take((namespace, name), &digest, hash, position(&summary))
+            {
+                let target = Target {
+                    kind: Kind::Rollback,
+                    namespace,
+                    name,
+                    template: summary.template,
+                    change: json!({"rollbackTo": to, "from": summary.revision}),
+                    recorded: &current,
+                    adopt: false,
+                };
+                return self
+                    .apply_previewed(target, kept, force, actor, guard, wait)
+                    .await;
+            }
+        }
         let (summary, current, plan) = self.plan_rollback_to(namespace, name, to).await?;
         if plan_hash.is_some_and(|h| h != plan.plan_hash) {
             return Err(Error::StalePlan);
@@ -313,7 +425,11 @@ impl Service {
         let (mut objects, prune) = self
             .resolve_plan(&applier, (target.namespace, target.name), &mut plan)
             .await?;
-        if self.cluster_has_recorded(&target, &plan).await? {
+        let instance = (target.namespace, target.name);
+        if self
+            .cluster_has_recorded(target.kind, instance, plan.base_revision)
+            .await?
+        {
             // Only what differs from the recorded revision is dry-run and applied, as its
             // preview showed; the rest is in the cluster as recorded.
             let changed = keys(&plan.changed);
@@ -350,7 +466,8 @@ impl Service {
             name: target.name.into(),
             template: target.template,
             change: Some(target.change),
-            state: plan.state,
+            state: Arc::new(plan.state),
+            shown: None,
             applier,
             work: Work::Apply {
                 objects,
@@ -365,24 +482,69 @@ impl Service {
 }
 
 impl Service {
+    /// Records and runs a plan its preview just resolved and dry-ran (`previewed.rs`): only the
+    /// changed objects, from that dry run's findings.
+    async fn apply_previewed(
+        &self,
+        target: Target<'_>,
+        kept: Previewed,
+        force: bool,
+        actor: &str,
+        guard: OpGuard,
+        wait: bool,
+    ) -> Result<OperationInfo> {
+        let prepared = Prepared {
+            kind: target.kind,
+            namespace: target.namespace.into(),
+            name: target.name.into(),
+            template: target.template,
+            change: Some(target.change),
+            state: Arc::new(kept.plan.state),
+            shown: Some(kept.shown),
+            applier: self.applier()?,
+            work: Work::Apply {
+                objects: kept.objects,
+                planned: kept.planned,
+                prune: kept.prune,
+                force,
+                // Its dry run found the namespace; were it deleted since, the apply fails and
+                // says so, and resuming makes it again.
+                namespace_ready: true,
+            },
+        };
+        self.launch(prepared, actor, guard, wait).await
+    }
+
     /// Whether the cluster holds the recorded revision as it was applied: a change or a
     /// rollback planned on the newest revision (which, being current, succeeded), made since
     /// this installation labels what it applies. After a revision that failed, was cancelled or
     /// was interrupted, or on objects from before installation ids, every object is applied.
-    async fn cluster_has_recorded(&self, target: &Target<'_>, plan: &Plan) -> Result<bool> {
-        Ok(matches!(target.kind, Kind::Change | Kind::Rollback)
+    async fn cluster_has_recorded(
+        &self,
+        kind: Kind,
+        (namespace, name): (&str, &str),
+        base_revision: i64,
+    ) -> Result<bool> {
+        Ok(matches!(kind, Kind::Change | Kind::Rollback)
             && self
                 .store
-                .is_newest_of_installation(target.namespace, target.name, plan.base_revision)
+                .is_newest_of_installation(namespace, name, base_revision)
                 .await?)
     }
 
     /// What a preview shows, everything redacted.
-    fn preview_of(&self, recorded: &RevisionState, plan: &Plan, planned: &[Planned]) -> Preview {
+    /// `shown` is the plan's manifests, redacted.
+    fn preview_of(
+        &self,
+        recorded: &RevisionState,
+        plan: &Plan,
+        shown: &[serde_json::Value],
+        planned: &[Planned],
+    ) -> Preview {
         let after = self.redactor(&plan.state);
         let diff = manifest::unified_diff(
             &self.redacted(recorded),
-            &self.redacted(&plan.state),
+            shown,
             &format!("revision-{}", plan.base_revision),
             "proposed",
         );

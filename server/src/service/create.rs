@@ -119,7 +119,8 @@ impl Service {
             name,
             template: req.template,
             change: None,
-            state,
+            state: std::sync::Arc::new(state),
+            shown: None,
             applier,
             work: Work::Apply {
                 objects: resolved,

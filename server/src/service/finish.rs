@@ -21,6 +21,7 @@ impl Service {
             status: info.status,
             message: &info.message,
             results: &info.results,
+            health: None,
         };
         if let Err(e) = self
             .store

@@ -10,6 +10,8 @@
 //! - `change.rs`: previewing and applying change sets, rolling back;
 //! - `finish.rs`: recording how an operation ended (or that it panicked);
 //! - `drain.rs`: cancelling an operation, and draining them all at shutdown;
+//! - `previewed.rs`: a preview's work, kept for its confirmation;
+//! - `record.rs`: an operation's results, written, then told;
 //! - `run.rs`: the one record-then-run path, deletes, and live operations;
 //! - `view.rs`: an instance with its components' live health;
 //! - `live.rs`: the live-update stream of one instance;
@@ -31,6 +33,8 @@ mod live;
 mod locks;
 mod logs;
 mod own;
+mod previewed;
+mod record;
 mod redact;
 mod render;
 mod replicas;
@@ -76,6 +80,7 @@ pub struct Service {
         std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, bool)>>,
     >,
     ops: Operations,
+    previews: previewed::Previews,
     llm: Option<std::sync::Arc<Llm>>,
     limits: Limits,
     grant: Option<NamespaceGrant>,
@@ -112,6 +117,7 @@ impl Service {
             events,
             tls_seen: Default::default(),
             ops: Operations::default(),
+            previews: Default::default(),
             llm: None,
             limits: Limits::default(),
             grant: None,

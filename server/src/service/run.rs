@@ -18,7 +18,7 @@ use app::model::{ObjectAction, ObjectRef, ObjectResult, OperationInfo, Operation
 use serde_json::Value;
 use tokio::sync::{OwnedMutexGuard, broadcast};
 
-use super::{Error, Result, Service, locks::OpGuard, phase, redact};
+use super::{Error, Result, Service, locks::OpGuard, phase, record::Results, redact};
 use crate::{
     apply::{Applier, Planned, Resolved, Stop},
     kube::instance_key,
@@ -74,7 +74,7 @@ impl Operations {
             .insert(info.id.clone(), (info.clone(), stop.clone()));
     }
 
-    fn push(&self, id: &str, result: &ObjectResult) {
+    pub(super) fn push(&self, id: &str, result: &ObjectResult) {
         if let Some((op, _)) = self
             .live
             .lock()
@@ -168,7 +168,9 @@ pub(super) struct Prepared {
     /// The change set as history shows it (already redacted).
     pub change: Option<Value>,
     /// The revision's full state (for a delete: the state being removed).
-    pub state: RevisionState,
+    pub state: Arc<RevisionState>,
+    /// Its manifests redacted, when a preview already made them.
+    pub shown: Option<Vec<Value>>,
     pub applier: Applier,
     pub work: Work,
 }
@@ -209,6 +211,12 @@ impl Service {
         guard: OpGuard,
         wait: bool,
     ) -> Result<OperationInfo> {
+        let started = std::time::Instant::now();
+        let redacted_manifests = match &p.shown {
+            Some(shown) => shown,
+            None => &self.redacted(&p.state),
+        };
+        phase(started, "launch: redacted");
         let revision = self
             .store
             .begin_revision(&NewRevision {
@@ -219,11 +227,12 @@ impl Service {
                 actor,
                 change: p.change.as_ref(),
                 redacted_inputs: &redact::inputs(&p.state.inputs),
-                redacted_manifests: &self.redacted(&p.state),
+                redacted_manifests,
                 state: &p.state,
                 planned: p.work.len(),
             })
             .await?;
+        phase(started, "launch: revision recorded");
         let info = OperationInfo {
             id: OperationInfo::id_of(&p.namespace, &p.name, revision),
             namespace: p.namespace.clone(),
@@ -268,46 +277,13 @@ impl Service {
         let id = OperationInfo::id_of(&p.namespace, &p.name, revision);
         let instance = instance_key(&p.namespace, &p.name);
         let redactor = self.redactor(&p.state);
-        // Each result is written to the revision before anyone is told of it (in order, by one
-        // writer, in batches), so that after a crash the record is never behind what was shown.
-        let (durable, mut written) = tokio::sync::mpsc::unbounded_channel::<ObjectResult>();
-        let writer = {
-            let service = self.clone();
-            let (ns, name, id, instance) = (
-                p.namespace.clone(),
-                p.name.clone(),
-                id.clone(),
-                instance.clone(),
-            );
-            tokio::spawn(async move {
-                while let Some(first) = written.recv().await {
-                    let mut batch = vec![first];
-                    while let Ok(more) = written.try_recv() {
-                        batch.push(more);
-                    }
-                    if let Err(e) = service
-                        .store
-                        .record_results(&ns, &name, revision, &batch)
-                        .await
-                    {
-                        tracing::warn!(error = %e, "cannot record objects' results as they happen");
-                    }
-                    for result in batch {
-                        service.ops.push(&id, &result);
-                        service
-                            .announce(Progress::Object {
-                                instance: instance.clone(),
-                                revision,
-                                result,
-                            })
-                            .await;
-                    }
-                }
-            })
+        // Written before anyone is told of them; the last one goes into the end's write.
+        let expected = match &p.work {
+            Work::Apply { .. } => p.work.len(),
+            Work::Delete { .. } => 0,
         };
-        let progress = |r: &ObjectResult| {
-            let _ = durable.send(redact::result(&redactor, r));
-        };
+        let recorder = Results::start(self, (&p.namespace, &p.name), revision, expected);
+        let progress = |r: &ObjectResult| recorder.push(redact::result(&redactor, r));
         let (mut status, mut message, results) = match &p.work {
             Work::Apply {
                 objects,
@@ -335,9 +311,18 @@ impl Service {
             }
         };
         phase(started, "run: applied");
-        drop(durable);
-        let _ = writer.await;
-        phase(started, "run: results recorded");
+        // The results are written while the health it ended with is read from the caches.
+        let health = async {
+            match p.kind {
+                Kind::Delete => None,
+                _ => Some(
+                    self.health_of(&p.namespace, &p.name, &p.state.manifests)
+                        .await,
+                ),
+            }
+        };
+        let (held, health) = tokio::join!(recorder.flush(), health);
+        phase(started, "run: results recorded and health read");
         if stop.is_cancelled() && status != OperationStatus::Succeeded {
             status = OperationStatus::Cancelled;
             let applied = results
@@ -353,31 +338,34 @@ impl Service {
             .iter()
             .map(|r| redact::result(&redactor, r))
             .collect();
+        // The health goes into the same write as its end.
         let outcome = Outcome {
             status,
             message: &message,
             results: &results,
+            health,
         };
-        if let Err(why) = self
+        match self
             .record_end(&p.namespace, &p.name, revision, &outcome)
             .await
         {
-            status = OperationStatus::Failed;
-            message = format!(
-                "{message}; but its end could not be recorded ({why}): it shows as interrupted once Berth restarts, and can be resumed"
-            );
+            Ok(()) => {
+                // The held result is in the record now: it can be told.
+                self.tell(&p.namespace, &p.name, revision, held).await;
+                if status == OperationStatus::Succeeded && p.kind != Kind::Delete {
+                    let state = p.state.clone();
+                    self.store
+                        .keep_opened(&p.namespace, &p.name, revision, state);
+                }
+            }
+            Err(why) => {
+                status = OperationStatus::Failed;
+                message = format!(
+                    "{message}; but its end could not be recorded ({why}): it shows as interrupted once Berth restarts, and can be resumed"
+                );
+            }
         }
         phase(started, "run: end recorded");
-        if p.kind != Kind::Delete
-            && let Ok(view) = self.get(&p.namespace, &p.name).await
-            && let Err(e) = self
-                .store
-                .set_health(&p.namespace, &p.name, revision, view.health.state)
-                .await
-        {
-            tracing::error!(error = %e, "cannot record the health after an operation");
-        }
-        phase(started, "run: health recorded");
         self.announce(Progress::Finished {
             instance,
             revision,
@@ -432,6 +420,7 @@ impl Service {
         wait: bool,
     ) -> Result<OperationInfo> {
         let guard = self.lock(namespace, name).await?;
+        self.previews.forget(namespace, name);
         let (summary, state) = self.current(namespace, name).await?;
         let applier = self.applier()?;
         let components = crate::components::derive(&state.manifests, name);
@@ -453,7 +442,8 @@ impl Service {
             name: name.into(),
             template: summary.template,
             change: None,
-            state: Arc::unwrap_or_clone(state),
+            state,
+            shown: None,
             applier,
             work: Work::Delete { objects, last },
         };

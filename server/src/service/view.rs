@@ -116,6 +116,21 @@ impl Service {
         })
     }
 
+    /// The overall health of an instance whose objects are `manifests`, from the watch caches
+    /// alone: what `get` shows, without the specs, hints and Events.
+    pub(super) async fn health_of(
+        &self,
+        namespace: &str,
+        name: &str,
+        manifests: &[Value],
+    ) -> HealthState {
+        let comps = components::derive(manifests, name);
+        let seen = self
+            .components_status(namespace, name, manifests, &comps)
+            .await;
+        health::worst(seen.into_iter().map(|(s, _, _)| s.health)).state
+    }
+
     /// Evaluates the template's and Berth's hint rules over what the caches hold, and puts each
     /// component's hints (their evidence redacted) on its status.
     async fn add_hints(

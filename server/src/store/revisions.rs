@@ -58,6 +58,8 @@ pub struct Outcome<'a> {
     pub message: &'a str,
     /// Per-object results.
     pub results: &'a [ObjectResult],
+    /// The instance's health as it ended, when it was read (not for a delete).
+    pub health: Option<HealthState>,
 }
 
 /// A row of `revisions`, as selected (everything but the sealed state).
@@ -155,7 +157,7 @@ impl Store {
         .bind(now())
         .bind(r.change.map(Value::to_string))
         .bind(r.redacted_inputs.to_string())
-        .bind(Value::Array(r.redacted_manifests.to_vec()).to_string())
+        .bind(serde_json::to_string(r.redacted_manifests).map_err(|e| corrupt("manifests", e))?)
         .bind(sealed)
         .bind(r.planned as i64)
         .execute(&mut *tx)
@@ -254,7 +256,8 @@ impl Store {
         let instance = id(namespace, name);
         let mut tx = self.write().await?;
         let kind: Option<String> = sqlx::query_scalar(
-            "UPDATE revisions SET status = $1, message = $2, results_json = $3, finished_at = $4
+            "UPDATE revisions SET status = $1, message = $2, results_json = $3, finished_at = $4,
+                    health = COALESCE($7, health)
              WHERE instance_id = $5 AND number = $6 AND status = 'running' RETURNING kind",
         )
         .bind(outcome.status.as_str())
@@ -263,6 +266,7 @@ impl Store {
         .bind(now())
         .bind(&instance)
         .bind(number)
+        .bind(outcome.health.map(health_text))
         .fetch_optional(&mut *tx)
         .await?;
         // Only a running revision ends: one already ended (marked interrupted by a replica that
@@ -309,23 +313,6 @@ impl Store {
         .await?)
     }
 
-    /// Records the health an instance had once a revision finished applying.
-    pub async fn set_health(
-        &self,
-        namespace: &str,
-        name: &str,
-        number: i64,
-        health: HealthState,
-    ) -> Result<()> {
-        sqlx::query("UPDATE revisions SET health = $1 WHERE instance_id = $2 AND number = $3")
-            .bind(health_text(health))
-            .bind(id(namespace, name))
-            .bind(number)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// The instance's revisions, oldest first.
     pub async fn revisions(&self, namespace: &str, name: &str) -> Result<Vec<RevisionSummary>> {
         self.instance(namespace, name).await?;
@@ -354,6 +341,18 @@ impl Store {
         .await?
         .ok_or_else(|| Error::NotFound(format!("revision {number} of {}", id(namespace, name))))?
         .record()
+    }
+
+    /// Keeps the state of a revision that just became the instance's current one, as if it had
+    /// been opened: the next change plans on it without reading it back.
+    pub fn keep_opened(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+        state: std::sync::Arc<RevisionState>,
+    ) {
+        self.opened.put((id(namespace, name), number), state);
     }
 
     /// The sealed state of a revision, opened. A revision's state never changes once recorded,

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use app::model::{ObjectResult, OperationStatus};
+use app::model::{HealthState, ObjectResult, OperationStatus};
 use serde_json::json;
 
 use super::*;
@@ -82,6 +82,7 @@ async fn finish(store: &Store, number: i64, status: OperationStatus) {
                 status,
                 message: "done",
                 results: &[] as &[ObjectResult],
+                health: (status == OperationStatus::Succeeded).then_some(HealthState::Healthy),
             },
         )
         .await
@@ -158,6 +159,9 @@ async fn a_deploy_records_its_instance_and_first_revision_together_on(store: Sto
     finish(&store, 1, OperationStatus::Succeeded).await;
     assert_eq!(store.instance("ns", "ph").await.unwrap().revision, 1);
     assert_eq!(store.instances(false).await.unwrap().len(), 1);
+    // Its end is written with the health it ended with, in the same statement.
+    let recorded = store.revisions("ns", "ph").await.unwrap();
+    assert_eq!(recorded[0].health, Some(HealthState::Healthy));
 }
 
 #[tokio::test]
@@ -322,6 +326,7 @@ async fn revisions_left_running_are_marked_interrupted_on(store: Store) {
         status: OperationStatus::Succeeded,
         message: "done",
         results: &[],
+        health: None,
     };
     assert!(matches!(
         store.finish_revision("ns", "ph", n, &late).await,

@@ -229,7 +229,8 @@ pub async fn manifest_edit(
     Ok(Json(s.service.manifest_patch(&ns, &name, &req).await?))
 }
 
-/// Applies a previewed change set (it must carry the preview's `planHash`).
+/// Applies a previewed change set (it must carry the preview's `planHash`). Confirmed within a
+/// minute of its preview, with nothing moved since, it applies from that preview's dry run.
 #[utoipa::path(post, path = "/instances/{namespace}/{name}/changes", tag = "changes",
     params(("namespace" = String, Path), ("name" = String, Path), WaitQuery),
     request_body = ChangeRequest,

@@ -161,19 +161,28 @@ mod tests {
         let kept = Previews::default();
         let at = ("ns", "ph");
         kept.keep("ns", "ph", previewed("h1", 1, (3, None)));
-        assert!(kept.take(at, &[2; 32], "h1", (3, None)).is_none(), "other edits");
+        assert!(
+            kept.take(at, &[2; 32], "h1", (3, None)).is_none(),
+            "other edits"
+        );
         // Whatever was kept is gone once a confirmation looked, used or not.
         assert!(kept.take(at, &[1; 32], "h1", (3, None)).is_none());
 
         kept.keep("ns", "ph", previewed("h1", 1, (3, None)));
-        assert!(kept.take(at, &[1; 32], "h2", (3, None)).is_none(), "other plan");
+        assert!(
+            kept.take(at, &[1; 32], "h2", (3, None)).is_none(),
+            "other plan"
+        );
         kept.keep("ns", "ph", previewed("h1", 1, (3, None)));
         assert!(
             kept.take(at, &[1; 32], "h1", (3, Some(4))).is_none(),
             "a revision failed since"
         );
         kept.keep("ns", "ph", previewed("h1", 1, (3, None)));
-        assert!(kept.take(("ns", "other"), &[1; 32], "h1", (3, None)).is_none());
+        assert!(
+            kept.take(("ns", "other"), &[1; 32], "h1", (3, None))
+                .is_none()
+        );
         assert!(kept.take(at, &[1; 32], "h1", (3, None)).is_some());
 
         // A newer preview of the instance replaces the older; deleting forgets it.
@@ -197,6 +206,9 @@ mod tests {
         // The oldest went first.
         assert!(kept.take(("ns", "i0"), &[1; 32], "h", (1, None)).is_none());
         let newest = format!("i{}", KEPT + 4);
-        assert!(kept.take(("ns", &newest), &[1; 32], "h", (1, None)).is_some());
+        assert!(
+            kept.take(("ns", &newest), &[1; 32], "h", (1, None))
+                .is_some()
+        );
     }
 }

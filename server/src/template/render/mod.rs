@@ -77,7 +77,7 @@ pub struct Rendered {
 static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\$\{\{\s*(.*?)\s*\}\}").expect("valid regex"));
 static DEFAULT_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"defaults\s*(?:\.\s*([A-Za-z_$][\w$-]*)|\[\s*['"]([^'"]+)['"]\s*\])"#)
+    Regex::new(r#"defaults\s*(?:\.\s*([A-Za-z_$][A-Za-z0-9_$-]*)|\[\s*['"]([^'"]+)['"]\s*\])"#)
         .expect("valid regex")
 });
 

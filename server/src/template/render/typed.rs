@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 /// `inputs`, and the name it is indexed with when that is written out (`inputs.x`,
 /// `inputs['x']`); no name means the expression reads `inputs` as a whole.
 static INPUT_READ: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"\binputs\b\s*(?:\.\s*([A-Za-z_$][\w$-]*)|\[\s*['"]([^'"]+)['"]\s*\])?"#)
+    Regex::new(r#"(?-u:\b)inputs(?-u:\b)\s*(?:\.\s*([A-Za-z_$][A-Za-z0-9_$-]*)|\[\s*['"]([^'"]+)['"]\s*\])?"#)
         .expect("valid regex")
 });
 

@@ -128,15 +128,7 @@ async fn pruning_and_drift() {
 
     // Someone scales the Deployment outside Berth
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns.name);
-    let outside = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "tiny"}, "spec": {"replicas": 4}});
-    deployments
-        .patch(
-            "tiny",
-            &PatchParams::apply("kubectl-edit").force(),
-            &Patch::Apply(&outside),
-        )
-        .await
-        .unwrap();
+    scale_outside_berth(&deployments, 4).await;
 
     // A change that touches the same field shows the drift and, unforced, overwrites nothing
     let edits = json!([{"type": "replicas", "component": "main", "replicas": 2}]);
@@ -225,15 +217,7 @@ async fn pruning_and_drift() {
     let edits = json!([{"type": "replicas", "component": "main", "replicas": 3}]);
     let (_, preview) = api.preview(&base, 5, &edits).await;
     assert_eq!(preview["drift"], json!([]), "{preview}");
-    let outside = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "tiny"}, "spec": {"replicas": 6}});
-    deployments
-        .patch(
-            "tiny",
-            &PatchParams::apply("kubectl-edit").force(),
-            &Patch::Apply(&outside),
-        )
-        .await
-        .unwrap();
+    scale_outside_berth(&deployments, 6).await;
     let (status, op) = api.confirm(&base, 5, &edits, &preview).await;
     assert_eq!(status, StatusCode::OK, "{op}");
     assert_eq!(op["status"], "failed", "{op}");
@@ -258,4 +242,17 @@ async fn pruning_and_drift() {
         .await;
     let _ = std::fs::remove_dir_all(dir);
     ns.delete().await;
+}
+
+/// Scales the Deployment as `kubectl-edit`, another field manager, taking `spec.replicas` over.
+async fn scale_outside_berth(deployments: &Api<Deployment>, replicas: i32) {
+    let outside = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "tiny"}, "spec": {"replicas": replicas}});
+    deployments
+        .patch(
+            "tiny",
+            &PatchParams::apply("kubectl-edit").force(),
+            &Patch::Apply(&outside),
+        )
+        .await
+        .unwrap();
 }

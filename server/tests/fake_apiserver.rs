@@ -302,17 +302,7 @@ async fn a_confirmed_change_dry_runs_and_applies_only_what_changed() {
     );
 
     // Confirmed right after its preview: the preview's dry run stands, only the apply is sent.
-    let op = svc
-        .apply_change(
-            "ph-ns",
-            "ph",
-            &change(1, 3, Some(preview.plan_hash)),
-            "test",
-            true,
-        )
-        .await
-        .expect("apply");
-    assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
+    let op = confirmed(&svc, &change(1, 3, Some(preview.plan_hash))).await;
     let seen = fake.take();
     let (discovery, dry_runs, patches) = counted(&seen);
     println!(
@@ -339,17 +329,7 @@ async fn a_confirmed_change_dry_runs_and_applies_only_what_changed() {
         .await
         .expect("another preview");
     fake.take();
-    let op = svc
-        .apply_change(
-            "ph-ns",
-            "ph",
-            &change(2, 4, Some(first.plan_hash.clone())),
-            "test",
-            true,
-        )
-        .await
-        .expect("apply");
-    assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
+    confirmed(&svc, &change(2, 4, Some(first.plan_hash.clone()))).await;
     let seen = fake.take();
     let (discovery, dry_runs, patches) = counted(&seen);
     assert_eq!(discovery, 0);
@@ -375,6 +355,45 @@ async fn a_confirmed_change_dry_runs_and_applies_only_what_changed() {
         "{again:?}"
     );
     assert!(fake.take().is_empty(), "nothing was sent");
+
+    // A rollback confirmed right after its preview is applied from it too: capture goes back
+    // to revision 1's replicas with one request.
+    let preview = svc
+        .rollback_preview("ph-ns", "ph", 1, false)
+        .await
+        .expect("rollback preview");
+    assert_eq!(preview.changed.len(), 1, "{:?}", preview.changed);
+    fake.take();
+    let op = svc
+        .rollback(
+            "ph-ns",
+            "ph",
+            1,
+            Some(&preview.plan_hash),
+            "test",
+            false,
+            true,
+        )
+        .await
+        .expect("rollback");
+    assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
+    let seen = fake.take();
+    let (_, dry_runs, patches) = counted(&seen);
+    assert_eq!(
+        (dry_runs.len(), patches.len(), seen.len()),
+        (0, 1, 1),
+        "{seen:?}"
+    );
+}
+
+/// Applies a change to ph-ns/ph, waiting; it must succeed.
+async fn confirmed(svc: &Service, change: &ChangeRequest) -> app::model::OperationInfo {
+    let op = svc
+        .apply_change("ph-ns", "ph", change, "test", true)
+        .await
+        .expect("apply");
+    assert_eq!(op.status, OperationStatus::Succeeded, "{op:?}");
+    op
 }
 
 /// Discovery requests, and the paths of dry runs and of applies, among `seen`.

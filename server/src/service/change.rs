@@ -40,6 +40,24 @@ struct Target<'a> {
     adopt: bool,
 }
 
+/// A rollback to `to` of the instance whose current revision is `current`.
+fn rollback_target<'a>(
+    (namespace, name): (&'a str, &'a str),
+    summary: &InstanceSummary,
+    current: &'a RevisionState,
+    to: i64,
+) -> Target<'a> {
+    Target {
+        kind: Kind::Rollback,
+        namespace,
+        name,
+        template: summary.template.clone(),
+        change: json!({"rollbackTo": to, "from": summary.revision}),
+        recorded: current,
+        adopt: false,
+    }
+}
+
 /// What a change request asks for, as its preview and its confirmation must agree.
 fn request_digest(req: &ChangeRequest) -> [u8; 32] {
     previewed::digest(&(
@@ -250,16 +268,16 @@ impl Service {
             hash,
             position(&summary),
         );
+        let target = Target {
+            kind: Kind::Change,
+            namespace,
+            name,
+            template: summary.template.clone(),
+            change,
+            recorded: &recorded,
+            adopt: req.adopt,
+        };
         if let Some(kept) = kept {
-            let target = Target {
-                kind: Kind::Change,
-                namespace,
-                name,
-                template: summary.template,
-                change,
-                recorded: &recorded,
-                adopt: req.adopt,
-            };
             return self
                 .apply_previewed(target, kept, req.force, actor, guard, wait)
                 .await;
@@ -268,15 +286,6 @@ impl Service {
         if hash != plan.plan_hash {
             return Err(Error::StalePlan);
         }
-        let target = Target {
-            kind: Kind::Change,
-            namespace,
-            name,
-            template: summary.template,
-            change,
-            recorded: &recorded,
-            adopt: req.adopt,
-        };
         self.apply_plan(target, plan, req.force, actor, guard, wait)
             .await
     }
@@ -343,15 +352,7 @@ impl Service {
                 self.previews
                     .take((namespace, name), &digest, hash, position(&summary))
             {
-                let target = Target {
-                    kind: Kind::Rollback,
-                    namespace,
-                    name,
-                    template: summary.template,
-                    change: json!({"rollbackTo": to, "from": summary.revision}),
-                    recorded: &current,
-                    adopt: false,
-                };
+                let target = rollback_target((namespace, name), &summary, &current, to);
                 return self
                     .apply_previewed(target, kept, force, actor, guard, wait)
                     .await;
@@ -361,15 +362,7 @@ impl Service {
         if plan_hash.is_some_and(|h| h != plan.plan_hash) {
             return Err(Error::StalePlan);
         }
-        let target = Target {
-            kind: Kind::Rollback,
-            namespace,
-            name,
-            template: summary.template,
-            change: json!({"rollbackTo": to, "from": summary.revision}),
-            recorded: &current,
-            adopt: false,
-        };
+        let target = rollback_target((namespace, name), &summary, &current, to);
         self.apply_plan(target, plan, force, actor, guard, wait)
             .await
     }

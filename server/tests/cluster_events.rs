@@ -37,6 +37,7 @@ async fn events_stream_progress_then_health_until_healthy() {
     let mut buffer = String::new();
     let (mut health_events, mut progress_events, mut finished, mut healthy) =
         (0, 0, None::<Value>, false);
+    let mut last_object = None::<String>;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     while !(healthy && finished.is_some()) {
         let chunk = tokio::time::timeout_at(deadline, stream.next())
@@ -67,6 +68,8 @@ async fn events_stream_progress_then_health_until_healthy() {
                 "progress" => {
                     progress_events += 1;
                     assert!(value["result"]["object"]["kind"].is_string(), "{value}");
+                    assert!(finished.is_none(), "progress after the end: {value}");
+                    last_object = value["result"]["object"]["kind"].as_str().map(String::from);
                 }
                 "finished" => finished = Some(value),
                 _ => {}
@@ -78,6 +81,9 @@ async fn events_stream_progress_then_health_until_healthy() {
         "an initial snapshot and at least one update ({health_events})"
     );
     assert!(progress_events >= 1, "per-object progress was pushed");
+    // The last object applied (the Ingress, in the last tier) is written with the operation's
+    // end rather than on its own, and is still told before the end.
+    assert_eq!(last_object.as_deref(), Some("Ingress"));
     assert_eq!(finished.unwrap()["status"], "succeeded");
     let (_, _) = api.delete_instance(&ns.name, "ev").await;
     ns.delete().await;

@@ -40,6 +40,29 @@ struct Target<'a> {
     adopt: bool,
 }
 
+impl Target<'_> {
+    /// The operation that records `state` (with its redacted manifests, when already made) as
+    /// this target's new revision and runs `work`.
+    fn prepare(
+        self,
+        (state, shown): (RevisionState, Option<Vec<serde_json::Value>>),
+        applier: Applier,
+        work: Work,
+    ) -> Prepared {
+        Prepared {
+            kind: self.kind,
+            namespace: self.namespace.into(),
+            name: self.name.into(),
+            template: self.template,
+            change: Some(self.change),
+            state: Arc::new(state),
+            shown,
+            applier,
+            work,
+        }
+    }
+}
+
 /// A rollback to `to` of the instance whose current revision is `current`.
 fn rollback_target<'a>(
     (namespace, name): (&'a str, &'a str),
@@ -453,23 +476,14 @@ impl Service {
             target.adopt,
         )
         .await?;
-        let prepared = Prepared {
-            kind: target.kind,
-            namespace: target.namespace.into(),
-            name: target.name.into(),
-            template: target.template,
-            change: Some(target.change),
-            state: Arc::new(plan.state),
-            shown: None,
-            applier,
-            work: Work::Apply {
-                objects,
-                planned,
-                prune,
-                force,
-                namespace_ready: false,
-            },
+        let work = Work::Apply {
+            objects,
+            planned,
+            prune,
+            force,
+            namespace_ready: false,
         };
+        let prepared = target.prepare((plan.state, None), applier, work);
         self.launch(prepared, actor, guard, wait).await
     }
 }
@@ -486,25 +500,17 @@ impl Service {
         guard: OpGuard,
         wait: bool,
     ) -> Result<OperationInfo> {
-        let prepared = Prepared {
-            kind: target.kind,
-            namespace: target.namespace.into(),
-            name: target.name.into(),
-            template: target.template,
-            change: Some(target.change),
-            state: Arc::new(kept.plan.state),
-            shown: Some(kept.shown),
-            applier: self.applier()?,
-            work: Work::Apply {
-                objects: kept.objects,
-                planned: kept.planned,
-                prune: kept.prune,
-                force,
-                // Its dry run found the namespace; were it deleted since, the apply fails and
-                // says so, and resuming makes it again.
-                namespace_ready: true,
-            },
+        let work = Work::Apply {
+            objects: kept.objects,
+            planned: kept.planned,
+            prune: kept.prune,
+            force,
+            // Its dry run found the namespace; were it deleted since, the apply fails and says
+            // so, and resuming makes it again.
+            namespace_ready: true,
         };
+        let state = (kept.plan.state, Some(kept.shown));
+        let prepared = target.prepare(state, self.applier()?, work);
         self.launch(prepared, actor, guard, wait).await
     }
 

@@ -5,8 +5,8 @@
 //!
 //! [`Berth`]: crate::service::Berth
 
+use crate::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::{
     error::ServiceError,
@@ -38,13 +38,13 @@ fn actor(need: crate::service::Need) -> Result<String, ServiceError> {
 }
 
 /// Every instance that is not deleted, newest first.
-#[server(prefix = "/ui", endpoint = "instances")]
+#[server(prefix = "/ui", endpoint = "instances", output = Json)]
 pub async fn list_instances() -> Result<Vec<InstanceSummary>, ServiceError> {
     service()?.instances().await
 }
 
 /// One instance with its components' live health, or `None` when it does not exist.
-#[server(prefix = "/ui", endpoint = "instance")]
+#[server(prefix = "/ui", endpoint = "instance", output = Json)]
 pub async fn get_instance(
     namespace: String,
     name: String,
@@ -57,7 +57,7 @@ pub async fn get_instance(
 }
 
 /// The kept Kubernetes Events of one component of an instance, newest first.
-#[server(prefix = "/ui", endpoint = "k8s-events")]
+#[server(prefix = "/ui", endpoint = "k8s-events", output = Json)]
 pub async fn k8s_events(
     namespace: String,
     name: String,
@@ -69,13 +69,13 @@ pub async fn k8s_events(
 }
 
 /// Every template, in id order.
-#[server(prefix = "/ui", endpoint = "templates")]
+#[server(prefix = "/ui", endpoint = "templates", output = Json)]
 pub async fn list_templates() -> Result<Vec<TemplateInfo>, ServiceError> {
     service()?.templates().await
 }
 
 /// What deploying `request` would apply: rendered, resolved and dry-run, nothing recorded.
-#[server(prefix = "/ui", endpoint = "plan_deploy", input = Json)]
+#[server(prefix = "/ui", endpoint = "plan_deploy", input = Json, output = Json)]
 pub async fn plan_deploy(request: CreateRequest) -> Result<CreatePlan, ServiceError> {
     let actor = actor(crate::service::Need::Change)?;
     let request = CreateRequest {
@@ -92,7 +92,7 @@ pub async fn plan_deploy(request: CreateRequest) -> Result<CreatePlan, ServiceEr
 }
 
 /// Deploys `request`; answers as soon as the operation has started.
-#[server(prefix = "/ui", endpoint = "deploy", input = Json)]
+#[server(prefix = "/ui", endpoint = "deploy", input = Json, output = Json)]
 pub async fn deploy(request: CreateRequest) -> Result<OperationInfo, ServiceError> {
     let actor = actor(crate::service::Need::Change)?;
     let request = CreateRequest {
@@ -109,7 +109,7 @@ pub async fn deploy(request: CreateRequest) -> Result<OperationInfo, ServiceErro
 }
 
 /// The diff, dry run, drift and plan hash of a change set.
-#[server(prefix = "/ui", endpoint = "preview_change", input = Json)]
+#[server(prefix = "/ui", endpoint = "preview_change", input = Json, output = Json)]
 pub async fn preview_change(
     namespace: String,
     name: String,
@@ -120,7 +120,7 @@ pub async fn preview_change(
 }
 
 /// Applies a previewed change set; answers once it has started.
-#[server(prefix = "/ui", endpoint = "apply_change", input = Json)]
+#[server(prefix = "/ui", endpoint = "apply_change", input = Json, output = Json)]
 pub async fn apply_change(
     namespace: String,
     name: String,
@@ -134,7 +134,7 @@ pub async fn apply_change(
 
 /// What the change box made of `text`: a previewed change, a question or a refusal. Changes
 /// nothing; the change is applied like any other, with its preview's plan hash.
-#[server(prefix = "/ui", endpoint = "read_intent", input = Json)]
+#[server(prefix = "/ui", endpoint = "read_intent", input = Json, output = Json)]
 pub async fn read_intent(
     namespace: String,
     name: String,
@@ -145,7 +145,7 @@ pub async fn read_intent(
 }
 
 /// The instance's revisions, oldest first.
-#[server(prefix = "/ui", endpoint = "revisions")]
+#[server(prefix = "/ui", endpoint = "revisions", output = Json)]
 pub async fn list_revisions(
     namespace: String,
     name: String,
@@ -154,7 +154,7 @@ pub async fn list_revisions(
 }
 
 /// The diff from revision `against` to revision `number`.
-#[server(prefix = "/ui", endpoint = "diff")]
+#[server(prefix = "/ui", endpoint = "diff", output = Json)]
 pub async fn diff_revisions(
     namespace: String,
     name: String,
@@ -165,7 +165,7 @@ pub async fn diff_revisions(
 }
 
 /// The preview of a rollback to revision `to`.
-#[server(prefix = "/ui", endpoint = "preview_rollback", input = Json)]
+#[server(prefix = "/ui", endpoint = "preview_rollback", input = Json, output = Json)]
 pub async fn preview_rollback(
     namespace: String,
     name: String,
@@ -178,7 +178,7 @@ pub async fn preview_rollback(
 }
 
 /// Rolls back to revision `to`, exactly as previewed (`plan_hash`); answers once it started.
-#[server(prefix = "/ui", endpoint = "rollback", input = Json)]
+#[server(prefix = "/ui", endpoint = "rollback", input = Json, output = Json)]
 pub async fn rollback(
     namespace: String,
     name: String,
@@ -193,7 +193,7 @@ pub async fn rollback(
 
 /// Applies the newest revision again when it was interrupted, failed or cancelled; answers
 /// once it started.
-#[server(prefix = "/ui", endpoint = "resume", input = Json)]
+#[server(prefix = "/ui", endpoint = "resume", input = Json, output = Json)]
 pub async fn resume_revision(
     namespace: String,
     name: String,
@@ -204,14 +204,14 @@ pub async fn resume_revision(
 }
 
 /// Asks a running operation to stop before its next object.
-#[server(prefix = "/ui", endpoint = "cancel", input = Json)]
+#[server(prefix = "/ui", endpoint = "cancel", input = Json, output = Json)]
 pub async fn cancel_operation(id: String) -> Result<OperationInfo, ServiceError> {
     actor(crate::service::Need::Change)?;
     service()?.cancel(id).await
 }
 
 /// Deletes the instance's objects (its history stays); answers once it started.
-#[server(prefix = "/ui", endpoint = "delete", input = Json)]
+#[server(prefix = "/ui", endpoint = "delete", input = Json, output = Json)]
 pub async fn delete_instance(
     namespace: String,
     name: String,
@@ -221,7 +221,7 @@ pub async fn delete_instance(
 }
 
 /// One object of the current revision as YAML, secrets redacted.
-#[server(prefix = "/ui", endpoint = "object_yaml")]
+#[server(prefix = "/ui", endpoint = "object_yaml", output = Json)]
 pub async fn object_yaml(
     namespace: String,
     name: String,
@@ -232,7 +232,7 @@ pub async fn object_yaml(
 }
 
 /// The `manifest` edit that turns the object into `yaml`, checked (a bad YAML names its line).
-#[server(prefix = "/ui", endpoint = "manifest_edit", input = Json)]
+#[server(prefix = "/ui", endpoint = "manifest_edit", input = Json, output = Json)]
 pub async fn manifest_edit(
     namespace: String,
     name: String,
@@ -250,20 +250,20 @@ pub async fn manifest_edit(
 }
 
 /// Imports a template from its source (admin only); its problems name their line.
-#[server(prefix = "/ui", endpoint = "import_template", input = Json)]
+#[server(prefix = "/ui", endpoint = "import_template", input = Json, output = Json)]
 pub async fn import_template(source: String) -> Result<TemplateInfo, ServiceError> {
     let actor = actor(crate::service::Need::Admin)?;
     service()?.import_template(actor, source).await
 }
 
 /// Whether the cluster answers now.
-#[server(prefix = "/ui", endpoint = "cluster")]
+#[server(prefix = "/ui", endpoint = "cluster", output = Json)]
 pub async fn cluster_status() -> Result<ClusterHealth, ServiceError> {
     service()?.cluster().await
 }
 
 /// One template with its inputs.
-#[server(prefix = "/ui", endpoint = "template")]
+#[server(prefix = "/ui", endpoint = "template", output = Json)]
 pub async fn get_template(id: String) -> Result<TemplateInfo, ServiceError> {
     service()?.template(id).await
 }

@@ -82,7 +82,7 @@ impl std::error::Error for ServiceError {}
 /// Lets server functions return [`ServiceError`] itself; a transport failure (the request never
 /// reached Berth, or its answer was unreadable) becomes `unavailable` or `internal`.
 impl leptos::server_fn::error::FromServerFnError for ServiceError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
+    type Encoder = crate::codec::JsonText;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         use leptos::server_fn::error::ServerFnErrorErr as E;

@@ -8,6 +8,7 @@
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod codec;
 pub mod components;
 pub mod error;
 pub mod live;

@@ -6,14 +6,17 @@
 #   docker run -p 8080:8080 -e BERTH_ADDR=0.0.0.0:8080 -v berth-data:/data berth:dev
 
 FROM rust:1.95-slim-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends pkg-config npm \
+RUN apt-get update && apt-get install -y --no-install-recommends pkg-config npm zopfli \
  && rm -rf /var/lib/apt/lists/* \
  && rustup target add wasm32-unknown-unknown \
  && cargo install --locked cargo-leptos wasm-bindgen-cli \
  && npm install -g binaryen
 WORKDIR /src
 COPY . .
-RUN cargo leptos build --release \
+# The site's wasm, JS and CSS are compressed here, once (gzip by zopfli, and brotli); Berth serves
+# those files as they are.
+ENV CARGO_TARGET_DIR=/src/target
+RUN end2end/build-release \
  && mkdir -p /out \
  && cp target/release/berth /out/berth \
  && cp -r target/site /out/site \

@@ -5,7 +5,7 @@
 //   2. time to first byte of the PostHog instance page, median of 50;
 //   3. pod Ready → card updated, median of 10: capture is scaled up through the API, the pod's
 //      Ready is seen on an apiserver watch, and the card's "n/n ready" in the page;
-//   4. the requests the instance page makes while it loads.
+//   4. the requests the instance page makes while it loads, and the bytes they carry.
 //
 // Usage: BERTH_URL=http://127.0.0.1:8080 BERTH_TOKEN=<admin token> node end2end/bench/console.mjs
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -28,6 +28,12 @@ for (const f of readdirSync(pkg).filter((f) => f.endsWith('.wasm') || f.endsWith
   console.log(`  ${f}: ${bytes.length} bytes, ${gzipSync(bytes, { level: 9 }).length} gzip`);
 }
 console.log(`bundle: wasm+js ${(raw / 1024).toFixed(0)} KB raw, ${(gz / 1024).toFixed(0)} KB gzip (${pkg}, built ${statSync(pkg).mtime.toISOString()})`);
+// `cargo leptos build --release --precompress` also writes .gz and .br beside each file; Berth
+// serves those as they are (brotli to a browser on HTTPS, gzip otherwise).
+const shipped = (ext) => readdirSync(pkg).filter((f) => /\.(wasm|js)\./.test(f) && f.endsWith(ext))
+  .reduce((sum, f) => sum + statSync(`${pkg}/${f}`).size, 0);
+if (shipped('.br')) console.log(`precompressed: ${(shipped('.gz') / 1024).toFixed(0)} KB gzip, ${(shipped('.br') / 1024).toFixed(0)} KB brotli`);
+else console.log('precompressed: none (a debug build, or a release one without --precompress): Berth gzips as it serves');
 
 // A PostHog instance to measure.
 const namespace = `bench-ui-${Date.now() % 1_000_000}`;
@@ -50,15 +56,28 @@ try {
   }
   console.log(`first byte of ${path}: median ${median(ttfb).toFixed(1)} ms of 50 (min ${Math.min(...ttfb).toFixed(1)}, max ${Math.max(...ttfb).toFixed(1)})`);
 
-  // 4. Requests while the instance page loads.
-  const fresh = await context.newPage();
+  // 4. Requests while the instance page loads, and what each one carries on the wire, from an
+  // empty cache (a new context, signed in with the same cookie).
+  const cold = await browser.newContext({ baseURL, storageState: await context.storageState() });
+  const fresh = await cold.newPage();
   const requests = [];
+  const finished = [];
   fresh.on('request', (r) => requests.push(`${r.resourceType()} ${new URL(r.url()).pathname}`));
+  fresh.on('requestfinished', (r) => finished.push(r));
   await fresh.goto(path);
   await waitForHydration(fresh);
   await fresh.waitForTimeout(2000);
   console.log(`requests of the instance page: ${requests.length}: ${requests.join(', ')}`);
-  await fresh.close();
+  let wire = 0;
+  const carried = [];
+  for (const r of finished) {
+    const { responseBodySize } = await r.sizes();
+    const encoding = (await r.response())?.headers()['content-encoding'] ?? 'identity';
+    wire += responseBodySize;
+    carried.push(`${new URL(r.url()).pathname} ${(responseBodySize / 1024).toFixed(0)} KB ${encoding}`);
+  }
+  console.log(`on the wire while it loads (the event stream aside): ${(wire / 1024).toFixed(0)} KB: ${carried.join(', ')}`);
+  await cold.close();
 
   // 3. Pod Ready → card updated.
   const latencies = [];

@@ -2,7 +2,7 @@
 // page reload: proof that hydration took over the server-rendered HTML.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, waitForHydration } from './fixtures/browser.mjs';
+import { baseURL, launch, openPage, token, waitForHydration } from './fixtures/browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -55,5 +55,26 @@ test('the theme switch is reachable and usable from the keyboard', async () => {
   await page.getByTestId('theme-switch').focus();
   await page.keyboard.press('Enter');
   await page.waitForFunction((t) => document.documentElement.dataset.theme !== t, before);
+  await context.close();
+});
+
+test('the page, its script, its wasm and its stylesheet arrive compressed', async () => {
+  // A fresh context has an empty cache, so every file comes from Berth, not from a revalidation.
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  const seen = new Map();
+  page.on('response', async (r) => {
+    const path = new URL(r.url()).pathname;
+    if (r.status() === 200 && (path === '/' || /\.(js|wasm|css)$/.test(path))) {
+      seen.set(path.replace(/.*\./, '.'), (await r.allHeaders())['content-encoding'] ?? 'none');
+    }
+  });
+  await page.goto(`/login?token=${encodeURIComponent(token)}&next=/`);
+  await waitForHydration(page);
+  assert.deepEqual(
+    Object.fromEntries([...seen].sort()),
+    { '.css': 'gzip', '.js': 'gzip', '.wasm': 'gzip', '/': 'gzip' },
+    'each as Chromium asks for it over plain HTTP: gzip (it asks for brotli only over HTTPS)',
+  );
   await context.close();
 });

@@ -21,7 +21,11 @@ use axum::{
 use std::sync::OnceLock;
 
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
-use tower_http::trace::TraceLayer;
+use tower_http::{
+    CompressionLevel,
+    compression::{CompressionLayer, DefaultPredicate},
+    trace::TraceLayer,
+};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -84,7 +88,7 @@ fn ui_routes() -> Vec<AxumRouteListing> {
 }
 
 /// Builds the whole router: the documented routes (JSON errors for unknown paths and methods
-/// under `/api/v1`), then the server-rendered UI, then static files.
+/// under `/api/v1`), then the server-rendered UI, then static files. See [`compression`].
 pub fn router(state: AppState) -> Router {
     let (documented, _) = documented();
     let api_errors = Router::new().fallback(|| async { ApiError::no_route() });
@@ -118,6 +122,117 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::check_host,
         ))
+        .layer(compression())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// gzip for a client that asks for it: pages, API answers and the site's files. A release build
+/// made with `cargo leptos build --release --precompress` ships its wasm, JS and CSS already
+/// compressed (gzip at its best level, and brotli); those are served as they are, and this layer
+/// leaves an answer that has an encoding alone. What is compressed here is compressed at the
+/// fastest level, because it is compressed again for every request. Event streams are never
+/// compressed: a compressor would hold their events back until its buffer filled.
+fn compression() -> CompressionLayer<DefaultPredicate> {
+    CompressionLayer::new()
+        .gzip(true)
+        .quality(CompressionLevel::Fastest)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{convert::Infallible, io::Read, time::Duration};
+
+    use axum::{
+        body::Body,
+        http::{Request, header},
+        response::sse::{Event, Sse},
+    };
+    use futures::StreamExt;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A JSON answer, an event stream that sends one event and then waits, and a file that is
+    /// already gzip-compressed, behind [`compression`].
+    fn app() -> Router {
+        let json = "[".to_string() + &"{\"name\":\"posthog\"},".repeat(100) + "{}]";
+        Router::new()
+            .route(
+                "/json",
+                get(move || async move { ([(header::CONTENT_TYPE, "application/json")], json) }),
+            )
+            .route(
+                "/events",
+                get(|| async {
+                    let first = futures::stream::once(async {
+                        Ok::<_, Infallible>(Event::default().event("health").data("x".repeat(64)))
+                    });
+                    Sse::new(first.chain(futures::stream::pending()))
+                }),
+            )
+            .route(
+                "/berth.wasm",
+                get(|| async {
+                    (
+                        [
+                            (header::CONTENT_TYPE, "application/wasm"),
+                            (header::CONTENT_ENCODING, "gzip"),
+                        ],
+                        vec![0x1f_u8, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                    )
+                }),
+            )
+            .layer(compression())
+    }
+
+    fn gzip_request(path: &str) -> Request<Body> {
+        Request::get(path)
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn answers_are_gzipped_for_a_client_that_asks_and_plain_for_one_that_does_not() {
+        let plain = app()
+            .oneshot(Request::get("/json").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        let plain = plain.into_body().collect().await.unwrap().to_bytes();
+
+        let res = app().oneshot(gzip_request("/json")).await.unwrap();
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+        let zipped = res.into_body().collect().await.unwrap().to_bytes();
+        assert!(zipped.len() < plain.len() / 4, "{} of {}", zipped.len(), plain.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain);
+    }
+
+    #[tokio::test]
+    async fn an_event_stream_is_never_compressed_and_its_events_are_not_held_back() {
+        let res = app().oneshot(gzip_request("/events")).await.unwrap();
+        assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
+        let mut body = res.into_body();
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("the first event arrives while the stream is still open")
+            .unwrap()
+            .unwrap();
+        let data = frame.into_data().unwrap();
+        assert!(String::from_utf8_lossy(&data).starts_with("event: health"));
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_already_compressed_is_sent_as_it_is() {
+        let res = app().oneshot(gzip_request("/berth.wasm")).await.unwrap();
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body.len(), 20);
+    }
 }

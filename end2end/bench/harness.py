@@ -178,3 +178,12 @@ class Kube:
                 self.local.conn = None
                 if attempt:
                     raise
+
+    def wait_pods_gone(self, namespaces, limit_s=120):
+        """Waits (up to `limit_s`) until no pod Berth manages is left in `namespaces`: the garbage
+        collector removes pods and claims after their owners."""
+        selector = "labelSelector=app.kubernetes.io/managed-by%3Dberth"
+        for _ in range(limit_s):
+            if not any(self.request("GET", f"/api/v1/namespaces/{ns}/pods?{selector}")[1]["items"] for ns in namespaces):
+                return
+            time.sleep(1)

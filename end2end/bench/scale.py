@@ -163,13 +163,7 @@ try:
     for ns in instances:
         status, op = berth.request("DELETE", f"/api/v1/instances/{ns}/ph?wait=true")
         assert status == 200, op
-    # Pods and claims go after their owners, by the garbage collector: wait until none is left.
-    for _ in range(120):
-        left = sum(len(kube.request("GET", f"/api/v1/namespaces/{ns}/pods?labelSelector=app.kubernetes.io/managed-by%3Dberth")[1]["items"])
-                   for ns in instances)
-        if left == 0:
-            break
-        time.sleep(1)
+    kube.wait_pods_gone(instances)
     time.sleep(5)
     after5 = (berth.rss_mb(), berth.rss_mb("RssAnon"))
     time.sleep(25)

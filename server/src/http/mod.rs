@@ -131,8 +131,9 @@ pub fn router(state: AppState) -> Router {
 /// made with `cargo leptos build --release --precompress` ships its wasm, JS and CSS already
 /// compressed (gzip at its best level, and brotli); those are served as they are, and this layer
 /// leaves an answer that has an encoding alone. What is compressed here is compressed at the
-/// fastest level, because it is compressed again for every request. Event streams are never
-/// compressed: a compressor would hold their events back until its buffer filled.
+/// fastest level, because it is compressed again for every request. A streamed page is
+/// compressed part by part as it streams, so nothing waits for its end. Event streams are left
+/// alone (tower-http's default): each event is a few hundred bytes, sent as it happens.
 fn compression() -> CompressionLayer<DefaultPredicate> {
     CompressionLayer::new()
         .gzip(true)
@@ -180,7 +181,9 @@ mod tests {
                             (header::CONTENT_TYPE, "application/wasm"),
                             (header::CONTENT_ENCODING, "gzip"),
                         ],
-                        vec![0x1f_u8, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                        vec![
+                            0x1f_u8, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                        ],
                     )
                 }),
             )
@@ -206,7 +209,12 @@ mod tests {
         let res = app().oneshot(gzip_request("/json")).await.unwrap();
         assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
         let zipped = res.into_body().collect().await.unwrap().to_bytes();
-        assert!(zipped.len() < plain.len() / 4, "{} of {}", zipped.len(), plain.len());
+        assert!(
+            zipped.len() < plain.len() / 4,
+            "{} of {}",
+            zipped.len(),
+            plain.len()
+        );
         let mut unzipped = Vec::new();
         flate2::read::GzDecoder::new(&zipped[..])
             .read_to_end(&mut unzipped)
@@ -226,6 +234,40 @@ mod tests {
             .unwrap();
         let data = frame.into_data().unwrap();
         assert!(String::from_utf8_lossy(&data).starts_with("event: health"));
+    }
+
+    #[tokio::test]
+    async fn a_streamed_page_is_compressed_as_it_streams_not_held_until_its_end() {
+        let first = "<main>".repeat(200);
+        let expected = first.clone();
+        let app = Router::new()
+            .route(
+                "/page",
+                get(move || async move {
+                    let rest = futures::stream::once(async {
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                        Ok::<_, Infallible>("</main>".to_string())
+                    });
+                    let stream = futures::stream::once(async move { Ok(first) }).chain(rest);
+                    (
+                        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                        Body::from_stream(stream),
+                    )
+                }),
+            )
+            .layer(compression());
+        let res = app.oneshot(gzip_request("/page")).await.unwrap();
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+        let mut body = res.into_body();
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("the first part arrives while the page is still being rendered")
+            .unwrap()
+            .unwrap();
+        let mut unzipped = flate2::write::GzDecoder::new(Vec::new());
+        std::io::Write::write_all(&mut unzipped, &frame.into_data().unwrap()).unwrap();
+        std::io::Write::flush(&mut unzipped).unwrap();
+        assert_eq!(String::from_utf8_lossy(unzipped.get_ref()), expected);
     }
 
     #[tokio::test]

@@ -164,9 +164,10 @@ impl Store {
         let options: AnyConnectOptions = url.parse().map_err(open_err)?;
         let sqlite = backend == Backend::Sqlite;
         // An in-memory database exists per connection, so it must stay on exactly one. A file
-        // keeps one open too (reads then need no new file handles, even on a full disk), and the
-        // others a burst opened close after 30 s idle: each holds a thread, a statement cache
-        // and its page cache, which is 1.5–2 MB of RSS after a burst (`end2end/bench/cycles.py`).
+        // (or PostgreSQL) keeps one open too, so a read never waits to connect (nor, on a full
+        // disk, needs new files). The others a burst opened close after 30 s idle: a SQLite
+        // connection holds a thread, a statement cache and its page cache, 1.5–2 MB of RSS
+        // after a burst (`end2end/bench/cycles.py`).
         let pool = AnyPoolOptions::new()
             .max_connections(if in_memory { 1 } else { 8 })
             .min_connections(1)

@@ -4,7 +4,9 @@
 Builds the wasm as `cargo leptos build --release` does (the `wasm-release` profile, the
 `hydrate` feature, `--cfg erase_components`), but with full symbol names (`v0` mangling) and into
 a target directory of its own, so the main build cache stays valid. Then sizes every function
-with twiggy (installed from crates.io into ~/.cache/berth/tools when missing) and sums them.
+with twiggy (installed from crates.io into ~/.cache/berth/tools when missing) and sums them: serde
+per shared type, the type-erased views per method, the rest per crate, and all of it per Berth
+module that it was compiled for.
 
 The sizes are of the code before wasm-bindgen and wasm-opt, which shrink it by about a third;
 the shares are what to read. `end2end/bench/console.mjs` measures the bundle itself.
@@ -65,6 +67,7 @@ def functions(wasm: str) -> list[tuple[str, int]]:
 
 SERDE = re.compile(r"^<?&?(mut )?(serde|serde_core|serde_json|serde_qs)::|__(Field)?Visitor|as serde_core::")
 BUFFERED = re.compile(r"content::|Content|FlatMap")
+APP_PATH = re.compile(r"app::((?:\w+::)?\w+)")
 ERASED = re.compile(r"^<_ as tachys::view::any_view::IntoAny>::into_any::(\w+)")
 
 
@@ -114,6 +117,16 @@ def main() -> None:
         print(f"  {k:<40} {pct(v)}{note}")
     print("\neverything else, by crate:")
     for k, v in crates.most_common(args.top):
+        print(f"  {k:<40} {pct(v)}")
+    # A generic function compiled for one of Berth's types names that type (v0 names carry the
+    # type arguments), so this counts, per Berth module, its own code and the library code
+    # instantiated for it. What names no Berth type is shared framework and library code.
+    modules = collections.Counter()
+    for n, s in rows:
+        m = APP_PATH.search(n)
+        modules[m.group(1) if m else "(no Berth type named)"] += s
+    print("\nall code, by the Berth module it was compiled for:")
+    for k, v in modules.most_common(args.top):
         print(f"  {k:<40} {pct(v)}")
 
 

@@ -197,6 +197,17 @@ mod tests {
             .unwrap()
     }
 
+    /// The first frame of the answer's body, which must arrive within 5 s (`why` says why).
+    async fn first_frame(res: axum::response::Response, why: &str) -> axum::body::Bytes {
+        let mut body = res.into_body();
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect(why)
+            .expect("a frame")
+            .expect("a frame, not an error");
+        frame.into_data().expect("data, not trailers")
+    }
+
     #[tokio::test]
     async fn answers_are_gzipped_for_a_client_that_asks_and_plain_for_one_that_does_not() {
         let plain = app()
@@ -226,13 +237,11 @@ mod tests {
     async fn an_event_stream_is_never_compressed_and_its_events_are_not_held_back() {
         let res = app().oneshot(gzip_request("/events")).await.unwrap();
         assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
-        let mut body = res.into_body();
-        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
-            .await
-            .expect("the first event arrives while the stream is still open")
-            .unwrap()
-            .unwrap();
-        let data = frame.into_data().unwrap();
+        let data = first_frame(
+            res,
+            "the first event arrives while the stream is still open",
+        )
+        .await;
         assert!(String::from_utf8_lossy(&data).starts_with("event: health"));
     }
 
@@ -258,14 +267,13 @@ mod tests {
             .layer(compression());
         let res = app.oneshot(gzip_request("/page")).await.unwrap();
         assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
-        let mut body = res.into_body();
-        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
-            .await
-            .expect("the first part arrives while the page is still being rendered")
-            .unwrap()
-            .unwrap();
+        let data = first_frame(
+            res,
+            "the first part arrives while the page is still being rendered",
+        )
+        .await;
         let mut unzipped = flate2::write::GzDecoder::new(Vec::new());
-        std::io::Write::write_all(&mut unzipped, &frame.into_data().unwrap()).unwrap();
+        std::io::Write::write_all(&mut unzipped, &data).unwrap();
         std::io::Write::flush(&mut unzipped).unwrap();
         assert_eq!(String::from_utf8_lossy(unzipped.get_ref()), expected);
     }

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, baseURL, launch, openPage, token, waitForHydration } from './fixtures/browser.mjs';
+import { api, baseURL, launch, logViewerState, openPage, token, waitForHydration } from './fixtures/browser.mjs';
 import { shots } from './fixtures/shots.mjs';
-import { kubeCall, kubeGet } from './fixtures/cluster.mjs';
+import { cri, podLogsFrom } from './fixtures/cluster.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -21,7 +21,6 @@ const name = 'obs';
 const base = `/instances/${namespace}/${name}`;
 const rest = `/api/v1${base}`;
 const dir = mkdtempSync(join(tmpdir(), 'berth-obs-'));
-const cri = (text) => `2026-11-26T05:00:00.000000000Z stdout F ${text}\n`;
 
 async function open(path) {
   const opened = await openPage(browser, path);
@@ -38,18 +37,7 @@ async function open(path) {
   return opened;
 }
 
-/// Points the logs of `component`'s pods at a file of ours (KWOK's `Logs` objects, named after
-/// each pod).
-async function logFile(component, file) {
-  const pods = await kubeGet(`/api/v1/namespaces/${namespace}/pods?labelSelector=berth.dev%2Fcomponent%3D${component}`);
-  for (const pod of pods.body.items) {
-    const made = await kubeCall('POST', `/apis/kwok.x-k8s.io/v1alpha1/namespaces/${namespace}/logs`, {
-      apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Logs', metadata: { name: pod.metadata.name },
-      spec: { logs: [{ logsFile: file, follow: true }] },
-    });
-    assert.equal(made.status, 201, JSON.stringify(made.body));
-  }
-}
+const logFile = (component, file) => podLogsFrom(namespace, component, file);
 
 /// Reads `component`'s log (not followed) until it has `wanted`: KWOK serves a `Logs` object's
 /// file once its watch has seen the object.
@@ -129,7 +117,8 @@ test('journey 10: a hint on a broken component, and a card\'s events and live lo
   appendFileSync(captureLog, cri('one') + cri('two'));
   const paused = detail.getByTestId('log-paused');
   await paused.waitFor();
-  await page.waitForFunction(() => /paused \(2 new lines\)/.test(document.querySelector('[data-testid="log-paused"]')?.textContent ?? ''));
+  await page.waitForFunction(() => /paused \(2 new lines\)/.test(document.querySelector('[data-testid="log-paused"]')?.textContent ?? ''))
+    .catch(async (e) => { throw new Error(`${e.message}; the viewer showed: ${await logViewerState(page)}`); });
   assert.equal(await lines.evaluate((el) => el.scrollTop), 0);
   await shots(page, 'journey10-logs');
   await paused.click();

@@ -2,7 +2,8 @@
 //! read (the last lines, or since a time), and whether to follow. Lines arrive over the REST API's log stream
 //! (`.../logs?follow=true`, Server-Sent Events) and at most [`MAX_LINES`] are kept. While the
 //! reader scrolls up the view stays put and a "paused (N new lines)" marker counts what arrived;
-//! it resumes at the bottom. When the cluster serves no log, it says so and why.
+//! it resumes at the bottom. When the cluster serves no log, it says so and why; when the
+//! connection drops, it says so until the browser has opened the stream again.
 
 use leptos::prelude::*;
 
@@ -19,6 +20,8 @@ pub enum LogState {
     Connecting,
     /// Reading this pod's container.
     Reading(String, String),
+    /// The connection dropped; the browser is opening it again.
+    Reconnecting,
     /// The log ended.
     Ended,
     /// The cluster provides no log for it, and why.
@@ -166,6 +169,7 @@ pub fn LogViewer(
         <p class="log-state muted" role="status" data-testid="log-state">{move || match out.state.get() {
             LogState::Connecting => "Connecting…".to_string(),
             LogState::Reading(p, c) => format!("{p} · {c}{}", if follow.get() { " · following" } else { "" }),
+            LogState::Reconnecting => "Connection lost; reconnecting…".to_string(),
             LogState::Ended => "End of the log.".to_string(),
             LogState::Unavailable(why) => format!("This cluster provides no logs for this pod ({why})."),
         }}</p>
@@ -195,14 +199,22 @@ mod browser {
 
     use super::{LogLines, LogState};
 
+    /// The open stream and the handlers it calls.
+    type Open = (
+        EventSource,
+        Vec<Closure<dyn FnMut(MessageEvent)>>,
+        [Closure<dyn FnMut()>; 2],
+    );
+
     /// Opens the stream at `url` whenever it changes (closing the one before), until the viewer
-    /// goes away. An ended stream is closed, so that `EventSource` does not reopen it.
+    /// goes away. An ended stream is closed, so that `EventSource` does not reopen it. A stream
+    /// that dropped and reopened by itself sends its window of the log again, so the lines start
+    /// over rather than show twice.
     pub fn stream(url: Signal<Option<String>>, out: LogLines, area: NodeRef<leptos::html::Div>) {
-        let current =
-            StoredValue::new_local(None::<(EventSource, Vec<Closure<dyn FnMut(MessageEvent)>>)>);
+        let current = StoredValue::new_local(None::<Open>);
         let close = move || {
             current.update_value(|c| {
-                if let Some((s, _)) = c.take() {
+                if let Some((s, _, _)) = c.take() {
                     s.close();
                 }
             })
@@ -230,7 +242,12 @@ mod browser {
                         s.close();
                     }
                     if event == "line" && !out.paused.get_untracked() {
+                        // Asked again when the frame comes: a reader who scrolled up since the
+                        // line arrived stays where they are.
                         request_animation_frame(move || {
+                            if out.paused.get_untracked() {
+                                return;
+                            }
                             if let Some(a) = area.get_untracked() {
                                 a.set_scroll_top(a.scroll_height());
                             }
@@ -241,7 +258,25 @@ mod browser {
                     .add_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
                 keep.push(handler);
             }
-            current.set_value(Some((source, keep)));
+            let mut opened = false;
+            let on_open = Closure::<dyn FnMut()>::new(move || {
+                if std::mem::replace(&mut opened, true) {
+                    out.lines.set(Vec::new());
+                    out.unseen.set(0);
+                }
+            });
+            // After an error the browser either opens the stream again or, when Berth refused
+            // it, gives up.
+            let s = source.clone();
+            let on_error = Closure::<dyn FnMut()>::new(move || {
+                out.state.set(match s.ready_state() {
+                    EventSource::CONNECTING => LogState::Reconnecting,
+                    _ => LogState::Unavailable("Berth refused the stream".into()),
+                })
+            });
+            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            current.set_value(Some((source, keep, [on_open, on_error])));
         });
         on_cleanup(close);
     }

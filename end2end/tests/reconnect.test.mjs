@@ -1,0 +1,135 @@
+// Berth itself goes away under an open page and comes back: a Berth of this test's own (its own
+// database and port, the same local control plane) is killed while the PostHog page follows its
+// event stream and capture's log. The page says it lost live updates, reconnects by itself once
+// Berth is back, shows the log once (not twice: the reopened stream sends its window again), and
+// goes on updating live.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { api, launch, logViewerState, openPage, waitForHydration } from './fixtures/browser.mjs';
+import { cri, podLogsFrom } from './fixtures/cluster.mjs';
+import { shots } from './fixtures/shots.mjs';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const binary = process.env.BERTH_BIN
+  ?? join(process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/berth/cargo-target'), 'debug', 'berth');
+const dir = mkdtempSync(join(tmpdir(), 'berth-reconnect-'));
+const db = join(dir, 'berth.db');
+const namespace = `berth-rec-${Date.now() % 1_000_000}`;
+const path = `/instances/${namespace}/rec`;
+
+let browser;
+let berth;
+let server;
+
+/// A port nothing listens on now.
+async function freePort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/// Starts this test's Berth and waits until it answers.
+async function start() {
+  const log = openSync(join(dir, 'server.log'), 'a');
+  berth = spawn(binary, ['serve'], {
+    cwd: repo,
+    env: { ...process.env, BERTH_ADDR: new URL(server.baseURL).host, BERTH_DB: db },
+    stdio: ['ignore', log, log],
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await fetch(new URL('/healthz', server.baseURL)).then((r) => r.ok, () => false);
+    if (up) return;
+    assert.ok(Date.now() < deadline && berth.exitCode === null, `Berth did not start: see ${dir}/server.log`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function kill() {
+  const gone = new Promise((resolve) => berth.once('exit', resolve));
+  berth.kill('SIGKILL');
+  await gone;
+}
+
+before(async () => {
+  const made = spawnSync(binary, ['token', 'create', '--role', 'admin', '--name', 'reconnect', '--db', db], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  server = { baseURL: `http://127.0.0.1:${await freePort()}`, token: made.stdout.trim() };
+  await start();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  if (berth && berth.exitCode === null) {
+    await api('DELETE', `/api/v1${path}?wait=true`, undefined, server).catch(() => {});
+    await kill();
+  }
+});
+
+test('a page whose Berth restarts says so, reconnects by itself, and shows the log once', async () => {
+  const rest = `/api/v1${path}`;
+  const created = await api('POST', '/api/v1/instances?wait=true', { template: 'posthog', namespace, name: 'rec' }, server);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const healthy = Date.now() + 120_000;
+  while ((await api('GET', rest, undefined, server)).body.health.state !== 'Healthy') {
+    assert.ok(Date.now() < healthy, 'PostHog never became Healthy');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const log = join(dir, 'capture.log');
+  writeFileSync(log, Array.from({ length: 40 }, (_, i) => cri(`capture line ${i + 1}`)).join(''));
+  await podLogsFrom(namespace, 'capture', log);
+
+  const { page, errors } = await openPage(browser, path, server);
+  await waitForHydration(page);
+  const capture = page.locator('[data-component="capture"]');
+  await capture.getByTestId('open-detail').click();
+  const detail = page.getByTestId('component-detail');
+  await detail.getByTestId('tab-logs').click();
+  const lineCount = () => page.locator('[data-testid="log-lines"] .log-line').count();
+  // KWOK serves the file once its watch has seen the Logs object.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="log-lines"] .log-line').length === 40,
+    null, { timeout: 30_000 }).catch(async (e) => { throw new Error(`${e.message}; ${await logViewerState(page)}`); });
+  assert.equal(await page.getByTestId('disconnected').count(), 0);
+
+  // Berth dies: the page says live updates are lost, and keeps what it showed.
+  await kill();
+  await page.getByTestId('disconnected').waitFor({ timeout: 10_000 });
+  assert.match(await page.getByTestId('disconnected').innerText(), /Live updates lost; reconnecting/);
+  await page.waitForFunction(() => /Connection lost; reconnecting/.test(document.querySelector('[data-testid="log-state"]')?.textContent ?? ''));
+  assert.equal(await lineCount(), 40);
+  await shots(page, 'reconnect-lost');
+
+  // Berth is back on the same port and database: the browser reopens both streams by itself.
+  await start();
+  await page.getByTestId('disconnected').waitFor({ state: 'detached', timeout: 30_000 });
+  appendFileSync(log, cri('written after the restart'));
+  await detail.getByText('written after the restart').waitFor({ timeout: 30_000 });
+  assert.match(await detail.getByTestId('log-state').innerText(), /capture · following/);
+  assert.equal(await lineCount(), 41, `the log shows each line once: ${await logViewerState(page)}`);
+
+  // The event stream is live again: a replica change made elsewhere reaches the card.
+  const { body: view } = await api('GET', rest, undefined, server);
+  const edits = [{ type: 'replicas', component: 'capture', replicas: 2 }];
+  const preview = await api('POST', `${rest}/changes/preview`, { baseRevision: view.revision, edits }, server);
+  assert.equal(preview.status, 200, JSON.stringify(preview.body));
+  const done = await api('POST', `${rest}/changes?wait=true`,
+    { baseRevision: view.revision, edits, planHash: preview.body.planHash }, server);
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  await page.keyboard.press('Escape');
+  await detail.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => /2\/2/.test(document.querySelector('[data-component="capture"] [data-testid="replicas"]')?.textContent ?? ''),
+    null, { timeout: 30_000 });
+
+  // While Berth was down the browser's reconnect attempts were refused; nothing else failed.
+  assert.deepEqual(errors.filter((e) => !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/.test(e)), []);
+  const deleted = await api('DELETE', `${rest}?wait=true`, undefined, server);
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+});

@@ -14,7 +14,9 @@ previewed change (`POST /changes?wait=true` after `changes/preview`) against the
 and apply of that one Deployment. The preview's own time is printed too.
 
 Usage: end2end/bench/apply-vs-kubectl.py [ROUNDS]   (needs end2end/cluster/up and a built berth)
-Each round uses fresh namespaces, so every create creates every object.
+Each round uses fresh namespaces, so every create creates every object. Before each timed step
+the cluster settles (the pods of the creates before it are all made and running), so that no
+client pays for another's aftermath, and the three creates take turns going first.
 """
 import base64, os, statistics, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
@@ -71,6 +73,22 @@ def floor_object(o, namespace):
     return o
 
 
+def settle(namespaces, limit_s=30):
+    """Waits (up to `limit_s`) until the controllers and KWOK have finished with the namespaces'
+    objects: every pod there running (or done), and as many as half a second before."""
+    def running():
+        pods = [p for ns in namespaces for p in kube.request("GET", f"/api/v1/namespaces/{ns}/pods")[1]["items"]]
+        return len(pods), all(p.get("status", {}).get("phase") in ("Running", "Succeeded") for p in pods)
+    deadline = time.monotonic() + limit_s
+    before = None
+    while time.monotonic() < deadline:
+        now = running()
+        if now[1] and now == before:
+            return
+        before = now
+        time.sleep(0.5)
+
+
 def kubectl_run(*args):
     return subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", *args], capture_output=True, text=True)
 
@@ -90,25 +108,32 @@ try:
         for ns in (ns_k, ns_b, ns_f):
             kubectl_run("create", "namespace", ns)
 
-        t0 = time.perf_counter()
-        out = kubectl_run("apply", "--server-side", "--field-manager=kubectl-bench", "-n", ns_k, "-f", path)
-        times["kubectl"].append(time.perf_counter() - t0)
-        if out.returncode != 0:
-            sys.exit(f"kubectl apply failed: {out.stderr}")
+        def run_kubectl():
+            out = kubectl_run("apply", "--server-side", "--field-manager=kubectl-bench", "-n", ns_k, "-f", path)
+            if out.returncode != 0:
+                sys.exit(f"kubectl apply failed: {out.stderr}")
 
-        t0 = time.perf_counter()
-        status, op = berth.request("POST", "/api/v1/instances?wait=true", {"template": "posthog", "namespace": ns_b, "name": "ph"})
-        times["berth"].append(time.perf_counter() - t0)
-        if status != 201 or op["status"] != "succeeded":
-            sys.exit(f"berth apply failed: {status} {op}")
+        def run_berth():
+            status, op = berth.request("POST", "/api/v1/instances?wait=true", {"template": "posthog", "namespace": ns_b, "name": "ph"})
+            if status != 201 or op["status"] != "succeeded":
+                sys.exit(f"berth apply failed: {status} {op}")
 
-        # The floor sends the objects of Berth's revision (secret values redacted, which the
-        # apiserver takes as any other string) into its own namespace.
-        status, revision = berth.request("GET", f"/api/v1/instances/{ns_b}/ph/revisions/1")
-        objects = [floor_object(o, ns_f) for o in revision["manifests"]]
-        t0 = time.perf_counter()
-        floor_apply(objects, ns_f)
-        times["floor"].append(time.perf_counter() - t0)
+        def run_floor():
+            floor_apply([floor_object(o, ns_f) for o in revision], ns_f)
+
+        # The floor sends the objects of Berth's first revision (secret values redacted, which
+        # the apiserver takes as any other string), so in the first round Berth goes before it.
+        steps = [("kubectl", run_kubectl), ("berth", run_berth), ("floor", run_floor)]
+        order = steps[i % 3:] + steps[:i % 3]
+        for name, step in order:
+            settle(namespaces)
+            t0 = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - t0)
+            if name == "berth" and not i:
+                revision = berth.request("GET", f"/api/v1/instances/{ns_b}/ph/revisions/1")[1]["manifests"]
+        objects = [floor_object(o, ns_f) for o in revision]
+        settle(namespaces)
 
         # A one-object change: capture's replicas, previewed, then applied.
         base = f"/api/v1/instances/{ns_b}/ph"

@@ -31,6 +31,9 @@ pub struct LiveInstance {
     pub operation: RwSignal<Option<Running>>,
     /// Whether the stream is open (false while it reconnects).
     pub connected: RwSignal<bool>,
+    /// Whether the browser gave up on the stream because Berth refused to reopen it (a session
+    /// that ended while Berth was away, say): then only a reload brings live updates back.
+    pub refused: RwSignal<bool>,
     /// Kubernetes Events pushed since the page opened, newest first.
     pub events: RwSignal<Vec<KubeEvent>>,
 }
@@ -49,6 +52,7 @@ impl LiveInstance {
             view: RwSignal::new(initial),
             operation: RwSignal::new(running),
             connected: RwSignal::new(true),
+            refused: RwSignal::new(false),
             events: RwSignal::new(Vec::new()),
         };
         #[cfg(feature = "hydrate")]
@@ -150,7 +154,11 @@ mod browser {
             keep.push(handler);
         }
         let on_open = Closure::<dyn FnMut()>::new(move || live.connected.set(true));
-        let on_error = Closure::<dyn FnMut()>::new(move || live.connected.set(false));
+        let s = source.clone();
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            live.connected.set(false);
+            live.refused.set(s.ready_state() == EventSource::CLOSED);
+        });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let source = send_wrapper::SendWrapper::new(source);

@@ -2,7 +2,8 @@
 // database and port, the same local control plane) is killed while the PostHog page follows its
 // event stream and capture's log. The page says it lost live updates, reconnects by itself once
 // Berth is back, shows the log once (not twice: the reopened stream sends its window again), and
-// goes on updating live.
+// goes on updating live. When the session ended meanwhile, the page says Berth refused the
+// streams instead of reconnecting for ever.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -74,7 +75,7 @@ after(async () => {
   }
 });
 
-test('a page whose Berth restarts says so, reconnects by itself, and shows the log once', async () => {
+test('a page whose Berth restarts says so, reconnects by itself, shows the log once, and says when Berth refuses it', async () => {
   const rest = `/api/v1${path}`;
   const created = await api('POST', '/api/v1/instances?wait=true', { template: 'posthog', namespace, name: 'rec' }, server);
   assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -115,7 +116,8 @@ test('a page whose Berth restarts says so, reconnects by itself, and shows the l
   assert.match(await detail.getByTestId('log-state').innerText(), /capture · following/);
   assert.equal(await lineCount(), 41, `the log shows each line once: ${await logViewerState(page)}`);
 
-  // The event stream is live again: a replica change made elsewhere reaches the card.
+  // The event stream is live again: a replica change made elsewhere reaches the card (under the
+  // log's dialog, which stays open).
   const { body: view } = await api('GET', rest, undefined, server);
   const edits = [{ type: 'replicas', component: 'capture', replicas: 2 }];
   const preview = await api('POST', `${rest}/changes/preview`, { baseRevision: view.revision, edits }, server);
@@ -123,13 +125,25 @@ test('a page whose Berth restarts says so, reconnects by itself, and shows the l
   const done = await api('POST', `${rest}/changes?wait=true`,
     { baseRevision: view.revision, edits, planHash: preview.body.planHash }, server);
   assert.equal(done.status, 200, JSON.stringify(done.body));
-  await page.keyboard.press('Escape');
-  await detail.waitFor({ state: 'detached' });
   await page.waitForFunction(() => /2\/2/.test(document.querySelector('[data-component="capture"] [data-testid="replicas"]')?.textContent ?? ''),
     null, { timeout: 30_000 });
 
-  // While Berth was down the browser's reconnect attempts were refused; nothing else failed.
-  assert.deepEqual(errors.filter((e) => !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/.test(e)), []);
+  // The session ends while Berth is away: Berth refuses the reopened streams, the browser gives
+  // up on them, and the page says so rather than "reconnecting" for ever.
+  const out = await page.evaluate(() => fetch('/logout', { method: 'POST' }).then((r) => r.status));
+  assert.ok(out < 400, `logout answered ${out}`);
+  await kill();
+  await start();
+  await page.waitForFunction(() => /Berth refused the log stream/.test(document.querySelector('[data-testid="log-state"]')?.textContent ?? ''),
+    null, { timeout: 30_000 }).catch(async (e) => { throw new Error(`${e.message}; ${await logViewerState(page)}`); });
+  await page.keyboard.press('Escape');
+  await detail.waitFor({ state: 'detached' });
+  assert.match(await page.getByTestId('disconnected').innerText(), /Live updates stopped: Berth refused the stream/);
+  await shots(page, 'reconnect-refused');
+
+  // While Berth was down the browser's attempts to reconnect failed, and once the session had
+  // ended Berth answered them 401; nothing else failed.
+  assert.deepEqual(errors.filter((e) => !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING|status of 401/.test(e)), []);
   const deleted = await api('DELETE', `${rest}?wait=true`, undefined, server);
   assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
 });

@@ -22,6 +22,8 @@ pub enum LogState {
     Reading(String, String),
     /// The connection dropped; the browser is opening it again.
     Reconnecting,
+    /// Berth refused to reopen it, so the browser gave up.
+    Refused,
     /// The log ended.
     Ended,
     /// The cluster provides no log for it, and why.
@@ -170,6 +172,7 @@ pub fn LogViewer(
             LogState::Connecting => "Connecting…".to_string(),
             LogState::Reading(p, c) => format!("{p} · {c}{}", if follow.get() { " · following" } else { "" }),
             LogState::Reconnecting => "Connection lost; reconnecting…".to_string(),
+            LogState::Refused => "Berth refused the log stream. Sign in again, or reload the page.".to_string(),
             LogState::Ended => "End of the log.".to_string(),
             LogState::Unavailable(why) => format!("This cluster provides no logs for this pod ({why})."),
         }}</p>
@@ -271,7 +274,7 @@ mod browser {
             let on_error = Closure::<dyn FnMut()>::new(move || {
                 out.state.set(match s.ready_state() {
                     EventSource::CONNECTING => LogState::Reconnecting,
-                    _ => LogState::Unavailable("Berth refused the stream".into()),
+                    _ => LogState::Refused,
                 })
             });
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));

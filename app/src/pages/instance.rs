@@ -120,7 +120,11 @@ fn Detail(initial: InstanceView) -> impl IntoView {
             </div>
         </section>
         <Show when=move || !live.connected.get()>
-            <div class="banner warn" role="status" data-testid="disconnected">"Live updates lost; reconnecting…"</div>
+            <div class="banner warn" role="status" data-testid="disconnected">{move || if live.refused.get() {
+                "Live updates stopped: Berth refused the stream. Sign in again, or reload the page."
+            } else {
+                "Live updates lost; reconnecting…"
+            }}</div>
         </Show>
         <p class="muted reason" data-testid="instance-reason">{move || live.view.read().health.reason.clone()}</p>
         <ChangeBox live/>

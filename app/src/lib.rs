@@ -25,8 +25,8 @@ use leptos_router::{
     components::{Route, Router, Routes},
 };
 
-/// The icon, as a data URL.
-const FAVICON: &str = concat!(
+/// The icon, as a data URL (the sign-in page, which the server writes, uses it too).
+pub const FAVICON: &str = concat!(
     "data:image/svg+xml,",
     "%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Cdefs%3E%3ClinearGradient id='g' x1='0' y1='0' x2='1' y2='1'%3E%3Cstop offset='0' stop-color='%234f9cf9'/%3E%3Cstop offset='1' stop-color='%237c5cff'/%3E%3C/linearGradient%3E%3C/defs%3E%3Crect width='32' height='32' rx='8' fill='url(%23g)'/%3E%3Cpath d='M7 20h18l-3 5H10z' fill='%23fff' opacity='.9'/%3E%3Crect x='14' y='7' width='4' height='11' rx='1' fill='%23fff'/%3E%3C/svg%3E"
 );

@@ -140,6 +140,13 @@ test('a page whose Berth restarts says so, reconnects by itself, shows the log o
   await detail.waitFor({ state: 'detached' });
   assert.match(await page.getByTestId('disconnected').innerText(), /Live updates stopped: Berth refused the stream/);
   await shots(page, 'reconnect-refused');
+  // Signing in again from the banner comes back to this page, live.
+  await page.getByTestId('sign-in-again').click();
+  await page.locator('#token').fill(server.token);
+  await page.keyboard.press('Enter');
+  await page.waitForURL((url) => url.pathname === path);
+  await waitForHydration(page);
+  assert.equal(await page.getByTestId('disconnected').count(), 0);
 
   // While Berth was down the browser's attempts to reconnect failed, and once the session had
   // ended Berth answered them 401; nothing else failed.

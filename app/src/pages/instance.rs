@@ -96,6 +96,11 @@ fn Detail(initial: InstanceView) -> impl IntoView {
         let s = summary();
         format!("/instances/{}/{}/history", s.namespace, s.name)
     };
+    // Namespace and name are DNS labels: nothing in them needs escaping in a URL.
+    let sign_in = move || {
+        let s = summary();
+        format!("/login?next=/instances/{}/{}", s.namespace, s.name)
+    };
     view! {
         <section class="page-head split">
             <div>
@@ -121,9 +126,10 @@ fn Detail(initial: InstanceView) -> impl IntoView {
         </section>
         <Show when=move || !live.connected.get()>
             <div class="banner warn" role="status" data-testid="disconnected">{move || if live.refused.get() {
-                "Live updates stopped: Berth refused the stream. Sign in again, or reload the page."
+                view! { "Live updates stopped: Berth refused the stream. "
+                    <a href=sign_in rel="external" data-testid="sign-in-again">"Sign in again"</a>" or reload the page." }.into_any()
             } else {
-                "Live updates lost; reconnecting…"
+                "Live updates lost; reconnecting…".into_any()
             }}</div>
         </Show>
         <p class="muted reason" data-testid="instance-reason">{move || live.view.read().health.reason.clone()}</p>

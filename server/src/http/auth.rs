@@ -129,9 +129,10 @@ fn form(error: Option<&str>, next: &str) -> Response {
         .unwrap_or_default();
     let next = next.replace(['"', '<', '>', '&'], "");
     Html(format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="dark light"><title>Sign in · Berth</title>
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="dark light"><title>Sign in · Berth</title><link rel="icon" href="{favicon}" type="image/svg+xml">
 <style>body{{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:100vh;margin:0}}form{{display:grid;gap:.75rem;width:min(28rem,90vw)}}input,button{{font:inherit;padding:.6rem .8rem;border-radius:.4rem;border:1px solid #8888}}button{{cursor:pointer}}.login-error{{color:#d33}}</style></head>
-<body><form method="post" action="/login"><h1>Sign in to Berth</h1>{error}<label for="token">API token</label><input id="token" name="token" type="password" autocomplete="off" required autofocus placeholder="berth_…"><input type="hidden" name="next" value="{next}"><button type="submit">Sign in</button><p>Make a token with <code>berth token create --role viewer --name you</code>.</p></form></body></html>"#
+<body><form method="post" action="/login"><h1>Sign in to Berth</h1>{error}<label for="token">API token</label><input id="token" name="token" type="password" autocomplete="off" required autofocus placeholder="berth_…"><input type="hidden" name="next" value="{next}"><button type="submit">Sign in</button><p>Make a token with <code>berth token create --role viewer --name you</code>.</p></form></body></html>"#,
+        favicon = app::FAVICON,
     ))
     .into_response()
 }

@@ -37,8 +37,6 @@ async function open(path) {
   return opened;
 }
 
-const logFile = (component, file) => podLogsFrom(namespace, component, file);
-
 /// Reads `component`'s log (not followed) until it has `wanted`: KWOK serves a `Logs` object's
 /// file once its watch has seen the object.
 async function untilLog(component, wanted) {
@@ -73,8 +71,8 @@ test('journey 10: a hint on a broken component, and a card\'s events and live lo
   }
   const captureLog = join(dir, 'capture.log');
   writeFileSync(captureLog, Array.from({ length: 60 }, (_, i) => cri(`capture line ${i + 1}`)).join(''));
-  await logFile('capture', captureLog);
-  await logFile('web', join(dir, 'missing.log'));
+  await podLogsFrom(namespace, 'capture', captureLog);
+  await podLogsFrom(namespace, 'web', join(dir, 'missing.log'));
   await untilLog('capture', 'capture line 60');
   await untilLog('web', 'event: unavailable');
 

@@ -59,6 +59,8 @@ impl Obj<'_> {
 
 struct Deriver<'a> {
     objs: Vec<Obj<'a>>,
+    /// What each object's spec names (see [`referenced_names`]), by index.
+    refs: Vec<BTreeSet<&'a str>>,
     app_name: &'a str,
     /// component id of each object, by index
     owner: Vec<Option<String>>,
@@ -81,6 +83,7 @@ impl<'a> Deriver<'a> {
             .collect();
         let n = objs.len();
         Deriver {
+            refs: values.iter().map(referenced_names).collect(),
             objs,
             app_name,
             owner: vec![None; n],
@@ -210,9 +213,9 @@ impl<'a> Deriver<'a> {
             }
             let name = self.objs[i].r.name.clone();
             let mut referrers: Vec<String> = Vec::new();
-            for (j, o) in self.objs.iter().enumerate() {
+            for j in 0..self.objs.len() {
                 if let Some(owner) = &self.owner[j]
-                    && references(o, &name)
+                    && self.refs[j].contains(name.as_str())
                     && !referrers.contains(owner)
                 {
                     referrers.push(owner.clone());
@@ -376,6 +379,22 @@ impl<'a> Deriver<'a> {
             })
             .collect();
 
+        // Whether a Secret or ConfigMap name (the first object of that name) is configuration
+        // an app component owns.
+        let mut cards: HashMap<&str, CardKind> = HashMap::new();
+        let mut app_config: HashMap<&str, bool> = HashMap::new();
+        for (o, owner) in self.objs.iter().zip(&self.owner) {
+            if !matches!(o.r.kind.as_str(), "Secret" | "ConfigMap")
+                || app_config.contains_key(o.r.name.as_str())
+            {
+                continue;
+            }
+            let is_app = owner.as_deref().is_some_and(|owner| {
+                *cards.entry(owner).or_insert_with(|| self.card_of(owner)) == CardKind::App
+            });
+            app_config.insert(o.r.name.as_str(), is_app);
+        }
+
         let mut components = Vec::new();
         for id in &ids {
             let member_idx = members(id);
@@ -389,7 +408,7 @@ impl<'a> Deriver<'a> {
                 for (j, c) in self.objs.iter().enumerate() {
                     if c.r.kind == "ConfigMap"
                         && self.owner[j].as_deref() != Some(id)
-                        && references(o, &c.r.name)
+                        && self.refs[i].contains(c.r.name.as_str())
                     {
                         collect_spec_strings(c.value, false, &mut texts);
                     }
@@ -406,20 +425,10 @@ impl<'a> Deriver<'a> {
                     }
                     let first = token.split('.').next().unwrap_or(token);
                     for candidate in [token, first] {
-                        if let Some(p) = provided.get(candidate) {
-                            let owner_is_app_config = self
-                                .objs
-                                .iter()
-                                .zip(&self.owner)
-                                .find(|(o, _)| {
-                                    o.r.name == candidate
-                                        && matches!(o.r.kind.as_str(), "Secret" | "ConfigMap")
-                                })
-                                .and_then(|(_, owner)| owner.as_deref())
-                                .is_some_and(|owner| self.card_of(owner) == CardKind::App);
-                            if !owner_is_app_config {
-                                deps.insert(p.clone());
-                            }
+                        if let Some(p) = provided.get(candidate)
+                            && !app_config.get(candidate).copied().unwrap_or(false)
+                        {
+                            deps.insert(p.clone());
                         }
                         if let Some(rest) = candidate.strip_prefix("object-storage-key") {
                             for (bucket, p) in &buckets {
@@ -466,20 +475,30 @@ impl<'a> Deriver<'a> {
     }
 }
 
-/// Whether `o` refers to a ConfigMap, Secret or claim called `name` (volumes, envFrom, env, ...).
-fn references(o: &Obj, name: &str) -> bool {
-    fn walk(v: &Value, name: &str) -> bool {
+/// The names an object's spec gives under `name`, `claimName` or `secretName`, at any depth: the
+/// ConfigMaps, Secrets and claims it refers to (volumes, envFrom, env, ...), among other names.
+fn referenced_names(o: &Value) -> BTreeSet<&str> {
+    fn walk<'v>(v: &'v Value, out: &mut BTreeSet<&'v str>) {
         match v {
-            Value::Object(m) => m.iter().any(|(k, v)| {
-                (matches!(k.as_str(), "name" | "claimName" | "secretName")
-                    && v.as_str() == Some(name))
-                    || walk(v, name)
-            }),
-            Value::Array(a) => a.iter().any(|v| walk(v, name)),
-            _ => false,
+            Value::Object(m) => {
+                for (k, v) in m {
+                    if matches!(k.as_str(), "name" | "claimName" | "secretName")
+                        && let Some(name) = v.as_str()
+                    {
+                        out.insert(name);
+                    }
+                    walk(v, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
         }
     }
-    o.value.get("spec").is_some_and(|s| walk(s, name))
+    let mut out = BTreeSet::new();
+    if let Some(spec) = o.get("spec") {
+        walk(spec, &mut out);
+    }
+    out
 }
 
 /// Every string under the object's content, skipping metadata (names, labels and annotations at

@@ -168,7 +168,9 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 /// and reveals nothing about it, not even to a dictionary.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    secrets: BTreeSet<String>,
+    /// Each sensitive string and its marker, made once: a manifest masks the same few secrets
+    /// in many places.
+    secrets: BTreeMap<String, String>,
     key: [u8; 32],
 }
 
@@ -192,11 +194,17 @@ impl Redactor {
             .iter()
             .map(|o| str_at(o, "/metadata/name"))
             .collect();
-        let secrets = sensitive
-            .into_iter()
-            .filter(|s| s.len() >= 8 && !names.contains(s.as_str()))
-            .collect();
-        Redactor { secrets, key }
+        let mut redactor = Redactor {
+            secrets: BTreeMap::new(),
+            key,
+        };
+        for s in sensitive {
+            if s.len() >= 8 && !names.contains(s.as_str()) && !redactor.secrets.contains_key(&s) {
+                let marker = redactor.marker(&s);
+                redactor.secrets.insert(s, marker);
+            }
+        }
+        redactor
     }
 
     /// A copy of `o` with every Secret value replaced by a digest marker and every known secret
@@ -231,17 +239,12 @@ impl Redactor {
 
     fn mask(&self, v: &mut Value) {
         match v {
-            Value::String(s)
-                if self
-                    .secrets
-                    .iter()
-                    .any(|secret| s.contains(secret.as_str())) =>
-            {
-                let mut masked = s.clone();
-                for secret in &self.secrets {
-                    masked = masked.replace(secret.as_str(), &self.marker(secret));
+            Value::String(s) => {
+                for (secret, marker) in &self.secrets {
+                    if s.contains(secret.as_str()) {
+                        *s = s.replace(secret.as_str(), marker);
+                    }
                 }
-                *s = masked;
             }
             Value::Array(a) => a.iter_mut().for_each(|v| self.mask(v)),
             Value::Object(m) => m.values_mut().for_each(|v| self.mask(v)),

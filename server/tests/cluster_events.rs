@@ -38,6 +38,7 @@ async fn events_stream_progress_then_health_until_healthy() {
     let (mut health_events, mut progress_events, mut finished, mut healthy) =
         (0, 0, None::<Value>, false);
     let mut last_object = None::<String>;
+    let mut told: Vec<Value> = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     while !(healthy && finished.is_some()) {
         let chunk = tokio::time::timeout_at(deadline, stream.next())
@@ -70,6 +71,7 @@ async fn events_stream_progress_then_health_until_healthy() {
                     assert!(value["result"]["object"]["kind"].is_string(), "{value}");
                     assert!(finished.is_none(), "progress after the end: {value}");
                     last_object = value["result"]["object"]["kind"].as_str().map(String::from);
+                    told.push(value["result"]["object"].clone());
                 }
                 "finished" => finished = Some(value),
                 _ => {}
@@ -85,6 +87,31 @@ async fn events_stream_progress_then_health_until_healthy() {
     // end rather than on its own, and is still told before the end.
     assert_eq!(last_object.as_deref(), Some("Ingress"));
     assert_eq!(finished.unwrap()["status"], "succeeded");
+    // What was told is what history records, each object once. The stream opened after the
+    // create began, so it may have missed the first tiers, never the last two: the results the
+    // writer had not got to when the apply ended went into the end's write, and were told after
+    // it.
+    let (status, revision) = api
+        .get(&format!("/api/v1/instances/{}/ev/revisions/1", ns.name))
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{revision}");
+    let recorded: Vec<Value> = revision["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["object"].clone())
+        .collect();
+    assert_eq!(recorded.len(), 37, "PostHog's objects: {revision}");
+    for (i, object) in told.iter().enumerate() {
+        assert!(recorded.contains(object), "told, not recorded: {object}");
+        assert!(!told[..i].contains(object), "told twice: {object}");
+    }
+    for object in recorded
+        .iter()
+        .filter(|o| matches!(o["kind"].as_str(), Some("Deployment" | "Ingress")))
+    {
+        assert!(told.contains(object), "recorded, never told: {object}");
+    }
     let (_, _) = api.delete_instance(&ns.name, "ev").await;
     ns.delete().await;
 }

@@ -87,7 +87,11 @@ impl Service {
         let created_namespace = applier.create_namespace(&namespace).await?;
         let granted = applier.grant_namespace(&namespace).await?;
         phase(started, "create: namespace checked");
-        let planned = applier.plan(&resolved, &namespace, req.force).await;
+        // What history will show is redacted while the apiserver dry-runs.
+        let (planned, shown) =
+            tokio::join!(applier.plan(&resolved, &namespace, req.force), async {
+                redact::redacted_by(&redactor, &state)
+            });
         phase(started, "create: dry run");
         let refused: Vec<_> = planned
             .iter()
@@ -120,7 +124,7 @@ impl Service {
             template: req.template,
             change: None,
             state: std::sync::Arc::new(state),
-            shown: None,
+            shown: Some(shown),
             applier,
             work: Work::Apply {
                 objects: resolved,

@@ -2,13 +2,15 @@
 //! written to the revision before anyone is told of it (in order, by one writer, in batches), so
 //! that after a crash the record is never behind what was shown.
 //!
-//! The last result an operation expects is not written on its own: the end of the operation is
-//! written next anyway, with every result, so that last one goes into that write and is told
-//! after it. A one-object change costs one write fewer.
+//! The end of the operation is written with every result anyway. So the last result an
+//! operation expects is not written on its own, and neither is any result still waiting for the
+//! writer when the operation ends: they go into the end's write and are told after it. A
+//! one-object change costs one write fewer, and a create does not wait for its last tier's
+//! results to be written before its end.
 
 use std::sync::{
-    Mutex, PoisonError,
-    atomic::{AtomicUsize, Ordering},
+    Arc, Mutex, PoisonError,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
 use app::model::{ObjectResult, Progress};
@@ -20,7 +22,10 @@ use crate::kube::instance_key;
 /// The results of one running operation on their way to the store and to subscribers.
 pub(super) struct Results {
     durable: mpsc::UnboundedSender<ObjectResult>,
-    writer: JoinHandle<()>,
+    /// Set when the operation has ended: the writer then hands back what it has not written.
+    ending: Arc<AtomicBool>,
+    /// Returns the results it was given but did not write.
+    writer: JoinHandle<Vec<ObjectResult>>,
     /// How many results the operation makes when it runs to its end.
     expected: usize,
     sent: AtomicUsize,
@@ -40,11 +45,16 @@ impl Results {
         let (durable, mut written) = mpsc::unbounded_channel::<ObjectResult>();
         let service = service.clone();
         let (ns, name) = (namespace.to_string(), name.to_string());
+        let ending = Arc::new(AtomicBool::new(false));
+        let ended = ending.clone();
         let writer = tokio::spawn(async move {
             while let Some(first) = written.recv().await {
                 let mut batch = vec![first];
                 while let Ok(more) = written.try_recv() {
                     batch.push(more);
+                }
+                if ended.load(Ordering::SeqCst) {
+                    return batch;
                 }
                 if let Err(e) = service
                     .store
@@ -55,9 +65,11 @@ impl Results {
                 }
                 service.tell(&ns, &name, revision, batch).await;
             }
+            Vec::new()
         });
         Results {
             durable,
+            ending,
             writer,
             expected,
             sent: AtomicUsize::new(0),
@@ -78,14 +90,19 @@ impl Results {
         }
     }
 
-    /// Waits until every result but the held one is written and told; returns the held one,
-    /// which the caller tells once the end (which has it) is written.
+    /// Ends the writing: waits for a write in progress, then returns every result not written
+    /// (the held one, and any the writer had not started on), in order. The caller writes them
+    /// with the end and tells them once that is written.
     pub async fn flush(self) -> Vec<ObjectResult> {
+        self.ending.store(true, Ordering::SeqCst);
         drop(self.durable);
-        let _ = self.writer.await;
-        self.held
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut unwritten = self.writer.await.unwrap_or_default();
+        unwritten.extend(
+            self.held
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        unwritten
     }
 }
 

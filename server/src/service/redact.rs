@@ -31,18 +31,31 @@ pub(super) fn looks_secret(name: &str) -> bool {
     .any(|w| n.contains(w))
 }
 
-/// The containers' env lists of an object with a pod template (or a Pod).
-fn env_lists(o: &mut Value) -> Vec<&mut Vec<Value>> {
-    let spec = match o["kind"].as_str() {
+/// Where an object's pod spec is (a Pod's own spec, a CronJob's job template, else the pod
+/// template of a workload).
+fn pod_spec_pointer(o: &Value) -> &'static str {
+    match o["kind"].as_str() {
         Some("CronJob") => "/spec/jobTemplate/spec/template/spec",
         Some("Pod") => "/spec",
         _ => "/spec/template/spec",
-    };
-    let Some(spec) = o.pointer_mut(spec).and_then(Value::as_object_mut) else {
+    }
+}
+
+/// Whether a pod spec field holds containers.
+fn is_containers(field: &str) -> bool {
+    field == "containers" || field == "initContainers"
+}
+
+/// The containers' env lists of an object with a pod template (or a Pod).
+fn env_lists(o: &mut Value) -> Vec<&mut Vec<Value>> {
+    let Some(spec) = o
+        .pointer_mut(pod_spec_pointer(o))
+        .and_then(Value::as_object_mut)
+    else {
         return Vec::new();
     };
     spec.iter_mut()
-        .filter(|(k, _)| *k == "containers" || *k == "initContainers")
+        .filter(|(k, _)| is_containers(k))
         .filter_map(|(_, v)| v.as_array_mut())
         .flatten()
         .filter_map(|c| c.get_mut("env").and_then(Value::as_array_mut))
@@ -53,9 +66,16 @@ fn env_lists(o: &mut Value) -> Vec<&mut Vec<Value>> {
 fn secret_env_values(objects: &[Value]) -> Vec<String> {
     let mut out = Vec::new();
     for o in objects {
-        let mut o = o.clone();
-        for env in env_lists(&mut o) {
-            for e in env.iter() {
+        let Some(spec) = o.pointer(pod_spec_pointer(o)).and_then(Value::as_object) else {
+            continue;
+        };
+        let containers = spec
+            .iter()
+            .filter(|(k, _)| is_containers(k))
+            .filter_map(|(_, v)| v.as_array())
+            .flatten();
+        for env in containers.filter_map(|c| c.get("env").and_then(Value::as_array)) {
+            for e in env {
                 if e["name"].as_str().is_some_and(looks_secret)
                     && let Some(v) = e["value"].as_str().filter(|v| !v.is_empty())
                 {

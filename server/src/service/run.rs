@@ -169,7 +169,8 @@ pub(super) struct Prepared {
     pub change: Option<Value>,
     /// The revision's full state (for a delete: the state being removed).
     pub state: Arc<RevisionState>,
-    /// Its manifests redacted, when a preview already made them.
+    /// Its manifests redacted, when they were made already (by a preview, or during a create's
+    /// dry run).
     pub shown: Option<Vec<Value>>,
     pub applier: Applier,
     pub work: Work,
@@ -350,7 +351,7 @@ impl Service {
             .await
         {
             Ok(()) => {
-                // The held result is in the record now: it can be told.
+                // The results held back are in the record now: they can be told.
                 self.tell(&p.namespace, &p.name, revision, held).await;
                 if status == OperationStatus::Succeeded && p.kind != Kind::Delete {
                     let state = p.state.clone();

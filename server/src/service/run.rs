@@ -314,16 +314,22 @@ impl Service {
         phase(started, "run: applied");
         // The results are written while the health it ended with is read from the caches.
         let health = async {
-            match p.kind {
+            let health = match p.kind {
                 Kind::Delete => None,
                 _ => Some(
                     self.health_of(&p.namespace, &p.name, &p.state.manifests)
                         .await,
                 ),
-            }
+            };
+            phase(started, "run: health read");
+            health
         };
-        let (held, health) = tokio::join!(recorder.flush(), health);
-        phase(started, "run: results recorded and health read");
+        let flushed = async {
+            let held = recorder.flush().await;
+            phase(started, "run: results written");
+            held
+        };
+        let (held, health) = tokio::join!(flushed, health);
         if stop.is_cancelled() && status != OperationStatus::Succeeded {
             status = OperationStatus::Cancelled;
             let applied = results

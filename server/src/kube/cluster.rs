@@ -12,6 +12,7 @@ use std::{
 
 use kube::{
     Client, Config,
+    client::{ClientBuilder, DynBody},
     config::{KubeConfigOptions, Kubeconfig},
 };
 use serde::Serialize;
@@ -40,6 +41,24 @@ pub struct Cluster {
 struct Seen {
     at: Option<Instant>,
     down_since: Option<String>,
+}
+
+/// A client whose every answer from the apiserver (any status but a server error) counts as a
+/// probe that found it reachable: while Berth is talking to the apiserver anyway, it never asks
+/// for `/version` as well. After an apply, the health it ended with was read only after such a
+/// probe, which waited its turn behind the apply's aftermath (1–15 ms).
+fn client_hearing(config: Config, seen: &Arc<Mutex<Seen>>) -> Result<Client, kube::Error> {
+    let seen = seen.clone();
+    let heard =
+        tower::util::MapResponseLayer::new(move |response: http::Response<Box<DynBody>>| {
+            if !response.status().is_server_error() {
+                let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+                seen.at = Some(Instant::now());
+                seen.down_since = None;
+            }
+            response
+        });
+    Ok(ClientBuilder::try_from(config)?.with_layer(&heard).build())
 }
 
 /// How long a probe's answer is reused.
@@ -98,17 +117,18 @@ impl Cluster {
         match config {
             Ok(config) => {
                 let server = Some(config.cluster_url.to_string());
-                let watch_client = Client::try_from(config.clone()).ok();
+                let seen = Arc::default();
+                let watch_client = client_hearing(config.clone(), &seen).ok();
                 let mut calls = config;
                 calls.read_timeout = Some(call_timeout);
                 calls.write_timeout = Some(call_timeout);
                 let client =
-                    Client::try_from(calls).map_err(|e| format!("cannot build a client: {e}"));
+                    client_hearing(calls, &seen).map_err(|e| format!("cannot build a client: {e}"));
                 Cluster {
                     client,
                     watch_client,
                     server,
-                    seen: Arc::default(),
+                    seen,
                 }
             }
             Err(reason) => {
@@ -143,8 +163,8 @@ impl Cluster {
         self.client.as_ref().map_err(String::as_str)
     }
 
-    /// Whether the cluster answers, from a probe at most [`RECHECK`] old: `Err` with the time
-    /// (UTC) since which it has not.
+    /// Whether the cluster answers, from a probe (or any other answer of the apiserver's) at most
+    /// [`RECHECK`] old: `Err` with the time (UTC) since which it has not.
     pub async fn reachability(&self) -> Result<(), String> {
         {
             let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
@@ -198,5 +218,88 @@ impl Cluster {
             version,
             reason,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::{Json, Router, routing::get};
+    use k8s_openapi::api::core::v1::Namespace;
+    use kube::Api;
+    use serde_json::json;
+
+    use super::*;
+
+    /// A stub apiserver over plain HTTP that counts the probes (`/version`) it is asked, and a
+    /// kubeconfig that points at it.
+    async fn stub() -> (Arc<AtomicUsize>, std::path::PathBuf) {
+        let probes = Arc::new(AtomicUsize::new(0));
+        let counted = probes.clone();
+        let app = Router::new()
+            .route(
+                "/version",
+                get(move || async move {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    Json(json!({"major": "1", "minor": "37", "gitVersion": "v1.37.2"}))
+                }),
+            )
+            .fallback(|| async {
+                Json(json!({"kind": "NamespaceList", "apiVersion": "v1", "metadata": {}, "items": []}))
+            });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let path = std::env::temp_dir().join(format!(
+            "berth-stub-{}-{}.kubeconfig",
+            std::process::id(),
+            addr.port()
+        ));
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: stub\n  cluster:\n    server: http://{addr}\n\
+                 users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: stub\n  context: {{cluster: stub, user: u}}\ncurrent-context: stub\n"
+            ),
+        )
+        .unwrap();
+        (probes, path)
+    }
+
+    #[tokio::test]
+    async fn an_answer_from_the_apiserver_counts_as_a_probe() {
+        let (probes, kubeconfig) = stub().await;
+        let cluster = Cluster::connect(Some(&kubeconfig), None).await;
+        assert_eq!(cluster.reachability().await, Ok(()));
+        assert_eq!(
+            probes.load(Ordering::SeqCst),
+            1,
+            "nothing heard yet: it probes"
+        );
+
+        // Past the probe's age, an answer to another call stands in for a probe.
+        tokio::time::sleep(RECHECK + Duration::from_millis(100)).await;
+        let namespaces: Api<Namespace> = Api::all(cluster.client().unwrap().clone());
+        namespaces
+            .list(&Default::default())
+            .await
+            .expect("the stub answers");
+        assert_eq!(cluster.reachability().await, Ok(()));
+        assert_eq!(
+            probes.load(Ordering::SeqCst),
+            1,
+            "it heard the list's answer"
+        );
+
+        // Without one, it probes again.
+        tokio::time::sleep(RECHECK + Duration::from_millis(100)).await;
+        assert_eq!(cluster.reachability().await, Ok(()));
+        assert_eq!(
+            probes.load(Ordering::SeqCst),
+            2,
+            "nothing heard for a while: it probes"
+        );
+        std::fs::remove_file(kubeconfig).ok();
     }
 }

@@ -15,9 +15,11 @@ and apply of that one Deployment. The preview's own time is printed too.
 
 Usage: end2end/bench/apply-vs-kubectl.py [ROUNDS]   (needs end2end/cluster/up and a built berth)
 Each round uses fresh namespaces, so every create creates every object. Berth dry-runs one
-create, untimed, before the first round (its first create after starting reads discovery). Before each timed step
-the cluster settles (the pods of the creates before it are all made and running), so that no
-client pays for another's aftermath, and the three creates take turns going first.
+create, untimed, before the first round (its first create after starting reads discovery).
+Before each timed step the cluster settles (the pods of the creates before it are all made and
+running, and those of the instance the round before deleted are gone), so that no client pays
+for another's aftermath, and the three creates take turns going first. A run starts once the
+namespaces of the runs before it are gone.
 """
 import base64, os, statistics, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
@@ -76,10 +78,12 @@ def floor_object(o, namespace):
 
 def settle(namespaces, limit_s=30):
     """Waits (up to `limit_s`) until the controllers and KWOK have finished with the namespaces'
-    objects: every pod there running (or done), and as many as half a second before."""
+    objects: every pod there running (or done), none being deleted (the round before deletes its
+    instance), and as many as half a second before."""
     def running():
         pods = [p for ns in namespaces for p in kube.request("GET", f"/api/v1/namespaces/{ns}/pods")[1]["items"]]
-        return len(pods), all(p.get("status", {}).get("phase") in ("Running", "Succeeded") for p in pods)
+        return len(pods), all(p.get("status", {}).get("phase") in ("Running", "Succeeded")
+                              and not p["metadata"].get("deletionTimestamp") for p in pods)
     deadline = time.monotonic() + limit_s
     before = None
     while time.monotonic() < deadline:
@@ -90,10 +94,23 @@ def settle(namespaces, limit_s=30):
         time.sleep(0.5)
 
 
+def wait_for_earlier_runs(limit_s=300):
+    """Waits (up to `limit_s`) until the namespaces earlier runs left behind are gone: deleting
+    them keeps the apiserver busy, and would land on whichever client runs meanwhile."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        left = [n for n in kube.request("GET", "/api/v1/namespaces")[1]["items"] if n["metadata"]["name"].startswith("bench-")]
+        if not left:
+            return
+        time.sleep(2)
+    print(f"  (namespaces of earlier runs still terminating after {limit_s} s)", file=sys.stderr)
+
+
 def kubectl_run(*args):
     return subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", *args], capture_output=True, text=True)
 
 
+wait_for_earlier_runs()
 berth = Berth(int(os.environ.get("BENCH_PORT", "18181")), args=["--templates-dir", os.path.join(repo, "manifests")])
 times = {k: [] for k in ("kubectl", "berth", "floor", "preview", "berth-change", "floor-change")}
 # Berth is a server: its first create after starting reads the cluster's discovery documents and

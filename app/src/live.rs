@@ -115,6 +115,20 @@ impl LiveInstance {
         }
     }
 
+    /// Shows how an operation ended that this page was opened for but never saw running (it
+    /// ended before the page loaded). An operation the page already shows is left as it is.
+    pub fn ended(&self, revision: i64, status: OperationStatus, message: String) {
+        self.operation.update(|op| {
+            if op.is_none() {
+                *op = Some(Running {
+                    revision,
+                    results: Vec::new(),
+                    finished: Some((status, message)),
+                });
+            }
+        });
+    }
+
     /// Marks the start of an operation this page launched (before its first event arrives).
     pub fn started(&self, revision: i64) {
         self.operation.set(Some(Running {

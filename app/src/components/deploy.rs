@@ -143,8 +143,9 @@ pub fn DeployForm(template: TemplateInfo) -> impl IntoView {
         failure.set(None);
         spawn_local(async move {
             match deploy(req).await {
+                // The page learns which operation to show, in case it ends before the page loads.
                 Ok(op) => navigate(
-                    &format!("/instances/{}/{}", op.namespace, op.name),
+                    &format!("/instances/{}/{}?op={}", op.namespace, op.name, op.revision),
                     Default::default(),
                 ),
                 Err(e) => failure.set(Some(e)),

@@ -4,10 +4,13 @@
 //! update arrives on the instance's event stream; nothing is polled.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::{
-    api::{apply_change, cancel_operation, delete_instance, get_instance, preview_change},
+    api::{
+        apply_change, cancel_operation, delete_instance, get_instance, list_revisions,
+        preview_change,
+    },
     components::{
         advice::DetailOpen,
         card::ComponentCard,
@@ -71,6 +74,7 @@ const ROLES: [(CardKind, &str); 5] = [
 #[component]
 fn Detail(initial: InstanceView) -> impl IntoView {
     let live = LiveInstance::follow(initial);
+    show_launched(live);
     provide_context(DetailOpen(RwSignal::new(None)));
     let canvas = NodeRef::<leptos::html::Div>::new();
     let pending = RwSignal::new(Vec::<Edit>::new());
@@ -158,6 +162,41 @@ fn Detail(initial: InstanceView) -> impl IntoView {
         <PendingBar live pending/>
         <ComponentDetail live/>
     }
+}
+
+/// The deploy dialog opens this page with `?op=<revision>`. When that operation had already
+/// ended as the page loaded (a fast apply), there is nothing running to follow: the page reads
+/// how it ended from the history instead, so the operation panel still says.
+fn show_launched(live: LiveInstance) {
+    let launched = use_query_map()
+        .read_untracked()
+        .get("op")
+        .and_then(|n| n.parse::<i64>().ok());
+    let Some(revision) = launched else { return };
+    if live.operation.get_untracked().is_some() {
+        return;
+    }
+    let (namespace, name) = {
+        let view = live.view.read_untracked();
+        (view.summary.namespace.clone(), view.summary.name.clone())
+    };
+    // In the browser only, once.
+    Effect::new(move |done: Option<()>| {
+        if done.is_some() {
+            return;
+        }
+        let (namespace, name) = (namespace.clone(), name.clone());
+        spawn_local(async move {
+            let Ok(revisions) = list_revisions(namespace, name).await else {
+                return;
+            };
+            if let Some(r) = revisions.into_iter().find(|r| r.number == revision)
+                && r.status != OperationStatus::Running
+            {
+                live.ended(revision, r.status, r.message);
+            }
+        });
+    });
 }
 
 /// The progress of the operation this page saw start (or is running): a bar over the objects

@@ -180,11 +180,8 @@ fn show_launched(live: LiveInstance) {
         let view = live.view.read_untracked();
         (view.summary.namespace.clone(), view.summary.name.clone())
     };
-    // In the browser only, once.
-    Effect::new(move |done: Option<()>| {
-        if done.is_some() {
-            return;
-        }
+    // In the browser only; it reads no signal, so it runs once.
+    Effect::new(move |_| {
         let (namespace, name) = (namespace.clone(), name.clone());
         spawn_local(async move {
             let Ok(revisions) = list_revisions(namespace, name).await else {

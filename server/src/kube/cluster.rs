@@ -248,8 +248,10 @@ mod tests {
             .fallback(|| async {
                 Json(json!({"kind": "NamespaceList", "apiVersion": "v1", "metadata": {}, "items": []}))
             });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port for the stub");
+        let addr = listener.local_addr().expect("the stub's address");
         tokio::spawn(async move { axum::serve(listener, app).await });
         let path = std::env::temp_dir().join(format!(
             "berth-stub-{}-{}.kubeconfig",
@@ -263,7 +265,7 @@ mod tests {
                  users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: stub\n  context: {{cluster: stub, user: u}}\ncurrent-context: stub\n"
             ),
         )
-        .unwrap();
+        .expect("write the stub's kubeconfig");
         (probes, path)
     }
 
@@ -280,7 +282,7 @@ mod tests {
 
         // Past the probe's age, an answer to another call stands in for a probe.
         tokio::time::sleep(RECHECK + Duration::from_millis(100)).await;
-        let namespaces: Api<Namespace> = Api::all(cluster.client().unwrap().clone());
+        let namespaces: Api<Namespace> = Api::all(cluster.client().expect("a client").clone());
         namespaces
             .list(&Default::default())
             .await

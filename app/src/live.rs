@@ -66,6 +66,7 @@ impl LiveInstance {
             "health" => {
                 if let Ok(view) = serde_json::from_str::<InstanceView>(data) {
                     self.view.set(view);
+                    self.settle_unseen_end();
                 }
             }
             "progress" | "finished" => {
@@ -83,7 +84,16 @@ impl LiveInstance {
                                 ..Running::default()
                             };
                         }
-                        current.results.push(result);
+                        // The stream subscribes before it reads the view it starts with, so
+                        // a result may come both in that view and as an event.
+                        match current
+                            .results
+                            .iter_mut()
+                            .find(|r| r.object == result.object)
+                        {
+                            Some(seen) => *seen = result,
+                            None => current.results.push(result),
+                        }
                     }
                     Progress::Finished {
                         revision,
@@ -115,18 +125,59 @@ impl LiveInstance {
         }
     }
 
-    /// Shows how an operation ended that this page was opened for but never saw running (it
-    /// ended before the page loaded). An operation the page already shows is left as it is.
-    pub fn ended(&self, revision: i64, status: OperationStatus, message: String) {
-        self.operation.update(|op| {
-            if op.is_none() {
+    /// Shows how an operation ended that this page never saw end: one it was opened for that
+    /// ended before the page loaded, or one it shows as running whose `finished` event it missed.
+    /// An operation the page already shows as ended, or another revision's, is left as it is.
+    fn ended(&self, revision: i64, status: OperationStatus, message: String) {
+        self.operation.update(|op| match op {
+            None => {
                 *op = Some(Running {
                     revision,
                     results: Vec::new(),
                     finished: Some((status, message)),
-                });
+                })
             }
+            Some(op) if op.revision == revision && op.finished.is_none() => {
+                op.finished = Some((status, message));
+            }
+            Some(_) => {}
         });
+    }
+
+    /// Reads from the history how revision `revision`'s operation ended, and shows it; nothing
+    /// changes while it is still running (or when the history cannot be read).
+    pub async fn read_end(self, revision: i64) {
+        let (namespace, name) = self
+            .view
+            .with_untracked(|v| (v.summary.namespace.clone(), v.summary.name.clone()));
+        let Ok(revisions) = crate::api::list_revisions(namespace, name).await else {
+            return;
+        };
+        if let Some(r) = revisions.into_iter().find(|r| r.number == revision)
+            && r.status != OperationStatus::Running
+        {
+            self.ended(revision, r.status, r.message);
+        }
+    }
+
+    /// After a `health` event: an operation shown as running that the instance no longer runs
+    /// ended without this page seeing its `finished` event. That happens when it ended after the
+    /// page was rendered but before its stream subscribed, or while the stream was reconnecting.
+    /// The history says how it ended.
+    fn settle_unseen_end(&self) {
+        let shown = self.operation.with_untracked(|op| {
+            op.as_ref()
+                .filter(|op| op.finished.is_none())
+                .map(|op| op.revision)
+        });
+        let running = self
+            .view
+            .with_untracked(|v| v.running.as_ref().map(|op| op.revision));
+        if let Some(revision) = shown
+            && running != Some(revision)
+        {
+            leptos::task::spawn_local(self.read_end(revision));
+        }
     }
 
     /// Marks the start of an operation this page launched (before its first event arrives).
@@ -181,5 +232,74 @@ mod browser {
             source.close();
             drop(closures);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leptos::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::LiveInstance;
+    use crate::model::{InstanceView, OperationStatus};
+
+    fn result(name: &str) -> Value {
+        json!({"object": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, "action": "created"})
+    }
+
+    /// The instance as the page loaded it, with revision 2 running and `web` applied so far.
+    fn loaded() -> InstanceView {
+        serde_json::from_value(json!({
+            "namespace": "ns", "name": "ph", "template": "posthog", "revision": 1,
+            "createdAt": "2026-11-26T00:00:00Z", "createdBy": "t", "deletedAt": null,
+            "health": {"state": "Progressing", "reason": ""}, "components": [],
+            "running": {"id": "ns/ph/2", "namespace": "ns", "name": "ph", "revision": 2,
+                        "status": "running", "message": "", "results": [result("web")]}
+        }))
+        .expect("an instance view")
+    }
+
+    fn object(name: &str) -> String {
+        json!({"type": "object", "instance": "ns/ph", "revision": 2, "result": result(name)})
+            .to_string()
+    }
+
+    #[test]
+    fn a_result_both_in_the_loaded_view_and_on_the_stream_counts_once() {
+        let owner = Owner::new();
+        owner.set();
+        let live = LiveInstance::follow(loaded());
+        live.apply("progress", &object("web"));
+        live.apply("progress", &object("worker"));
+        let finished = json!({"type": "finished", "instance": "ns/ph", "revision": 2,
+                              "status": "succeeded", "message": "applied 2 objects"});
+        live.apply("finished", &finished.to_string());
+        let op = live.operation.get_untracked().expect("the operation");
+        let names: Vec<_> = op.results.iter().map(|r| r.object.name.as_str()).collect();
+        assert_eq!(names, ["web", "worker"]);
+        assert_eq!(
+            op.finished,
+            Some((OperationStatus::Succeeded, "applied 2 objects".to_string()))
+        );
+    }
+
+    #[test]
+    fn an_end_read_from_the_history_finishes_only_the_operation_shown_running() {
+        let owner = Owner::new();
+        owner.set();
+        let live = LiveInstance::follow(loaded());
+        live.ended(3, OperationStatus::Failed, "another revision".into());
+        assert_eq!(
+            live.operation.get_untracked().expect("shown").finished,
+            None
+        );
+        live.ended(2, OperationStatus::Succeeded, "done".into());
+        live.ended(2, OperationStatus::Failed, "read again, later".into());
+        let op = live.operation.get_untracked().expect("shown");
+        assert_eq!((op.revision, op.results.len()), (2, 1));
+        assert_eq!(
+            op.finished,
+            Some((OperationStatus::Succeeded, "done".into()))
+        );
     }
 }

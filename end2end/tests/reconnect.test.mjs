@@ -3,7 +3,8 @@
 // event stream and capture's log. The page says it lost live updates, reconnects by itself once
 // Berth is back, shows the log once (not twice: the reopened stream sends its window again), and
 // goes on updating live. When the session ended meanwhile, the page says Berth refused the
-// streams instead of reconnecting for ever.
+// streams instead of reconnecting for ever. And an operation that ends after the page was
+// rendered but before its stream opened still shows how it ended.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -37,12 +38,12 @@ async function freePort() {
   return port;
 }
 
-/// Starts this test's Berth and waits until it answers.
-async function start() {
+/// Starts this test's Berth, with `env` added to its environment, and waits until it answers.
+async function start(env = {}) {
   const log = openSync(join(dir, 'server.log'), 'a');
   berth = spawn(binary, ['serve'], {
     cwd: repo,
-    env: { ...process.env, BERTH_ADDR: new URL(server.baseURL).host, BERTH_DB: db },
+    env: { ...process.env, BERTH_ADDR: new URL(server.baseURL).host, BERTH_DB: db, ...env },
     stdio: ['ignore', log, log],
   });
   const deadline = Date.now() + 30_000;
@@ -71,6 +72,7 @@ after(async () => {
   await browser?.close();
   if (berth && berth.exitCode === null) {
     await api('DELETE', `/api/v1${path}?wait=true`, undefined, server).catch(() => {});
+    await api('DELETE', `/api/v1/instances/${namespace}-late/late?wait=true`, undefined, server).catch(() => {});
     await kill();
   }
 });
@@ -151,6 +153,37 @@ test('a page whose Berth restarts says so, reconnects by itself, shows the log o
   // While Berth was down the browser's attempts to reconnect failed, and once the session had
   // ended Berth answered them 401; nothing else failed.
   assert.deepEqual(errors.filter((e) => !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING|status of 401/.test(e)), []);
+  const deleted = await api('DELETE', `${rest}?wait=true`, undefined, server);
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+});
+
+test('an operation that ends after the page was rendered, before its stream opened, shows how it ended', async () => {
+  // Each object's apply is paced (150 ms), so the deploy is still running when the page renders.
+  await kill();
+  await start({ BERTH_APPLY_PACE_MS: '150' });
+  const late = `${namespace}-late`;
+  const rest = `/api/v1/instances/${late}/late`;
+  const started = await api('POST', '/api/v1/instances', { template: 'posthog', namespace: late, name: 'late' }, server);
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const status = async () => (await api('GET', `/api/v1/operations/${started.body.id}`, undefined, server)).body.status;
+
+  // The page's event stream is held back until the deploy has ended, so the stream never sees
+  // it running, nor its "finished" event.
+  const { page, errors } = await openPage(browser, `/instances/${late}/late`, server, (context) =>
+    context.route(`**${rest}/events`, async (route) => {
+      while (await status() === 'running') await new Promise((r) => setTimeout(r, 100));
+      await route.continue();
+    }));
+  const panel = page.getByTestId('operation');
+  assert.equal(await panel.getAttribute('data-state'), 'running', 'the page was rendered while the deploy ran');
+  await waitForHydration(page);
+  await page.locator('[data-testid="operation"][data-state="succeeded"]').waitFor({ timeout: 30_000 })
+    .catch(async (e) => { throw new Error(`${e.message}; the panel says "${await panel.innerText()}"`); });
+  assert.equal(await status(), 'succeeded');
+  assert.equal(await page.getByTestId('progress').getAttribute('aria-valuenow'), '100');
+  await shots(page, 'reconnect-late-end');
+  assert.deepEqual(errors, []);
+
   const deleted = await api('DELETE', `${rest}?wait=true`, undefined, server);
   assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
 });

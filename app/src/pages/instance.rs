@@ -7,10 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::{
-    api::{
-        apply_change, cancel_operation, delete_instance, get_instance, list_revisions,
-        preview_change,
-    },
+    api::{apply_change, cancel_operation, delete_instance, get_instance, preview_change},
     components::{
         advice::DetailOpen,
         card::ComponentCard,
@@ -176,24 +173,8 @@ fn show_launched(live: LiveInstance) {
     if live.operation.get_untracked().is_some() {
         return;
     }
-    let (namespace, name) = {
-        let view = live.view.read_untracked();
-        (view.summary.namespace.clone(), view.summary.name.clone())
-    };
     // In the browser only; it reads no signal, so it runs once.
-    Effect::new(move |_| {
-        let (namespace, name) = (namespace.clone(), name.clone());
-        spawn_local(async move {
-            let Ok(revisions) = list_revisions(namespace, name).await else {
-                return;
-            };
-            if let Some(r) = revisions.into_iter().find(|r| r.number == revision)
-                && r.status != OperationStatus::Running
-            {
-                live.ended(revision, r.status, r.message);
-            }
-        });
-    });
+    Effect::new(move |_| spawn_local(live.read_end(revision)));
 }
 
 /// The progress of the operation this page saw start (or is running): a bar over the objects

@@ -64,14 +64,16 @@ impl Service {
 
     /// Live updates about one instance, until the stream is dropped.
     pub async fn watch(&self, namespace: &str, name: &str) -> Result<BoxStream<LiveEvent>> {
+        // Subscribed before the first read: whatever happens after that read (an operation's
+        // end, say) reaches the stream, rather than falling between the read and the subscription.
+        let mut progress = self.ops.subscribe();
+        let mut changes = self.subscribe_changes();
+        let mut kube_events = self.events.as_ref().map(|e| e.subscribe());
         let first = self.get(namespace, name).await?;
         let (tx, rx) = mpsc::channel::<LiveEvent>(64);
         let service = self.clone();
         let (namespace, name) = (namespace.to_string(), name.to_string());
         let instance = instance_key(&namespace, &name);
-        let mut progress = self.ops.subscribe();
-        let mut changes = self.subscribe_changes();
-        let mut kube_events = self.events.as_ref().map(|e| e.subscribe());
         // A deleted instance has no Events to show, and no redactor.
         let mut redactor = self.live_redactor(&namespace, &name).await;
         tokio::spawn(async move {

@@ -147,9 +147,10 @@ impl LiveInstance {
     /// Reads from the history how revision `revision`'s operation ended, and shows it; nothing
     /// changes while it is still running (or when the history cannot be read).
     pub async fn read_end(self, revision: i64) {
-        let (namespace, name) = self
-            .view
-            .with_untracked(|v| (v.summary.namespace.clone(), v.summary.name.clone()));
+        let (namespace, name) = {
+            let v = self.view.read_untracked();
+            (v.summary.namespace.clone(), v.summary.name.clone())
+        };
         let Ok(revisions) = crate::api::list_revisions(namespace, name).await else {
             return;
         };
@@ -165,14 +166,18 @@ impl LiveInstance {
     /// page was rendered but before its stream subscribed, or while the stream was reconnecting.
     /// The history says how it ended.
     fn settle_unseen_end(&self) {
-        let shown = self.operation.with_untracked(|op| {
-            op.as_ref()
-                .filter(|op| op.finished.is_none())
-                .map(|op| op.revision)
-        });
+        let shown = self
+            .operation
+            .read_untracked()
+            .as_ref()
+            .filter(|op| op.finished.is_none())
+            .map(|op| op.revision);
         let running = self
             .view
-            .with_untracked(|v| v.running.as_ref().map(|op| op.revision));
+            .read_untracked()
+            .running
+            .as_ref()
+            .map(|op| op.revision);
         if let Some(revision) = shown
             && running != Some(revision)
         {

@@ -12,7 +12,6 @@ use std::{
 
 use kube::{
     Client, Config,
-    client::{ClientBuilder, DynBody},
     config::{KubeConfigOptions, Kubeconfig},
 };
 use serde::Serialize;
@@ -49,16 +48,13 @@ struct Seen {
 /// probe, which waited its turn behind the apply's aftermath (1–15 ms).
 fn client_hearing(config: Config, seen: &Arc<Mutex<Seen>>) -> Result<Client, kube::Error> {
     let seen = seen.clone();
-    let heard =
-        tower::util::MapResponseLayer::new(move |response: http::Response<Box<DynBody>>| {
-            if !response.status().is_server_error() {
-                let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
-                seen.at = Some(Instant::now());
-                seen.down_since = None;
-            }
-            response
-        });
-    Ok(ClientBuilder::try_from(config)?.with_layer(&heard).build())
+    super::client::build(config, move |status: http::StatusCode| {
+        if !status.is_server_error() {
+            let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+            seen.at = Some(Instant::now());
+            seen.down_since = None;
+        }
+    })
 }
 
 /// How long a probe's answer is reused.

@@ -22,9 +22,8 @@ pub struct SourceLine<'a> {
     pub text: &'a str,
 }
 
-static DIRECTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*\$\{\{\s*(if|elif|else|endif)\((.*)\)\s*\}\}\s*$").expect("valid regex")
-});
+static DIRECTIVE: LazyLock<Regex> =
+    LazyLock::new(|| super::pattern(r"^\s*\$\{\{\s*(if|elif|else|endif)\((.*)\)\s*\}\}\s*$"));
 
 struct Frame {
     /// Line of the opening `if`, for "unclosed" errors.

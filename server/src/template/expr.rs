@@ -295,8 +295,7 @@ fn js_base64(text: Coerced<String>) -> String {
 /// `inputs.foo-bar` → `inputs['foo-bar']`, as the Sealos renderer rewrites keys with dashes.
 fn rewrite_dashed_keys(expr: &str) -> std::borrow::Cow<'_, str> {
     static DASHED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?-u:\b)(inputs|defaults)\.([A-Za-z_$][A-Za-z0-9_$]*(?:-[A-Za-z0-9_$]+)+)")
-            .expect("valid regex")
+        super::pattern(r"(?-u:\b)(inputs|defaults)\.([A-Za-z_$][A-Za-z0-9_$]*(?:-[A-Za-z0-9_$]+)+)")
     });
     DASHED.replace_all(expr, "$1['$2']")
 }

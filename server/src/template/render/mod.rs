@@ -74,11 +74,9 @@ pub struct Rendered {
     pub warnings: Vec<TemplateWarning>,
 }
 
-static PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\$\{\{\s*(.*?)\s*\}\}").expect("valid regex"));
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| super::pattern(r"\$\{\{\s*(.*?)\s*\}\}"));
 static DEFAULT_REF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"defaults\s*(?:\.\s*([A-Za-z_$][A-Za-z0-9_$-]*)|\[\s*['"]([^'"]+)['"]\s*\])"#)
-        .expect("valid regex")
+    super::pattern(r#"defaults\s*(?:\.\s*([A-Za-z_$][A-Za-z0-9_$-]*)|\[\s*['"]([^'"]+)['"]\s*\])"#)
 });
 
 impl Template {

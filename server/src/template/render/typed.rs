@@ -21,8 +21,9 @@ use serde_json::{Map, Value};
 /// `inputs`, and the name it is indexed with when that is written out (`inputs.x`,
 /// `inputs['x']`); no name means the expression reads `inputs` as a whole.
 static INPUT_READ: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?-u:\b)inputs(?-u:\b)\s*(?:\.\s*([A-Za-z_$][A-Za-z0-9_$-]*)|\[\s*['"]([^'"]+)['"]\s*\])?"#)
-        .expect("valid regex")
+    super::super::pattern(
+        r#"(?-u:\b)inputs(?-u:\b)\s*(?:\.\s*([A-Za-z_$][A-Za-z0-9_$-]*)|\[\s*['"]([^'"]+)['"]\s*\])?"#,
+    )
 });
 
 /// Whether `expr` may read one of the `supplied` inputs: it names one, or reads `inputs` in a way

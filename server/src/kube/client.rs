@@ -7,7 +7,7 @@
 //! pool, with its buffers, until the next request to the apiserver. After a burst of parallel
 //! applies followed by no request at all (every instance deleted, nobody looking), that held
 //! about half a megabyte (`end2end/bench/cycles.py`). Here the pool sweeps every
-//! [`IDLE_CONNECTION`] and drops what has been idle that long.
+//! [`IDLE_CONNECTION`]: it drops the connections that have closed, and those idle that long.
 //!
 //! A configuration with a proxy is built by kube, as before: its proxy connectors are kube's.
 
@@ -24,8 +24,11 @@ use kube::{
 };
 use tower::{BoxError, ServiceBuilder, retry::RetryLayer, util::MapResponseLayer};
 
-/// How long an apiserver connection may stay idle in the pool.
-pub const IDLE_CONNECTION: Duration = Duration::from_secs(20);
+/// How long an apiserver connection may stay idle in the pool, and how often the pool sweeps.
+/// Longer than the call timeout ([`super::cluster::DEFAULT_CALL_TIMEOUT`]), which closes a
+/// connection that has heard nothing for that long: the sweep never ends a connection sooner than
+/// kube's own pool would have let it live, it only clears the closed ones out.
+pub const IDLE_CONNECTION: Duration = Duration::from_secs(60);
 
 /// A client for `config`, telling `on_answer` the status of every answer from the apiserver.
 pub fn build<F>(config: Config, on_answer: F) -> Result<Client, kube::Error>

@@ -170,7 +170,7 @@ fn show_launched(live: LiveInstance) {
         .get("op")
         .and_then(|n| n.parse::<i64>().ok());
     let Some(revision) = launched else { return };
-    if live.operation.get_untracked().is_some() {
+    if live.operation.read_untracked().is_some() {
         return;
     }
     // In the browser only; it reads no signal, so it runs once.

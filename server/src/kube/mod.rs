@@ -1,7 +1,7 @@
 //! What the rest of Berth shares about talking to Kubernetes: the connection ([`Cluster`]) and
-//! its HTTP client ([`client`]), cached discovery ([`Discovery`]), how apiserver failures are classified ([`failure`]), and
-//! the field manager and the label and annotation keys Berth writes. One grep for a key finds
-//! every use.
+//! its HTTP client ([`client`]), cached discovery ([`Discovery`]), how apiserver failures are
+//! classified ([`failure`]), and the field manager and the label and annotation keys Berth
+//! writes. One grep for a key finds every use.
 //!
 //! It imports nothing of Berth's: every other module may use it.
 

@@ -22,6 +22,8 @@ pub mod sealos;
 pub mod validate;
 
 pub use error::TemplateError;
+pub use parse::{InputDef, Template};
+pub use render::{RenderRequest, Rendered, RenderedObject};
 
 /// One of the engine's own fixed patterns, compiled without the lazy DFA. The patterns are short
 /// and most start with a literal, so a search skips to each candidate and the rest is short work.
@@ -35,5 +37,3 @@ fn pattern(re: &str) -> regex::Regex {
         .build()
         .expect("a valid pattern")
 }
-pub use parse::{InputDef, Template};
-pub use render::{RenderRequest, Rendered, RenderedObject};

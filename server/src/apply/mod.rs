@@ -11,6 +11,7 @@ mod delete;
 mod grant;
 mod owner;
 mod regrow;
+mod send;
 mod stop;
 mod strays;
 
@@ -50,6 +51,8 @@ const PARALLELISM: usize = 16;
 pub struct Resolved {
     /// The object as Berth applies it.
     pub object: Value,
+    /// The same, serialised for the apiserver.
+    body: Box<serde_json::value::RawValue>,
     /// Its identity.
     pub key: ObjectRef,
     resource: ApiResource,
@@ -215,6 +218,7 @@ impl Applier {
             manifest::stamp_installation(&mut object, &self.installation);
             out.push(Resolved {
                 tier: tier(&gvk, backing),
+                body: send::body(&object),
                 object,
                 key: manifest::key(o),
                 resource,
@@ -284,19 +288,15 @@ impl Applier {
             .map(|r| {
                 let params = params.clone();
                 async move {
-                    let api = self.api(r, namespace);
-                    match api
-                        .patch(&r.key.name, &params, &Patch::Apply(&r.object))
-                        .await
-                    {
+                    match self.send(r, namespace, &params).await {
                         // A dry-run create has no resourceVersion; an update carries the current one.
-                        Ok(o) => Planned {
+                        Ok(version) => Planned {
                             result: ObjectResult {
                                 object: r.key.clone(),
                                 action: ObjectAction::Planned,
                                 message: None,
                             },
-                            existing: Some(o.metadata.resource_version.filter(|v| !v.is_empty())),
+                            existing: Some(version),
                             failure: None,
                         },
                         Err(e) if r.key.kind == "Job" && is_immutable(&e) => Planned {
@@ -427,9 +427,7 @@ impl Applier {
         before: Option<String>,
     ) -> ObjectResult {
         let api = self.api(r, namespace);
-        let mut outcome = api
-            .patch(&r.key.name, params, &Patch::Apply(&r.object))
-            .await;
+        let mut outcome = self.send(r, namespace, params).await;
         if let Err(e) = &outcome
             && r.key.kind == "Job"
             && is_immutable(e)
@@ -446,9 +444,7 @@ impl Applier {
             {
                 return failed(&r.key, &e);
             }
-            outcome = api
-                .patch(&r.key.name, params, &Patch::Apply(&r.object))
-                .await;
+            outcome = self.send(r, namespace, params).await;
             if outcome.is_ok() {
                 return ObjectResult {
                     object: r.key.clone(),
@@ -466,11 +462,7 @@ impl Applier {
         let action = match (&outcome, before) {
             (Err(_), _) => ObjectAction::Failed,
             (Ok(_), None) => ObjectAction::Created,
-            (Ok(after), Some(v))
-                if after.metadata.resource_version.as_deref() == Some(v.as_str()) =>
-            {
-                ObjectAction::Unchanged
-            }
+            (Ok(after), Some(v)) if after.as_deref() == Some(v.as_str()) => ObjectAction::Unchanged,
             (Ok(_), Some(_)) => ObjectAction::Configured,
         };
         match outcome {

@@ -243,10 +243,11 @@ impl Store {
         }
         // Counting sealed rows needs no key: open with a throwaway one, then load the real one.
         let mut store = Store::open(path, Sealer::new(rand::random())).await?;
-        let sealed: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM revisions WHERE secrets_sealed IS NOT NULL")
-                .fetch_one(&store.pool)
-                .await?;
+        let sealed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM revision_payloads WHERE secrets_sealed IS NOT NULL",
+        )
+        .fetch_one(&store.pool)
+        .await?;
         store.sealer = Sealer::load(env_key, key_file, sealed == 0)?;
         Ok(store)
     }

@@ -1,6 +1,7 @@
 //! The `revisions` table: every deploy, change, rollback and delete of an instance, with who
-//! asked, the change set, the manifests (redacted), the per-object results and the health after.
-//! What a rollback needs in full ([`RevisionState`]) is kept sealed.
+//! asked, the change set, the per-object results and the health after. Its manifests (redacted)
+//! and what a rollback needs in full ([`RevisionState`], kept sealed) are in `revision_payloads`:
+//! they are written once, while the row is rewritten as results are recorded.
 
 use std::collections::BTreeMap;
 
@@ -62,9 +63,9 @@ pub struct Outcome<'a> {
     pub health: Option<HealthState>,
 }
 
-/// A row of `revisions`, as selected (everything but the sealed state).
+/// What a revision's summary is read from: its row of `revisions`.
 #[derive(sqlx::FromRow)]
-struct RevisionRow {
+struct SummaryRow {
     number: i64,
     kind: String,
     actor: String,
@@ -73,13 +74,21 @@ struct RevisionRow {
     status: String,
     message: String,
     change_json: Option<String>,
-    inputs_json: String,
-    manifests_json: String,
-    results_json: String,
     health: Option<String>,
 }
 
-const COLUMNS: &str = "number, kind, actor, created_at, finished_at, status, message, change_json, inputs_json, manifests_json, results_json, health";
+const SUMMARY: &str = "r.number, r.kind, r.actor, r.created_at, r.finished_at, r.status, r.message, r.change_json, r.health";
+
+/// A whole revision as read, redacted: its summary, inputs and results, and its manifests from
+/// `revision_payloads` (everything but the sealed state).
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    #[sqlx(flatten)]
+    summary: SummaryRow,
+    inputs_json: String,
+    manifests_json: String,
+    results_json: String,
+}
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Corrupt(format!("{what}: {e}"))
@@ -92,7 +101,7 @@ fn health_text(health: HealthState) -> String {
         .unwrap_or_default()
 }
 
-impl RevisionRow {
+impl SummaryRow {
     fn summary(&self) -> Result<RevisionSummary> {
         Ok(RevisionSummary {
             number: self.number,
@@ -115,14 +124,16 @@ impl RevisionRow {
                 .map_err(|e| corrupt("health", e))?,
         })
     }
+}
 
+impl RevisionRow {
     fn record(self) -> Result<RevisionRecord> {
         let manifests: Vec<Value> =
             serde_json::from_str(&self.manifests_json).map_err(|e| corrupt("manifests_json", e))?;
         let results: Vec<ObjectResult> =
             serde_json::from_str(&self.results_json).map_err(|e| corrupt("results_json", e))?;
         Ok(RevisionRecord {
-            summary: self.summary()?,
+            summary: self.summary.summary()?,
             inputs: serde_json::from_str(&self.inputs_json)
                 .map_err(|e| corrupt("inputs_json", e))?,
             manifests,
@@ -147,8 +158,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO revisions (instance_id, number, kind, actor, created_at, status, change_json, inputs_json, manifests_json, secrets_sealed, planned)
-             VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10)",
+            "INSERT INTO revisions (instance_id, number, kind, actor, created_at, status, change_json, inputs_json, planned)
+             VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8)",
         )
         .bind(id(r.namespace, r.name))
         .bind(next)
@@ -157,9 +168,17 @@ impl Store {
         .bind(now())
         .bind(r.change.map(Value::to_string))
         .bind(r.redacted_inputs.to_string())
+        .bind(r.planned as i64)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO revision_payloads (instance_id, number, manifests_json, secrets_sealed)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id(r.namespace, r.name))
+        .bind(next)
         .bind(serde_json::to_string(r.redacted_manifests).map_err(|e| corrupt("manifests", e))?)
         .bind(sealed)
-        .bind(r.planned as i64)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -316,13 +335,13 @@ impl Store {
     /// The instance's revisions, oldest first.
     pub async fn revisions(&self, namespace: &str, name: &str) -> Result<Vec<RevisionSummary>> {
         self.instance(namespace, name).await?;
-        let rows = sqlx::query_as::<_, RevisionRow>(&format!(
-            "SELECT {COLUMNS} FROM revisions WHERE instance_id = $1 ORDER BY number"
+        let rows = sqlx::query_as::<_, SummaryRow>(&format!(
+            "SELECT {SUMMARY} FROM revisions r WHERE r.instance_id = $1 ORDER BY r.number"
         ))
         .bind(id(namespace, name))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(RevisionRow::summary).collect()
+        rows.iter().map(SummaryRow::summary).collect()
     }
 
     /// One revision, redacted.
@@ -333,7 +352,10 @@ impl Store {
         number: i64,
     ) -> Result<RevisionRecord> {
         sqlx::query_as::<_, RevisionRow>(&format!(
-            "SELECT {COLUMNS} FROM revisions WHERE instance_id = $1 AND number = $2"
+            "SELECT {SUMMARY}, r.inputs_json, p.manifests_json, r.results_json
+             FROM revisions r JOIN revision_payloads p
+               ON p.instance_id = r.instance_id AND p.number = r.number
+             WHERE r.instance_id = $1 AND r.number = $2"
         ))
         .bind(id(namespace, name))
         .bind(number)
@@ -375,7 +397,7 @@ impl Store {
 
     async fn open_state(&self, namespace: &str, name: &str, number: i64) -> Result<RevisionState> {
         let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar(
-            "SELECT secrets_sealed FROM revisions WHERE instance_id = $1 AND number = $2",
+            "SELECT secrets_sealed FROM revision_payloads WHERE instance_id = $1 AND number = $2",
         )
         .bind(id(namespace, name))
         .bind(number)
@@ -398,7 +420,7 @@ impl Store {
     pub async fn reseal(&self, new: &super::Sealer) -> Result<u64> {
         let mut tx = self.write().await?;
         let rows: Vec<(String, i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT instance_id, number, secrets_sealed FROM revisions WHERE secrets_sealed IS NOT NULL",
+            "SELECT instance_id, number, secrets_sealed FROM revision_payloads WHERE secrets_sealed IS NOT NULL",
         )
         .fetch_all(&mut *tx)
         .await?;
@@ -408,7 +430,7 @@ impl Store {
                 .open(sealed)
                 .map_err(|e| corrupt(&format!("revision {number} of {instance}"), e))?;
             sqlx::query(
-                "UPDATE revisions SET secrets_sealed = $1 WHERE instance_id = $2 AND number = $3",
+                "UPDATE revision_payloads SET secrets_sealed = $1 WHERE instance_id = $2 AND number = $3",
             )
             .bind(new.seal(&plain))
             .bind(instance)

@@ -214,7 +214,7 @@ async fn the_sealed_state_round_trips_and_the_clear_columns_hold_no_secret_on(st
             .unwrap()
             .contains("s3cret-generated")
     );
-    let raw: Vec<u8> = sqlx::query_scalar("SELECT secrets_sealed FROM revisions")
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT secrets_sealed FROM revision_payloads")
         .fetch_one(&store.pool)
         .await
         .unwrap();
@@ -240,7 +240,7 @@ async fn a_row_that_does_not_match_is_an_error_not_a_panic() {
 
 async fn a_row_that_does_not_match_is_an_error_not_a_panic_on(store: Store) {
     let n = begin(&store, "deploy", 1).await.unwrap();
-    sqlx::query("UPDATE revisions SET manifests_json = 'not json'")
+    sqlx::query("UPDATE revision_payloads SET manifests_json = 'not json'")
         .execute(&store.pool)
         .await
         .unwrap();
@@ -274,6 +274,13 @@ async fn only_the_newest_revisions_are_kept_and_never_the_current_one_is_dropped
         finish(&store, n, OperationStatus::Failed).await;
     }
     assert_eq!(numbers(&store).await, [5, 6, 7, 8]);
+    // A pruned revision's manifests and sealed state go with it.
+    let payloads: Vec<i64> =
+        sqlx::query_scalar("SELECT number FROM revision_payloads ORDER BY number")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+    assert_eq!(payloads, [5, 6, 7, 8]);
     assert_eq!(store.instance("ns", "ph").await.unwrap().revision, 5);
     assert_eq!(
         *store.revision_state("ns", "ph", 5).await.unwrap(),
@@ -382,4 +389,59 @@ async fn only_the_newest_revision_made_since_the_installation_id_is_held_as_appl
             .await
             .unwrap()
     );
+}
+
+/// The migration that moved manifests and sealed states to `revision_payloads` loses no history:
+/// a database written before it reads the same after it (SQLite; PostgreSQL's copy is the same
+/// statements).
+#[tokio::test]
+async fn history_written_before_the_payloads_moved_reads_the_same_after() {
+    let dir = std::env::temp_dir().join(format!("berth-migrate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("berth.db");
+    let _ = std::fs::remove_file(&path);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    let mut before = sqlx::migrate!("./migrations/sqlite");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 20261127000000)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.unwrap();
+    let sealed = sealer().seal(&serde_json::to_vec(&state(3)).unwrap());
+    sqlx::query(
+        "INSERT INTO instances (id, namespace, name, template, created_at, created_by, current_revision)
+         VALUES ('ns/ph', 'ns', 'ph', 'posthog', '2026-11-26T00:00:00Z', 'admin', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO revisions (instance_id, number, kind, actor, created_at, status, inputs_json, manifests_json, secrets_sealed, results_json, planned)
+         VALUES ('ns/ph', 1, 'deploy', 'admin', '2026-11-26T00:00:01Z', 'succeeded', '{}', $1, $2, '[]', 1)",
+    )
+    .bind(r#"[{"kind":"Deployment","spec":{"replicas":3}}]"#)
+    .bind(sealed)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = Store::open(&path, sealer()).await.unwrap();
+    let record = store.revision("ns", "ph", 1).await.unwrap();
+    assert_eq!(
+        record.manifests,
+        [json!({"kind": "Deployment", "spec": {"replicas": 3}})]
+    );
+    assert_eq!(record.summary.status, OperationStatus::Succeeded);
+    assert_eq!(store.revisions("ns", "ph").await.unwrap().len(), 1);
+    assert_eq!(
+        *store.revision_state("ns", "ph", 1).await.unwrap(),
+        state(3)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,9 +5,10 @@ the times and their ratios:
   - Berth: `POST /instances?wait=true` (render, preflight, a dry run of every object, the apply
     tier by tier, per-object results recorded);
   - kubectl: `kubectl apply --server-side` of the rendered stack;
-  - the floor: the same server-side-apply PATCHes Berth sends (the objects of its revision),
-    straight to the apiserver over keep-alive connections: a dry run of every object, then the
-    apply in Berth's tiers, 16 at a time within a tier, as Berth does. What any client must pay.
+  - the floor: the same server-side-apply PATCHes Berth sends (the objects of its revision, with
+    the labels Berth adds as it applies, its installation id among them), straight to the
+    apiserver over keep-alive connections: a dry run of every object, then the apply in Berth's
+    tiers, 16 at a time within a tier, as Berth does. What any client must pay.
 
 Then a one-object change on the deployed instance (capture's replicas): Berth's apply of a
 previewed change (`POST /changes?wait=true` after `changes/preview`) against the floor's dry run
@@ -21,7 +22,7 @@ running, and those of the instance the round before deleted are gone), so that n
 for another's aftermath, and the three creates take turns going first. A run starts once the
 namespaces of the runs before it are gone.
 """
-import base64, os, statistics, subprocess, sys, time
+import base64, copy, os, statistics, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -67,10 +68,28 @@ def floor_apply(objects, namespace):
         list(pool.map(lambda o: patch(o, namespace), [o for o in objects if tier(o) == t]))
 
 
-def floor_object(o, namespace):
-    """An object of Berth's revision, moved to `namespace`. A Secret's redacted values are
-    markers, not base64: they are sent encoded."""
-    o = {**o, "metadata": {**o["metadata"], "namespace": namespace}}
+MANAGED_BY = "app.kubernetes.io/managed-by"
+INSTALLATION = "berth.dev/installation"
+
+
+def label_installation(meta, installation):
+    """Berth's installation label, where Berth puts it as it applies (server/src/manifest.rs
+    `stamp_installation`): wherever Berth's labels are. History keeps objects without it."""
+    if meta is not None and MANAGED_BY in (meta.get("labels") or {}):
+        meta["labels"] = {**meta["labels"], INSTALLATION: installation}
+
+
+def floor_object(o, namespace, installation):
+    """An object of Berth's revision, moved to `namespace`, labelled as Berth applies it: so the
+    apiserver tells Berth's watches of it as it tells them of Berth's own. A Secret's redacted
+    values are markers, not base64: they are sent encoded."""
+    o = copy.deepcopy(o)
+    o["metadata"]["namespace"] = namespace
+    spec = o.get("spec") or {}
+    for meta in [o["metadata"], (spec.get("template") or {}).get("metadata"),
+                 (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get("metadata"),
+                 *[vct.get("metadata") for vct in spec.get("volumeClaimTemplates") or []]]:
+        label_installation(meta, installation)
     if o["kind"] == "Secret" and o.get("data"):
         o["data"] = {k: base64.b64encode(str(v).encode()).decode() for k, v in o["data"].items()}
     return o
@@ -143,10 +162,13 @@ try:
                 sys.exit(f"berth apply failed: {status} {op}")
 
         def run_floor():
-            floor_apply([floor_object(o, ns_f) for o in revision], ns_f)
+            floor_apply(objects, ns_f)
 
         # The floor sends the objects of Berth's first revision (secret values redacted, which
         # the apiserver takes as any other string), so in the first round Berth goes before it.
+        # They are made ready for it before its clock starts.
+        if i:
+            objects = [floor_object(o, ns_f, installation) for o in revision]
         steps = [("kubectl", run_kubectl), ("berth", run_berth), ("floor", run_floor)]
         order = steps[i % 3:] + steps[:i % 3]
         for name, step in order:
@@ -156,7 +178,9 @@ try:
             times[name].append(time.perf_counter() - t0)
             if name == "berth" and not i:
                 revision = berth.request("GET", f"/api/v1/instances/{ns_b}/ph/revisions/1")[1]["manifests"]
-        objects = [floor_object(o, ns_f) for o in revision]
+                applied = kube.request("GET", f"/apis/apps/v1/namespaces/{ns_b}/deployments/ph-capture")[1]
+                installation = applied["metadata"]["labels"][INSTALLATION]
+                objects = [floor_object(o, ns_f, installation) for o in revision]
         settle(namespaces)
 
         # A one-object change: capture's replicas, previewed, then applied.

@@ -14,7 +14,7 @@ use std::{
 use futures::StreamExt;
 use kube::{
     Api, Client,
-    api::{ApiResource, DynamicObject, GroupVersionKind},
+    api::{ApiResource, GroupVersionKind},
     runtime::{WatchStreamExt, reflector, reflector::Store, watcher},
 };
 use serde_json::Value;
@@ -23,6 +23,7 @@ use tokio::{
     task::AbortHandle,
 };
 
+use super::trim::Cached;
 use crate::kube::{COMPONENT_KEY, INSTANCE_LABEL, installation_selector};
 
 /// Kinds always watched: (group, version, kind, plural).
@@ -41,7 +42,7 @@ pub const IDLE: Duration = Duration::from_secs(60);
 
 /// One kind's reflector: its store, its task, and when an instance last needed it.
 struct Reflector {
-    store: Store<DynamicObject>,
+    store: Store<Cached>,
     /// The resource its store's keys are made of.
     resource: ApiResource,
     task: AbortHandle,
@@ -121,7 +122,7 @@ impl Watches {
             if reflectors.contains_key(&resource.kind) {
                 continue;
             }
-            let writer = reflector::store::Writer::<DynamicObject>::new(resource.clone());
+            let writer = reflector::store::Writer::<Cached>::new(resource.clone());
             let store = writer.as_reader();
             let task = tokio::spawn(self.clone().run(resource.clone(), writer)).abort_handle();
             reflectors.insert(
@@ -168,15 +169,16 @@ impl Watches {
         kinds
     }
 
-    async fn run(self, resource: ApiResource, writer: reflector::store::Writer<DynamicObject>) {
-        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
+    async fn run(self, resource: ApiResource, writer: reflector::store::Writer<Cached>) {
+        // Each object is trimmed as it is read (`Cached`).
+        let api: Api<Cached> = Api::all_with(self.client.clone(), &resource);
         let config = watcher::Config::default().labels(&self.selector);
         let changes = self.changes.clone();
-        reflector(writer, watcher(api, config).modify(super::trim::trim))
+        reflector(writer, watcher(api, config))
             .default_backoff()
             .touched_objects()
             .for_each(|o| {
-                if let Ok(o) = o {
+                if let Ok(Cached(o)) = o {
                     let ns = o.metadata.namespace.clone().unwrap_or_default();
                     if let Some(instance) = o
                         .metadata
@@ -211,7 +213,7 @@ impl Watches {
         name: &str,
     ) -> Option<(String, String)> {
         let o = self.find(kind, namespace, name).await?;
-        let labels = o.metadata.labels.as_ref()?;
+        let labels = o.0.metadata.labels.as_ref()?;
         Some((
             labels.get(INSTANCE_LABEL)?.clone(),
             labels.get(COMPONENT_KEY).cloned().unwrap_or_default(),
@@ -219,7 +221,7 @@ impl Watches {
     }
 
     /// The store of `kind`'s reflector, if it has one.
-    async fn store(&self, kind: &str) -> Option<Store<DynamicObject>> {
+    async fn store(&self, kind: &str) -> Option<Store<Cached>> {
         self.reflectors
             .read()
             .await
@@ -228,7 +230,7 @@ impl Watches {
     }
 
     /// One cached object of `kind`, looked up by its key.
-    async fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
+    async fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<Arc<Cached>> {
         let reflectors = self.reflectors.read().await;
         let r = reflectors.get(kind)?;
         let key = reflector::ObjectRef::new_with(name, r.resource.clone()).within(namespace);
@@ -256,7 +258,7 @@ impl Watches {
     pub async fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
         self.find(kind, namespace, name)
             .await
-            .map(|o| to_json(&o, kind))
+            .map(|o| to_json(&o.0, kind))
     }
 
     /// Every watched object of `kind` in `namespace` labelled with `instance`.
@@ -268,15 +270,16 @@ impl Watches {
             .state()
             .into_iter()
             .filter(|o| {
-                o.metadata.namespace.as_deref() == Some(namespace)
-                    && o.metadata
+                o.0.metadata.namespace.as_deref() == Some(namespace)
+                    && o.0
+                        .metadata
                         .labels
                         .as_ref()
                         .and_then(|l| l.get(INSTANCE_LABEL))
                         .map(String::as_str)
                         == Some(instance)
             })
-            .map(|o| to_json(&o, kind))
+            .map(|o| to_json(&o.0, kind))
             .collect()
     }
 }
@@ -291,7 +294,7 @@ fn core_resource(kind: &str) -> Option<ApiResource> {
         })
 }
 
-fn to_json(o: &DynamicObject, kind: &str) -> Value {
+fn to_json(o: &kube::api::DynamicObject, kind: &str) -> Value {
     let mut v = serde_json::to_value(o).unwrap_or(Value::Null);
     if let Some(m) = v.as_object_mut() {
         // Watch events of a typed list carry no TypeMeta on each item: restore the kind.

@@ -218,7 +218,7 @@ impl Applier {
             manifest::stamp_installation(&mut object, &self.installation);
             out.push(Resolved {
                 tier: tier(&gvk, backing),
-                body: send::body(&object),
+                body: send::body(&object)?,
                 object,
                 key: manifest::key(o),
                 resource,
@@ -426,7 +426,6 @@ impl Applier {
         params: &PatchParams,
         before: Option<String>,
     ) -> ObjectResult {
-        let api = self.api(r, namespace);
         let mut outcome = self.send(r, namespace, params).await;
         if let Err(e) = &outcome
             && r.key.kind == "Job"
@@ -435,7 +434,7 @@ impl Applier {
             // Jobs cannot change their template: replace the old run with the new one.
             if let Err(e) = self
                 .delete_and_wait(
-                    &api,
+                    &self.api(r, namespace),
                     &r.key.name,
                     &delete::background(),
                     Duration::from_secs(60),

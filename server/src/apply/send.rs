@@ -12,10 +12,10 @@ use serde_json::value::RawValue;
 
 use super::{Applier, Resolved};
 
-/// An object serialised for sending.
-pub(super) fn body(object: &serde_json::Value) -> Box<RawValue> {
-    // A `Value` always serialises: its map keys are strings.
-    serde_json::value::to_raw_value(object).expect("a JSON value serialises")
+/// An object serialised for sending. It fails as a request kube could not build would.
+pub(super) fn body(object: &serde_json::Value) -> Result<Box<RawValue>, kube::Error> {
+    serde_json::value::to_raw_value(object)
+        .map_err(|e| kube::Error::BuildRequest(kube::core::request::Error::SerializeBody(e)))
 }
 
 /// What Berth reads of an answer.
@@ -73,12 +73,12 @@ mod tests {
     fn the_body_is_the_object_as_json() {
         let object = serde_json::json!({"kind": "ConfigMap", "data": {"b": "1", "a": "2"}});
         assert_eq!(
-            serde_json::from_str::<serde_json::Value>(body(&object).get()).unwrap(),
+            serde_json::from_str::<serde_json::Value>(body(&object).unwrap().get()).unwrap(),
             object
         );
         // Sent verbatim: key order kept.
         assert_eq!(
-            body(&object).get(),
+            body(&object).unwrap().get(),
             r#"{"kind":"ConfigMap","data":{"b":"1","a":"2"}}"#
         );
     }

@@ -154,12 +154,11 @@ impl<'de> Visitor<'de> for Only<'_> {
             if !(self.0)(&key) {
                 map.next_value::<IgnoredAny>()?;
             } else if key == "containers" || key == "initContainers" {
-                let names = map.next_value::<Vec<Named>>()?;
-                let names = names.into_iter().map(|n| match n.name {
-                    Some(name) => serde_json::json!({ "name": name }),
-                    None => serde_json::json!({}),
-                });
-                kept.insert(key, Value::Array(names.collect()));
+                let names = match map.next_value::<Option<Vec<Named>>>()? {
+                    Some(list) => Value::Array(list.into_iter().map(Named::kept).collect()),
+                    None => Value::Null,
+                };
+                kept.insert(key, names);
             } else {
                 let value = map.next_value::<Value>()?;
                 kept.insert(key, value);
@@ -173,6 +172,15 @@ impl<'de> Visitor<'de> for Only<'_> {
 #[derive(Deserialize)]
 struct Named {
     name: Option<String>,
+}
+
+impl Named {
+    fn kept(self) -> Value {
+        match self.name {
+            Some(name) => serde_json::json!({ "name": name }),
+            None => serde_json::json!({}),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -229,6 +237,9 @@ mod tests {
                 "deletionTimestamp": "2026-11-27T00:00:00Z"},
             "spec": null, "status": {"phase": "Bound"}
         }));
+        let pod =
+            super::tests::kept(json!({"metadata": {"name": "p"}, "spec": {"containers": null}}));
+        assert_eq!(pod["spec"], json!({"containers": null}));
         assert_eq!(
             kept,
             json!({

@@ -16,6 +16,8 @@ use kube::{
 };
 use serde::Serialize;
 
+use super::client::Protocol;
+
 /// How long a reachability probe may take before the cluster counts as unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -46,9 +48,13 @@ struct Seen {
 /// probe that found it reachable: while Berth is talking to the apiserver anyway, it never asks
 /// for `/version` as well. After an apply, the health it ended with was read only after such a
 /// probe, which waited its turn behind the apply's aftermath (1–15 ms).
-fn client_hearing(config: Config, seen: &Arc<Mutex<Seen>>) -> Result<Client, kube::Error> {
+fn client_hearing(
+    config: Config,
+    protocol: Protocol,
+    seen: &Arc<Mutex<Seen>>,
+) -> Result<Client, kube::Error> {
     let seen = seen.clone();
-    super::client::build(config, move |status: http::StatusCode| {
+    super::client::build(config, protocol, move |status: http::StatusCode| {
         if !status.is_server_error() {
             let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
             seen.at = Some(Instant::now());
@@ -114,12 +120,13 @@ impl Cluster {
             Ok(config) => {
                 let server = Some(config.cluster_url.to_string());
                 let seen = Arc::default();
-                let watch_client = client_hearing(config.clone(), &seen).ok();
+                let watch_client =
+                    client_hearing(config.clone(), Protocol::OnePerRequest, &seen).ok();
                 let mut calls = config;
                 calls.read_timeout = Some(call_timeout);
                 calls.write_timeout = Some(call_timeout);
-                let client =
-                    client_hearing(calls, &seen).map_err(|e| format!("cannot build a client: {e}"));
+                let client = client_hearing(calls, Protocol::Multiplexed, &seen)
+                    .map_err(|e| format!("cannot build a client: {e}"));
                 Cluster {
                     client,
                     watch_client,

@@ -20,7 +20,11 @@ fn own_sockets() -> HashSet<u64> {
         .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
         .filter_map(|target| {
             let target = target.to_string_lossy().into_owned();
-            target.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+            target
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
         })
         .collect()
 }
@@ -60,7 +64,10 @@ async fn at_once(client: &Client, path: &str, n: usize, port: u16) -> usize {
         .into_iter()
         .map(|answer| answer.expect("the apiserver answers"))
         .collect();
-    assert!(answers.iter().all(|a| a.status().is_success()), "every request succeeded");
+    assert!(
+        answers.iter().all(|a| a.status().is_success()),
+        "every request succeeded"
+    );
     let counted = connections_to(port);
     drop(answers);
     counted
@@ -70,7 +77,9 @@ async fn at_once(client: &Client, path: &str, n: usize, port: u16) -> usize {
 async fn calls_share_one_connection_and_watches_get_their_own() {
     // Kept until the end, so that its connection closing cannot upset the counts.
     let _probe = common::cluster_client().await;
-    let config = kube::Config::infer().await.expect("the test cluster's kubeconfig");
+    let config = kube::Config::infer()
+        .await
+        .expect("the test cluster's kubeconfig");
     let port = config.cluster_url.port_u16().unwrap_or(443);
     let cluster = Cluster::connect(None, None).await;
     let calls = cluster.client().expect("a client").clone();
@@ -82,7 +91,11 @@ async fn calls_share_one_connection_and_watches_get_their_own() {
     let first = at_once(&calls, "/api/v1/namespaces", 1, port).await;
     assert_eq!(first - before, 1, "the first call opened a connection");
     let during = at_once(&calls, "/api/v1/namespaces", 16, port).await;
-    assert_eq!(during - before, 1, "16 calls at once travelled on that one connection");
+    assert_eq!(
+        during - before,
+        1,
+        "16 calls at once travelled on that one connection"
+    );
 
     // Watches that stay open until the count is taken (the apiserver ends them after 30 s).
     let watching = at_once(

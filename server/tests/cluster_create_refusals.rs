@@ -1,7 +1,7 @@
 //! Creates Berth refuses, each before anything is recorded: a template whose expression fails
 //! (under `strict`; without it, the plan says how it rendered), a cluster that cannot be reached,
 //! and objects the apiserver refuses in its dry run, which leave no instance, revision or
-//! namespace behind.
+//! namespace behind, but never remove a namespace another create is using.
 
 mod common;
 
@@ -83,8 +83,14 @@ async fn an_unreachable_cluster_gives_503_on_create() {
 /// the apiserver checks.
 const REFUSED_TEMPLATE: &str = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: refused\nspec:\n  title: Refused\n  defaults:\n    app_name:\n      type: string\n      value: refused\n  inputs:\n    key:\n      type: string\n      default: ok-key\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  \"${{ inputs.key }}\": value\n";
 
-#[tokio::test]
-async fn a_create_the_apiserver_refuses_in_its_dry_run_leaves_no_instance_revision_or_namespace() {
+/// An API serving [`REFUSED_TEMPLATE`] against the local cluster, its directory, a client of the
+/// cluster and its namespaces.
+async fn refused_api() -> (
+    TestApi,
+    std::path::PathBuf,
+    kube::Client,
+    Api<k8s_openapi::api::core::v1::Namespace>,
+) {
     let (api, dir) = TestApi::with_template(
         "refused",
         REFUSED_TEMPLATE,
@@ -92,8 +98,14 @@ async fn a_create_the_apiserver_refuses_in_its_dry_run_leaves_no_instance_revisi
     )
     .await;
     let client = common::cluster_client().await;
+    let namespaces = Api::all(client.clone());
+    (api, dir, client, namespaces)
+}
+
+#[tokio::test]
+async fn a_create_the_apiserver_refuses_in_its_dry_run_leaves_no_instance_revision_or_namespace() {
+    let (api, dir, _, namespaces) = refused_api().await;
     let namespace = format!("berth-test-refused-{}", std::process::id());
-    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
     let body =
         |key: &str| json!({"template": "refused", "namespace": namespace, "inputs": {"key": key}});
 
@@ -138,5 +150,46 @@ async fn a_create_the_apiserver_refuses_in_its_dry_run_leaves_no_instance_revisi
     let _ = namespaces
         .delete(&namespace, &kube::api::DeleteParams::default())
         .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A refused create removes the namespace it made, but never while another create uses it: two
+/// creates into the same new namespace at once, one refused by the apiserver's dry run, leave
+/// the other deployed there, whichever of them made the namespace.
+#[tokio::test]
+async fn a_refused_create_never_removes_a_namespace_another_create_is_using() {
+    let (api, dir, client, namespaces) = refused_api().await;
+    for round in 0..3 {
+        let namespace = format!("berth-test-shared-{}-{round}", std::process::id());
+        let create = |name: &str, key: &str| {
+            api.post(
+                "/api/v1/instances?wait=true",
+                json!({"template": "refused", "namespace": namespace, "name": name,
+                    "inputs": {"key": key}}),
+            )
+        };
+        let ((bad, refused), (good, op)) =
+            tokio::join!(create("bad", "bad key!"), create("good", "ok-key"));
+        assert_eq!(bad, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert_eq!(good, StatusCode::CREATED, "round {round}: {op}");
+        assert_eq!(op["status"], "succeeded", "round {round}: {op}");
+        let left = namespaces.get_opt(&namespace).await.unwrap();
+        assert!(
+            left.is_some_and(|ns| ns.metadata.deletion_timestamp.is_none()),
+            "round {round}: the namespace stays"
+        );
+        let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+            Api::namespaced(client.clone(), &namespace);
+        assert!(
+            // The instance's name is the template's `app_name`, so its ConfigMap's.
+            config_maps.get_opt("good").await.unwrap().is_some(),
+            "round {round}: the created instance's ConfigMap is there"
+        );
+        let (_, deleted) = api.delete_instance(&namespace, "good").await;
+        assert_eq!(deleted["status"], "succeeded", "{deleted}");
+        let _ = namespaces
+            .delete(&namespace, &kube::api::DeleteParams::default())
+            .await;
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

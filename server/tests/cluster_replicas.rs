@@ -152,6 +152,7 @@ async fn the_same_change_sent_to_both_replicas_applies_once() {
             ]
         );
     }
+    ns.delete().await;
 }
 
 #[tokio::test]
@@ -205,6 +206,7 @@ async fn a_replica_killed_mid_apply_is_picked_up_by_the_other() {
     b.resume_to_success(&base, 1).await;
     b.wait_healthy(&ns.name, "ph", 180).await;
     println!("replica B marked the killed replica's deploy interrupted {taken:?} after the kill");
+    ns.delete().await;
 }
 
 #[tokio::test]
@@ -244,4 +246,5 @@ async fn a_stream_on_one_replica_shows_progress_of_an_operation_on_the_other() {
         (&finished["revision"], &finished["status"]),
         (&json!(2), &json!("succeeded"))
     );
+    ns.delete().await;
 }

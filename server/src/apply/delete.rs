@@ -1,5 +1,5 @@
-//! Deleting: an instance's objects (only those it owns), the claims its StatefulSets left, a
-//! Job being replaced, and a namespace Berth made for a create that was then refused.
+//! Deleting: an instance's objects (only those it owns), the claims its StatefulSets left, and a
+//! Job being replaced.
 
 use std::time::Duration;
 
@@ -8,24 +8,12 @@ use futures::{StreamExt, stream};
 use kube::{
     Api,
     api::{DeleteParams, DynamicObject, PropagationPolicy},
-    core::ApiResource,
 };
 
 use super::{Applier, Owner, PARALLELISM, Resolved, failed};
 use crate::kube::{INSTANCE_LABEL, installation_selector};
 
 impl Applier {
-    /// Deletes a namespace Berth just created for a create the apiserver then refused, and
-    /// waits (up to 30 s) until it is gone, so the same request can be sent again at once.
-    pub async fn remove_namespace(&self, namespace: &str) -> Result<(), kube::Error> {
-        let api: Api<DynamicObject> = Api::all_with(
-            self.client().clone(),
-            &ApiResource::erase::<k8s_openapi::api::core::v1::Namespace>(&()),
-        );
-        self.delete_and_wait(&api, namespace, &background(), Duration::from_secs(30))
-            .await
-    }
-
     /// Deletes `name` with `dp` and waits (up to `timeout`) until it is gone.
     pub(super) async fn delete_and_wait(
         &self,

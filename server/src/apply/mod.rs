@@ -9,6 +9,7 @@
 
 mod delete;
 mod grant;
+mod namespace;
 mod owner;
 mod regrow;
 mod send;
@@ -28,7 +29,7 @@ use app::model::{Component, ObjectAction, ObjectRef, ObjectResult};
 use futures::{StreamExt, stream};
 use kube::{
     Api, Client,
-    api::{DynamicObject, GroupVersionKind, Patch, PatchParams},
+    api::{DynamicObject, GroupVersionKind, PatchParams},
     core::ApiResource,
     discovery::Scope,
 };
@@ -36,7 +37,7 @@ use serde_json::Value;
 
 use crate::{
     kube::{
-        COMPONENT_KEY, Discovery, FIELD_MANAGER, INSTALLATION_LABEL, MANAGED_BY,
+        COMPONENT_KEY, Discovery, FIELD_MANAGER,
         failure::{self, Failure},
         str_at,
     },
@@ -234,30 +235,6 @@ impl Applier {
         } else {
             Api::all_with(self.client().clone(), &r.resource)
         }
-    }
-
-    /// Whether the namespace exists.
-    pub async fn namespace_exists(&self, namespace: &str) -> Result<bool, kube::Error> {
-        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client().clone());
-        Ok(api.get_opt(namespace).await?.is_some())
-    }
-
-    /// Creates the namespace unless it exists; an existing one is never labelled or patched.
-    /// Returns whether it was created.
-    pub async fn create_namespace(&self, namespace: &str) -> Result<bool, kube::Error> {
-        if self.namespace_exists(namespace).await? {
-            return Ok(false);
-        }
-        let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(self.client().clone());
-        let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace,
-            "labels": {MANAGED_BY.0: MANAGED_BY.1, INSTALLATION_LABEL: &*self.installation}}});
-        api.patch(
-            namespace,
-            &PatchParams::apply(FIELD_MANAGER),
-            &Patch::Apply(&ns),
-        )
-        .await
-        .map(|_| true)
     }
 
     /// Server-side dry run of every object, in parallel. `Planned` for each that would apply.

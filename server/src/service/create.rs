@@ -84,7 +84,10 @@ impl Service {
         }
         let guard = self.lock(&namespace, &name).await?;
         phase(started, "create: rendered and resolved");
+        let namespace_guard = self.namespaces.lock(&namespace).await;
         let created_namespace = applier.create_namespace(&namespace).await?;
+        // Only a create that made the namespace may remove it: others need not wait.
+        let namespace_guard = created_namespace.then_some(namespace_guard);
         let granted = applier.grant_namespace(&namespace).await?;
         phase(started, "create: namespace checked");
         // What history will show is redacted while the apiserver dry-runs.
@@ -117,6 +120,7 @@ impl Service {
             }
             return Err(e);
         }
+        drop(namespace_guard);
         let prepared = Prepared {
             kind: Kind::Deploy,
             namespace,

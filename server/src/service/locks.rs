@@ -1,6 +1,15 @@
 //! The locks an operation holds on its instance from planning to its end: this process's own
 //! (`Operations::lock`), and the store's, which keeps out the other replicas sharing a PostgreSQL
 //! (`crate::store::lock`). Either one taken means another operation runs: 409.
+//!
+//! And the lock a create holds on its namespace from making it until it knows whether the
+//! namespace stays ([`NamespaceLocks`]): a create the apiserver refuses removes the namespace it
+//! made, and no other create may start in that namespace meanwhile.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use super::{Error, Result, Service};
 use tokio::sync::OwnedMutexGuard;
@@ -28,5 +37,25 @@ impl Service {
             _local: local,
             _shared: shared,
         })
+    }
+}
+
+/// This process's namespace locks. A create takes its namespace's lock before it makes the
+/// namespace, and holds it until its dry run and ownership check have decided whether the
+/// namespace stays: a refused create removes the namespace it made, which would take with it
+/// whatever another create had started there meanwhile. Creates into a namespace that already
+/// exists hold it only while they look.
+#[derive(Clone, Default)]
+pub(super) struct NamespaceLocks(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl NamespaceLocks {
+    /// Waits for `namespace`'s lock.
+    pub(super) async fn lock(&self, namespace: &str) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            locks.retain(|k, l| k == namespace || Arc::strong_count(l) > 1);
+            locks.entry(namespace.to_string()).or_default().clone()
+        };
+        lock.lock_owned().await
     }
 }

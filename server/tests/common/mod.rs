@@ -25,7 +25,8 @@ pub async fn cluster_client() -> Client {
     client
 }
 
-/// A namespace `berth-test-<suffix>` that is deleted when dropped.
+/// A namespace `berth-test-<suffix>`, for one test, which deletes it at its end
+/// ([`TestNamespace::delete`]).
 pub struct TestNamespace {
     pub name: String,
     client: Client,

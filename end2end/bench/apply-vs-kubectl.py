@@ -22,7 +22,7 @@ running, and those of the instance the round before deleted are gone), so that n
 for another's aftermath, and the three creates take turns going first. A run starts once the
 namespaces of the runs before it are gone.
 """
-import base64, copy, os, statistics, subprocess, sys, time
+import base64, copy, os, random, statistics, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -125,6 +125,15 @@ def wait_for_earlier_runs(limit_s=300):
     print(f"  (namespaces of earlier runs still terminating after {limit_s} s)", file=sys.stderr)
 
 
+def interval(a, b, draws=4000):
+    """A 95% bootstrap interval of median(a) / median(b): each round's time on this apiserver
+    varies by 2-3x, so one run's ratio of medians moves by about a tenth; this says how much."""
+    rng = random.Random(0)
+    ratios = sorted(statistics.median(rng.choices(a, k=len(a))) / statistics.median(rng.choices(b, k=len(b)))
+                    for _ in range(draws))
+    return ratios[int(draws * 0.025)], ratios[int(draws * 0.975) - 1]
+
+
 def kubectl_run(*args):
     return subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", *args], capture_output=True, text=True)
 
@@ -212,9 +221,14 @@ try:
               f"   rounds: {' '.join(f'{t * 1000:.0f}' for t in times[k])}")
     print(f"  create: berth / kubectl {med['berth'] / med['kubectl']:.2f}   berth / floor {med['berth'] / med['floor']:.2f}"
           f"   floor / kubectl {med['floor'] / med['kubectl']:.2f}")
+    low, high = interval(times["berth"], times["floor"])
+    print(f"  create: berth / floor, 95% interval of the ratio of medians {low:.2f}–{high:.2f} (bootstrap: how far"
+          f" this run's rounds alone leave it uncertain)")
     print(f"  one-object change ({len(times['berth-change'])} changes): berth apply of a previewed change median "
           f"{med['berth-change']:.1f} ms, floor (dry run + apply of the Deployment) {med['floor-change']:.1f} ms, "
           f"berth / floor {med['berth-change'] / med['floor-change']:.2f}")
+    low, high = interval(times["berth-change"], times["floor-change"])
+    print(f"  one-object change: berth / floor, 95% interval {low:.2f}–{high:.2f}")
     print(f"  change preview (diff + dry run) median {med['preview']:.1f} ms over {len(times['preview'])} calls")
     print(f"  berth's log: {berth.log_path}")
 finally:

@@ -3,8 +3,6 @@
 //! object of the same name belongs to someone else. A refused create leaves no instance, no
 //! revision and no namespace behind.
 
-use std::collections::BTreeMap;
-
 use app::{
     model::{CreatePlan, CreateRequest, ObjectAction, ObjectResult},
     service::Created,
@@ -26,21 +24,40 @@ impl Service {
             .namespace
             .clone()
             .unwrap_or_else(|| self.platform.default_namespace.clone());
+        // A create takes its namespace's turn first (see `NamespaceLocks`). Taken before the
+        // namespace is looked up, it makes sure that no create which made the namespace removes
+        // it between this lookup and the end of this create's checks.
+        let turn = match req.dry_run {
+            true => None,
+            false => Some(self.namespaces.lock(&namespace).await),
+        };
+        // The namespace is looked up while the template renders: a lookup changes nothing, and
+        // a render that fails still answers first.
+        let applier = self.applier();
+        let lookup = async {
+            match &applier {
+                Ok(applier) => applier.namespace_exists(&namespace).await.map(Some),
+                Err(_) => Ok(None),
+            }
+        };
+        let render = self.render_new(
+            &req.template,
+            &namespace,
+            req.name.as_deref(),
+            &req.inputs,
+            req.strict,
+        );
+        let (rendered, existed) = tokio::join!(render, lookup);
         let RenderedInstance {
             name,
             objects,
             components,
             defaults,
             warnings,
-        } = self.render(
-            &req.template,
-            &namespace,
-            req.name.as_deref(),
-            &req.inputs,
-            &BTreeMap::new(),
-            req.strict,
-        )?;
-        let applier = self.applier()?;
+        } = rendered?;
+        let applier = applier?;
+        // (Unknown only without an applier, which has answered above.)
+        let existed = existed?.unwrap_or_default();
         let exists = || async {
             self.store
                 .instance(&namespace, &name)
@@ -59,7 +76,7 @@ impl Service {
         };
         let redactor = self.redactor(&state);
         if req.dry_run {
-            let dry_run = if applier.namespace_exists(&namespace).await? {
+            let dry_run = if existed {
                 applier.dry_run(&resolved, &namespace, req.force).await
             } else {
                 let planned = |r: &crate::apply::Resolved| ObjectResult {
@@ -84,10 +101,9 @@ impl Service {
         }
         let guard = self.lock(&namespace, &name).await?;
         phase(started, "create: rendered and resolved");
-        let namespace_guard = self.namespaces.lock(&namespace).await;
-        let created_namespace = applier.create_namespace(&namespace).await?;
+        let created_namespace = !existed && applier.create_namespace(&namespace).await?;
         // Only a create that made the namespace may remove it: others need not wait.
-        let namespace_guard = created_namespace.then_some(namespace_guard);
+        let namespace_guard = turn.filter(|_| created_namespace);
         let granted = applier.grant_namespace(&namespace).await?;
         phase(started, "create: namespace checked");
         // What history will show is redacted while the apiserver dry-runs.

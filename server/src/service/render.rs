@@ -136,4 +136,33 @@ impl Service {
             warnings: rendered.warnings,
         })
     }
+
+    /// [`Service::render`] of a new instance on a blocking thread: a render takes milliseconds
+    /// of CPU (PostHog's about 5), which an async worker would otherwise spend while the
+    /// requests it holds wait.
+    pub(super) async fn render_new(
+        &self,
+        template: &str,
+        namespace: &str,
+        name: Option<&str>,
+        inputs: &BTreeMap<String, String>,
+        strict: bool,
+    ) -> Result<RenderedInstance> {
+        let service = self.clone();
+        let (template, namespace) = (template.to_string(), namespace.to_string());
+        let (name, inputs) = (name.map(str::to_string), inputs.clone());
+        let rendered = tokio::task::spawn_blocking(move || {
+            service.render(
+                &template,
+                &namespace,
+                name.as_deref(),
+                &inputs,
+                &BTreeMap::new(),
+                strict,
+            )
+        });
+        rendered
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
 }

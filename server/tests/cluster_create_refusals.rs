@@ -79,11 +79,7 @@ async fn an_unreachable_cluster_gives_503_on_create() {
     );
 }
 
-/// A template whose ConfigMap key comes from an input: `bad key!` is not a valid key, which only
-/// the apiserver checks.
-const REFUSED_TEMPLATE: &str = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: refused\nspec:\n  title: Refused\n  defaults:\n    app_name:\n      type: string\n      value: refused\n  inputs:\n    key:\n      type: string\n      default: ok-key\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  \"${{ inputs.key }}\": value\n";
-
-/// An API serving [`REFUSED_TEMPLATE`] against the local cluster, its directory, a client of the
+/// An API serving [`common::REFUSED_TEMPLATE`] against the local cluster, its directory, a client of the
 /// cluster and its namespaces.
 async fn refused_api() -> (
     TestApi,
@@ -93,7 +89,7 @@ async fn refused_api() -> (
 ) {
     let (api, dir) = TestApi::with_template(
         "refused",
-        REFUSED_TEMPLATE,
+        common::REFUSED_TEMPLATE,
         Cluster::connect(None, None).await,
     )
     .await;

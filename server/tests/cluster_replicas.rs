@@ -248,3 +248,52 @@ async fn a_stream_on_one_replica_shows_progress_of_an_operation_on_the_other() {
     );
     ns.delete().await;
 }
+
+/// A refused create removes the namespace it made, but never under the other replica's create:
+/// in each round, replica A's create (refused by the apiserver's dry run) and replica B's
+/// (accepted) go into one new namespace at once, and B's instance and the namespace must stay.
+/// Each replica's own namespace lock cannot see the other's create; the store's lock can.
+#[tokio::test]
+async fn a_refused_create_on_one_replica_never_removes_a_namespace_the_other_is_using() {
+    let templates = common::fresh_dir("replicas-refused-templates");
+    std::fs::create_dir_all(templates.join("refused")).expect("template dir");
+    std::fs::write(
+        templates.join("refused").join("index.yaml"),
+        common::REFUSED_TEMPLATE,
+    )
+    .expect("template file");
+    let env = [("BERTH_TEMPLATES", templates.to_str().expect("a UTF-8 path"))];
+    let (a, b) = two_replicas("namespace-race", &env).await;
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(common::cluster_client().await);
+    for round in 0..4 {
+        let namespace = format!("berth-test-replica-ns-{}-{round}", std::process::id());
+        let body = |name: &str, key: &str| {
+            json!({"template": "refused", "namespace": namespace, "name": name,
+                   "inputs": {"key": key}})
+        };
+        let ((bad, refused), (good, op)) = tokio::join!(
+            a.post("/api/v1/instances?wait=true", body("bad", "bad key!")),
+            b.post("/api/v1/instances?wait=true", body("good", "ok-key"))
+        );
+        assert_eq!(bad, 422, "{refused}");
+        assert_eq!(
+            (good, &op["status"]),
+            (201, &json!("succeeded")),
+            "round {round}: {op}"
+        );
+        let left = namespaces
+            .get_opt(&namespace)
+            .await
+            .expect("a namespace lookup");
+        assert!(
+            left.is_some_and(|ns| ns.metadata.deletion_timestamp.is_none()),
+            "round {round}: the namespace stays"
+        );
+        let (status, deleted) = b
+            .delete(&format!("/api/v1/instances/{namespace}/good?wait=true"))
+            .await;
+        assert_eq!(status, 200, "round {round}: {deleted}");
+        let _ = namespaces.delete(&namespace, &Default::default()).await;
+    }
+}

@@ -24,12 +24,12 @@ impl Service {
             .namespace
             .clone()
             .unwrap_or_else(|| self.platform.default_namespace.clone());
-        // A create takes its namespace's turn first (see `NamespaceLocks`). Taken before the
+        // A create takes its namespace's turn first (see `NamespaceTurn`). Taken before the
         // namespace is looked up, it makes sure that no create which made the namespace removes
         // it between this lookup and the end of this create's checks.
         let turn = match req.dry_run {
             true => None,
-            false => Some(self.namespaces.lock(&namespace).await),
+            false => Some(self.namespace_turn(&namespace).await?),
         };
         // The namespace is looked up while the template renders: a lookup changes nothing, and
         // a render that fails still answers first.

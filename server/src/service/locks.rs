@@ -2,9 +2,10 @@
 //! (`Operations::lock`), and the store's, which keeps out the other replicas sharing a PostgreSQL
 //! (`crate::store::lock`). Either one taken means another operation runs: 409.
 //!
-//! And the lock a create holds on its namespace from making it until it knows whether the
-//! namespace stays ([`NamespaceLocks`]): a create the apiserver refuses removes the namespace it
-//! made, and no other create may start in that namespace meanwhile.
+//! And the turn a create takes on its namespace, from looking it up until it knows whether a
+//! namespace it made stays ([`NamespaceTurn`]): a create the apiserver refuses removes the
+//! namespace it made, and no other create, here or on another replica, may start in that
+//! namespace meanwhile.
 
 use std::{
     collections::HashMap,
@@ -14,7 +15,13 @@ use std::{
 use super::{Error, Result, Service};
 use tokio::sync::OwnedMutexGuard;
 
-use crate::{kube::instance_key, store::InstanceLock};
+use crate::{
+    kube::instance_key,
+    store::{InstanceLock, NamespaceLock},
+};
+
+/// How long a create waits for its namespace's turn while another replica's create holds it.
+const NAMESPACE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// An instance's locks, held while an operation on it is planned and runs: this process's, and
 /// the store's, which keeps out the other replicas sharing a PostgreSQL.
@@ -23,7 +30,29 @@ pub(super) struct OpGuard {
     _shared: InstanceLock,
 }
 
+/// A create's turn on its namespace: this process's lock, and the store's, which keeps out the
+/// creates of the other replicas sharing a PostgreSQL.
+pub(super) struct NamespaceTurn {
+    _local: OwnedMutexGuard<()>,
+    _shared: NamespaceLock,
+}
+
 impl Service {
+    /// Waits for the namespace's turn, or fails with [`Error::Busy`] when another replica's
+    /// create has held it for a minute.
+    pub(super) async fn namespace_turn(&self, namespace: &str) -> Result<NamespaceTurn> {
+        let local = self.namespaces.lock(namespace).await;
+        let shared = self
+            .store
+            .lock_namespace(namespace, NAMESPACE_WAIT)
+            .await?
+            .ok_or_else(|| Error::Busy(format!("namespace {namespace}")))?;
+        Ok(NamespaceTurn {
+            _local: local,
+            _shared: shared,
+        })
+    }
+
     /// Takes the instance's locks, or fails with [`Error::Busy`] while an operation on it runs
     /// here or on another replica.
     pub(super) async fn lock(&self, namespace: &str, name: &str) -> Result<OpGuard> {

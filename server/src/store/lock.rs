@@ -8,8 +8,13 @@
 //! A Kubernetes Lease would need a renewal loop and could only be judged abandoned after its
 //! duration ran out, and it would tie the store's truth to a second system.
 //!
+//! A create also holds its namespace's lock ([`Store::lock_namespace`]) while it decides whether
+//! a namespace it made stays, in a key space of its own.
+//!
 //! On SQLite there is one process, whose own per-instance lock (in the service) is enough: the
-//! lock here always succeeds and holds nothing.
+//! locks here always succeed and hold nothing.
+
+use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 use sqlx::{AnyConnection, Connection as _};
@@ -50,9 +55,23 @@ impl Drop for InstanceLock {
     }
 }
 
+/// A namespace's lock across replicas, held until dropped (see [`Store::lock_namespace`]).
+#[derive(Debug)]
+pub struct NamespaceLock {
+    _held: InstanceLock,
+}
+
+/// How often a replica waiting for a namespace's lock tries it again.
+const NAMESPACE_RETRY: Duration = Duration::from_millis(20);
+
 /// The advisory lock key of an instance: the first 8 bytes of the SHA-256 of its id.
 fn key_of(instance: &str) -> i64 {
-    let digest = Sha256::digest(format!("berth instance {instance}").as_bytes());
+    hashed(&format!("berth instance {instance}"))
+}
+
+/// The first 8 bytes of the SHA-256 of `text`, as a lock key.
+fn hashed(text: &str) -> i64 {
+    let digest = Sha256::digest(text.as_bytes());
     i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
@@ -77,6 +96,39 @@ impl Store {
         } else {
             let _ = conn.close().await;
             Ok(None)
+        }
+    }
+
+    /// Waits (up to `limit`) for the namespace's lock, which a create holds from looking its
+    /// namespace up until its checks decide whether a namespace it made stays: a refused create
+    /// removes the namespace it made, which must not happen under another replica's create. Its
+    /// own key space, apart from the instances'. `None` once `limit` has passed. On SQLite there
+    /// is one process, whose own namespace locks (in the service) are enough.
+    pub async fn lock_namespace(
+        &self,
+        namespace: &str,
+        limit: Duration,
+    ) -> Result<Option<NamespaceLock>> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Some(NamespaceLock {
+                _held: InstanceLock { held: None },
+            }));
+        }
+        let key = hashed(&format!("berth namespace {namespace}"));
+        // Out of the pool: closing the session is what releases the lock, however this ends.
+        let mut conn = self.pool.acquire().await?.detach();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if try_lock(&mut conn, key).await? {
+                return Ok(Some(NamespaceLock {
+                    _held: InstanceLock { held: Some(conn) },
+                }));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let _ = conn.close().await;
+                return Ok(None);
+            }
+            tokio::time::sleep(NAMESPACE_RETRY).await;
         }
     }
 

@@ -35,7 +35,7 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
-pub use lock::{InstanceLock, Interrupted};
+pub use lock::{InstanceLock, Interrupted, NamespaceLock};
 pub use revisions::{NewRevision, Outcome, RevisionState};
 pub use seal::Sealer;
 pub use tokens::TokenRecord;

@@ -269,3 +269,7 @@ pub async fn delete_owned(
         )
         .await
 }
+
+/// A template whose ConfigMap key comes from an input: `bad key!` is not a valid key, which only
+/// the apiserver checks.
+pub const REFUSED_TEMPLATE: &str = "apiVersion: app.sealos.io/v1\nkind: Template\nmetadata:\n  name: refused\nspec:\n  title: Refused\n  defaults:\n    app_name:\n      type: string\n      value: refused\n  inputs:\n    key:\n      type: string\n      default: ok-key\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${{ defaults.app_name }}\ndata:\n  \"${{ inputs.key }}\": value\n";

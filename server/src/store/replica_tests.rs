@@ -1,6 +1,7 @@
-//! What replicas sharing a PostgreSQL need of the store: instance locks, finding the operations of
-//! a replica that went away, progress between replicas, and writes that never collide. These run
-//! when `BERTH_TEST_POSTGRES` names a server (`end2end/test-all` starts one), and say so when not.
+//! What replicas sharing a PostgreSQL need of the store: instance and namespace locks, finding the
+//! operations of a replica that went away, progress between replicas, and writes that never
+//! collide. These run when `BERTH_TEST_POSTGRES` names a server (`end2end/test-all` starts one),
+//! and say so when not.
 
 use std::{path::Path, time::Duration};
 
@@ -76,6 +77,35 @@ async fn one_replica_at_a_time_holds_an_instance_lock() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(again.is_some(), "released when its holder let go");
+}
+
+#[tokio::test]
+async fn a_namespace_lock_waits_for_the_other_replica_and_is_apart_from_instance_locks() {
+    let Some((a, b)) = two_replicas().await else {
+        return;
+    };
+    let short = Duration::from_millis(100);
+    let held = a
+        .lock_namespace("ns", short)
+        .await
+        .unwrap()
+        .expect("free at first");
+    let started = std::time::Instant::now();
+    assert!(
+        b.lock_namespace("ns", short).await.unwrap().is_none(),
+        "a holds it"
+    );
+    assert!(started.elapsed() >= short, "b waited its limit first");
+    assert!(
+        b.lock_instance("ns", "ns").await.unwrap().is_some(),
+        "an instance's lock is not its namespace's"
+    );
+    // Released while b waits: b gets it as soon as the session has closed.
+    let waiting = tokio::spawn(async move { b.lock_namespace("ns", Duration::from_secs(5)).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(held);
+    let got = waiting.await.unwrap().unwrap();
+    assert!(got.is_some(), "released when its holder let go");
 }
 
 #[tokio::test]

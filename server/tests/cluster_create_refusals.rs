@@ -98,6 +98,20 @@ async fn refused_api() -> (
     (api, dir, client, namespaces)
 }
 
+/// Deletes the instance `namespace/name` (which must succeed), then its namespace.
+async fn remove(
+    api: &TestApi,
+    namespaces: &Api<k8s_openapi::api::core::v1::Namespace>,
+    namespace: &str,
+    name: &str,
+) {
+    let (_, deleted) = api.delete_instance(namespace, name).await;
+    assert_eq!(deleted["status"], "succeeded", "{deleted}");
+    let _ = namespaces
+        .delete(namespace, &kube::api::DeleteParams::default())
+        .await;
+}
+
 #[tokio::test]
 async fn a_create_the_apiserver_refuses_in_its_dry_run_leaves_no_instance_revision_or_namespace() {
     let (api, dir, _, namespaces) = refused_api().await;
@@ -141,11 +155,7 @@ async fn a_create_the_apiserver_refuses_in_its_dry_run_leaves_no_instance_revisi
     assert_eq!(status, StatusCode::CREATED, "{op}");
     assert_eq!(op["status"], "succeeded", "{op}");
     assert_eq!(op["revision"], 1, "the first revision of a new instance");
-    let (_, deleted) = api.delete_instance(&namespace, "refused").await;
-    assert_eq!(deleted["status"], "succeeded", "{deleted}");
-    let _ = namespaces
-        .delete(&namespace, &kube::api::DeleteParams::default())
-        .await;
+    remove(&api, &namespaces, &namespace, "refused").await;
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -181,11 +191,7 @@ async fn a_refused_create_never_removes_a_namespace_another_create_is_using() {
             config_maps.get_opt("good").await.unwrap().is_some(),
             "round {round}: the created instance's ConfigMap is there"
         );
-        let (_, deleted) = api.delete_instance(&namespace, "good").await;
-        assert_eq!(deleted["status"], "succeeded", "{deleted}");
-        let _ = namespaces
-            .delete(&namespace, &kube::api::DeleteParams::default())
-            .await;
+        remove(&api, &namespaces, &namespace, "good").await;
     }
     let _ = std::fs::remove_dir_all(dir);
 }

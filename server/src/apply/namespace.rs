@@ -27,6 +27,12 @@ impl Applier {
         if self.namespace_exists(namespace).await? {
             return Ok(false);
         }
+        self.make_namespace(namespace).await
+    }
+
+    /// Makes the namespace, which a lookup just found missing. Returns whether this call made it:
+    /// one made meanwhile by another client is left as it is.
+    pub async fn make_namespace(&self, namespace: &str) -> Result<bool, kube::Error> {
         let api: Api<Namespace> = Api::all(self.client().clone());
         let labels = [
             (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),

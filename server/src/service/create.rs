@@ -101,7 +101,7 @@ impl Service {
         }
         let guard = self.lock(&namespace, &name).await?;
         phase(started, "create: rendered and resolved");
-        let created_namespace = !existed && applier.create_namespace(&namespace).await?;
+        let created_namespace = !existed && applier.make_namespace(&namespace).await?;
         // Only a create that made the namespace may remove it: others need not wait.
         let namespace_guard = turn.filter(|_| created_namespace);
         let granted = applier.grant_namespace(&namespace).await?;

@@ -161,8 +161,12 @@ impl Service {
                 strict,
             )
         });
-        rendered
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        match rendered.await {
+            Ok(rendered) => rendered,
+            // A panic in the render is this request's, as it was on the worker.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // The runtime is shutting down.
+            Err(_) => Err(Error::ShuttingDown),
+        }
     }
 }

@@ -134,6 +134,24 @@ def interval(a, b, draws=4000):
     return ratios[int(draws * 0.025)], ratios[int(draws * 0.975) - 1]
 
 
+def cpu_ticks(pid):
+    """The CPU time `pid` has used, in 10 ms ticks (user + system), or None if it cannot be read."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def apiserver_pid():
+    """The local control plane's kube-apiserver (its pid file beside the kubeconfig), if it is
+    the cluster in use."""
+    try:
+        return int(open(os.path.join(os.path.dirname(kubeconfig), "kube-apiserver.pid")).read())
+    except (OSError, ValueError):
+        return None
+
+
 def kubectl_run(*args):
     return subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", *args], capture_output=True, text=True)
 
@@ -141,6 +159,9 @@ def kubectl_run(*args):
 wait_for_earlier_runs()
 berth = Berth(int(os.environ.get("BENCH_PORT", "18181")), args=["--templates-dir", os.path.join(repo, "manifests")])
 times = {k: [] for k in ("kubectl", "berth", "floor", "preview", "berth-change", "floor-change")}
+# CPU ticks each create step cost: the apiserver's, Berth's and this script's (the floor's client).
+apiserver = apiserver_pid()
+cpu = {step: {"apiserver": [], "berth": [], "script": []} for step in ("kubectl", "berth", "floor")}
 # Berth is a server: its first create after starting reads the cluster's discovery documents and
 # compiles what it caches. One untimed dry run does that first, so the rounds time what every
 # create after it costs.
@@ -182,9 +203,15 @@ try:
         order = steps[i % 3:] + steps[:i % 3]
         for name, step in order:
             settle(namespaces)
+            pids = {"apiserver": apiserver, "berth": berth.process.pid, "script": os.getpid()}
+            ticks = {who: cpu_ticks(pid) for who, pid in pids.items()}
             t0 = time.perf_counter()
             step()
             times[name].append(time.perf_counter() - t0)
+            for who, pid in pids.items():
+                after = cpu_ticks(pid)
+                if after is not None and ticks[who] is not None:
+                    cpu[name][who].append(after - ticks[who])
             if name == "berth" and not i:
                 revision = berth.request("GET", f"/api/v1/instances/{ns_b}/ph/revisions/1")[1]["manifests"]
                 applied = kube.request("GET", f"/apis/apps/v1/namespaces/{ns_b}/deployments/ph-capture")[1]
@@ -229,6 +256,10 @@ try:
           f"berth / floor {med['berth-change'] / med['floor-change']:.2f}")
     low, high = interval(times["berth-change"], times["floor-change"])
     print(f"  one-object change: berth / floor, 95% interval {low:.2f}–{high:.2f}")
+    if cpu["berth"]["apiserver"]:
+        print("  CPU during each create (10 ms ticks, median per step; kubectl's own process not counted):")
+        for step in ("kubectl", "berth", "floor"):
+            print(f"    {step:8} " + "   ".join(f"{who} {statistics.median(v):.0f}" for who, v in cpu[step].items() if v))
     print(f"  change preview (diff + dry run) median {med['preview']:.1f} ms over {len(times['preview'])} calls")
     print(f"  berth's log: {berth.log_path}")
 finally:

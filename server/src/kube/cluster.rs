@@ -16,7 +16,7 @@ use kube::{
 };
 use serde::Serialize;
 
-use super::client::Protocol;
+use super::client::Traffic;
 
 /// How long a reachability probe may take before the cluster counts as unreachable.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -27,7 +27,8 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// The cluster Berth manages, or why it has none.
 #[derive(Clone)]
 pub struct Cluster {
-    /// For every call but watches: a read that waits longer than the call timeout fails.
+    /// For every call but watches: a call not answered within the call timeout, or whose answer
+    /// falls silent for that long, fails.
     client: Result<Client, String>,
     /// For watches, which wait for events by design (kube's own long read timeout).
     watch_client: Option<Client>,
@@ -50,11 +51,11 @@ struct Seen {
 /// probe, which waited its turn behind the apply's aftermath (1–15 ms).
 fn client_hearing(
     config: Config,
-    protocol: Protocol,
+    traffic: Traffic,
     seen: &Arc<Mutex<Seen>>,
 ) -> Result<Client, kube::Error> {
     let seen = seen.clone();
-    super::client::build(config, protocol, move |status: http::StatusCode| {
+    super::client::build(config, traffic, move |status: http::StatusCode| {
         if !status.is_server_error() {
             let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
             seen.at = Some(Instant::now());
@@ -120,12 +121,11 @@ impl Cluster {
             Ok(config) => {
                 let server = Some(config.cluster_url.to_string());
                 let seen = Arc::default();
-                let watch_client =
-                    client_hearing(config.clone(), Protocol::OnePerRequest, &seen).ok();
-                let mut calls = config;
-                calls.read_timeout = Some(call_timeout);
-                calls.write_timeout = Some(call_timeout);
-                let client = client_hearing(calls, Protocol::Multiplexed, &seen)
+                let watch_client = client_hearing(config.clone(), Traffic::Streams, &seen).ok();
+                let calls = Traffic::Calls {
+                    timeout: call_timeout,
+                };
+                let client = client_hearing(config, calls, &seen)
                     .map_err(|e| format!("cannot build a client: {e}"));
                 Cluster {
                     client,

@@ -48,6 +48,7 @@ impl Service {
             req.strict,
         );
         let (rendered, existed) = tokio::join!(render, lookup);
+        phase(started, "create: rendered, namespace looked up");
         let RenderedInstance {
             name,
             objects,

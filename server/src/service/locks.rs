@@ -71,9 +71,9 @@ impl Service {
 
 /// This process's namespace locks. A create takes its namespace's lock before it looks the
 /// namespace up, and, if it made it, holds it until its dry run and ownership check have decided
-/// whether the namespace stays: a refused create removes the namespace it made, which would take with it
-/// whatever another create had started there meanwhile. Creates into a namespace that already
-/// exists hold it only while they look.
+/// whether the namespace stays: a refused create removes the namespace it made, which would take
+/// with it whatever another create had started there meanwhile. Creates into a namespace that
+/// already exists hold it only while they look.
 #[derive(Clone, Default)]
 pub(super) struct NamespaceLocks(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
 

@@ -21,8 +21,19 @@ Before each timed step the cluster settles (the pods of the creates before it ar
 running, and those of the instance the round before deleted are gone), so that no client pays
 for another's aftermath, and the three creates take turns going first. A run starts once the
 namespaces of the runs before it are gone.
+
+Berth is called over a keep-alive connection, as the floor calls the apiserver.
+
+Each timed step also starts just after the apiserver has collected its garbage (Go's runtime.GC,
+which its profiling endpoint runs before a heap profile). A PostHog create makes the apiserver
+allocate about 60 MB, and its heap reaches the next collection every few creates: the collection
+then costs whichever step is running 2-3x the apiserver's CPU and about 100-150 ms, and it falls
+in the same place in each round, so one client could take most of them. Collecting first gives
+every step the same heap, which a create's allocations do not fill. The script prints how many
+collections finished during the timed creates (a collection that starts during a step and ends
+after it is not counted); BENCH_GC_RESET=0 leaves the apiserver's heap alone.
 """
-import base64, copy, os, random, resource, statistics, subprocess, sys, time
+import base64, copy, os, random, re, resource, statistics, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -152,6 +163,25 @@ def apiserver_pid():
         return None
 
 
+def apiserver_collections():
+    """How many garbage collections the apiserver's Go runtime has finished (its metrics), or None."""
+    status, body = kube.raw("/metrics")
+    found = re.search(rb"^go_gc_duration_seconds_count (\S+)$", body, re.M) if status == 200 else None
+    return int(float(found.group(1))) if found else None
+
+
+GC_RESET = os.environ.get("BENCH_GC_RESET", "1") != "0"
+
+
+def collect_apiserver_garbage():
+    """Has the apiserver collect its garbage now (see the module's doc), if it is asked to and its
+    profiling endpoint answers: `?gc=1` runs Go's runtime.GC before taking the heap profile."""
+    if GC_RESET:
+        status, _ = kube.raw("/debug/pprof/heap?gc=1")
+        if status != 200:
+            sys.exit(f"the apiserver's /debug/pprof/heap answered {status}; run with BENCH_GC_RESET=0")
+
+
 def kubectl_run(*args):
     return subprocess.run([kubectl, f"--kubeconfig={kubeconfig}", *args], capture_output=True, text=True)
 
@@ -163,6 +193,8 @@ times = {k: [] for k in ("kubectl", "berth", "floor", "preview", "berth-change",
 # and kubectl's process (its children's, read once it has been waited for).
 apiserver = apiserver_pid()
 cpu = {step: {"apiserver": [], "berth": [], "script": [], "kubectl": []} for step in ("kubectl", "berth", "floor")}
+# The timed steps during which one of the apiserver's garbage collections finished.
+collected = {step: 0 for step in ("kubectl", "berth", "floor")}
 
 
 def children_ticks():
@@ -193,7 +225,7 @@ try:
                 sys.exit(f"kubectl apply failed: {out.stderr}")
 
         def run_berth():
-            status, op = berth.request("POST", "/api/v1/instances?wait=true", {"template": "posthog", "namespace": ns_b, "name": "ph"})
+            status, op = berth.call("POST", "/api/v1/instances?wait=true", {"template": "posthog", "namespace": ns_b, "name": "ph"})
             if status != 201 or op["status"] != "succeeded":
                 sys.exit(f"berth apply failed: {status} {op}")
 
@@ -209,6 +241,8 @@ try:
         order = steps[i % 3:] + steps[:i % 3]
         for name, step in order:
             settle(namespaces)
+            collect_apiserver_garbage()
+            collections = apiserver_collections()
             pids = {"apiserver": apiserver, "berth": berth.process.pid, "script": os.getpid()}
             ticks = {who: cpu_ticks(pid) for who, pid in pids.items()}
             children = children_ticks()
@@ -220,6 +254,8 @@ try:
                 after = cpu_ticks(pid)
                 if after is not None and ticks[who] is not None:
                     cpu[name][who].append(after - ticks[who])
+            if collections is not None:
+                collected[name] += apiserver_collections() != collections
             if name == "berth" and not i:
                 revision = berth.request("GET", f"/api/v1/instances/{ns_b}/ph/revisions/1")[1]["manifests"]
                 applied = kube.request("GET", f"/apis/apps/v1/namespaces/{ns_b}/deployments/ph-capture")[1]
@@ -231,17 +267,20 @@ try:
         base = f"/api/v1/instances/{ns_b}/ph"
         for n, replicas in enumerate((2, 3, 2)):
             edits = [{"type": "replicas", "component": "capture", "replicas": replicas}]
+            collect_apiserver_garbage()
             t0 = time.perf_counter()
-            status, preview = berth.request("POST", f"{base}/changes/preview", {"baseRevision": 1 + n, "edits": edits})
+            status, preview = berth.call("POST", f"{base}/changes/preview", {"baseRevision": 1 + n, "edits": edits})
             times["preview"].append(time.perf_counter() - t0)
             assert status == 200, preview
+            collect_apiserver_garbage()
             t0 = time.perf_counter()
-            status, op = berth.request("POST", f"{base}/changes?wait=true",
+            status, op = berth.call("POST", f"{base}/changes?wait=true",
                                        {"baseRevision": 1 + n, "edits": edits, "planHash": preview["planHash"]})
             times["berth-change"].append(time.perf_counter() - t0)
             assert status == 200 and op["status"] == "succeeded", op
             capture = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "ph-capture")
             changed = {**capture, "spec": {**capture["spec"], "replicas": replicas}}
+            collect_apiserver_garbage()
             t0 = time.perf_counter()
             floor_apply([changed], ns_f)
             times["floor-change"].append(time.perf_counter() - t0)
@@ -268,6 +307,9 @@ try:
         print("  CPU during each create (10 ms ticks, median per step; 'script' is the floor's client):")
         for step in ("kubectl", "berth", "floor"):
             print(f"    {step:8} " + "   ".join(f"{who} {statistics.median(v):.0f}" for who, v in cpu[step].items() if v))
+    print(f"  timed creates during which an apiserver garbage collection finished (each step starts "
+          f"{'just after one' if GC_RESET else 'wherever its heap is: BENCH_GC_RESET=0'}): "
+          + "   ".join(f"{step} {n} of {len(times[step])}" for step, n in collected.items()))
     print(f"  change preview (diff + dry run) median {med['preview']:.1f} ms over {len(times['preview'])} calls")
     print(f"  berth's log: {berth.log_path}")
 finally:

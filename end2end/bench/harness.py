@@ -73,6 +73,25 @@ class Berth:
             except ValueError:
                 return e.code, raw
 
+    def call(self, method, path, body=None, timeout=300):
+        """(status, parsed JSON) over one keep-alive connection per thread, as a script's HTTP
+        session would: what the timed calls of `apply-vs-kubectl.py` use, so that Berth is timed
+        with the same kind of client as the apiserver (urllib opens a connection a call)."""
+        local = self.__dict__.setdefault("_local", threading.local())
+        data = None if body is None else json.dumps(body).encode()
+        for attempt in (0, 1):
+            if getattr(local, "conn", None) is None:
+                local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+            try:
+                local.conn.request(method, path, body=data, headers=self.headers)
+                r = local.conn.getresponse()
+                raw = r.read()
+                return r.status, (json.loads(raw) if raw else None)
+            except (http.client.HTTPException, OSError):
+                local.conn = None
+                if attempt:
+                    raise
+
     def session_cookie(self):
         """Signs in as a browser does (`/login?token=`), for the HTML pages."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -174,6 +193,19 @@ class Kube:
                 conn.request(method, path, body=data, headers=headers)
                 r = conn.getresponse()
                 return r.status, json.loads(r.read() or b"null")
+            except (http.client.HTTPException, OSError):
+                self.local.conn = None
+                if attempt:
+                    raise
+
+    def raw(self, path):
+        """(status, body bytes) of a GET that answers something other than JSON."""
+        for attempt in (0, 1):
+            conn = self.connection()
+            try:
+                conn.request("GET", path, headers={"authorization": f"Bearer {self.token}"})
+                r = conn.getresponse()
+                return r.status, r.read()
             except (http.client.HTTPException, OSError):
                 self.local.conn = None
                 if attempt:

@@ -390,6 +390,13 @@ async fn posthog_lifecycle_through_the_api() {
         list.iter()
             .all(|r| r["actor"] == "test-suite" && r["status"] == "succeeded")
     );
+    // Each also records, just after its end, the health it left the instance in.
+    wait_until("each revision's health", 10, || async {
+        let (_, revisions) = api.get(&format!("{base}/revisions")).await;
+        let list = revisions["revisions"].as_array().unwrap().clone();
+        list.iter().all(|r| r["health"].is_string())
+    })
+    .await;
     // Every generated password and key (the values of the instance's Secrets) stays out of
     // every diff, revision and view.
     let secrets: Api<k8s_openapi::api::core::v1::Secret> =

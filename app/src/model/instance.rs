@@ -27,7 +27,7 @@ pub struct RevisionSummary {
     /// The change set, for changes and rollbacks.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub change: Option<serde_json::Value>,
-    /// Overall health when it finished.
+    /// Overall health when it finished (recorded a moment after its end).
     pub health: Option<HealthState>,
 }
 

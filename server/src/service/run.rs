@@ -312,24 +312,8 @@ impl Service {
             }
         };
         phase(started, "run: applied");
-        // The results are written while the health it ended with is read from the caches.
-        let health = async {
-            let health = match p.kind {
-                Kind::Delete => None,
-                _ => Some(
-                    self.health_of(&p.namespace, &p.name, &p.state.manifests)
-                        .await,
-                ),
-            };
-            phase(started, "run: health read");
-            health
-        };
-        let flushed = async {
-            let held = recorder.flush().await;
-            phase(started, "run: results written");
-            held
-        };
-        let (held, health) = tokio::join!(flushed, health);
+        let held = recorder.flush().await;
+        phase(started, "run: results written");
         if stop.is_cancelled() && status != OperationStatus::Succeeded {
             status = OperationStatus::Cancelled;
             let applied = results
@@ -345,12 +329,10 @@ impl Service {
             .iter()
             .map(|r| redact::result(&redactor, r))
             .collect();
-        // The health goes into the same write as its end.
         let outcome = Outcome {
             status,
             message: &message,
             results: &results,
-            health,
         };
         match self
             .record_end(&p.namespace, &p.name, revision, &outcome)
@@ -363,6 +345,9 @@ impl Service {
                     let state = p.state.clone();
                     self.store
                         .keep_opened(&p.namespace, &p.name, revision, state);
+                }
+                if p.kind != Kind::Delete {
+                    self.record_health_later(&p.namespace, &p.name, revision, &p.state);
                 }
             }
             Err(why) => {

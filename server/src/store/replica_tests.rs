@@ -220,7 +220,6 @@ async fn two_replicas_writing_at_once_never_share_a_revision_number() {
             status: OperationStatus::Succeeded,
             message: "",
             results: &[],
-            health: None,
         },
     )
     .await

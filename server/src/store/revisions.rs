@@ -59,8 +59,6 @@ pub struct Outcome<'a> {
     pub message: &'a str,
     /// Per-object results.
     pub results: &'a [ObjectResult],
-    /// The instance's health as it ended, when it was read (not for a delete).
-    pub health: Option<HealthState>,
 }
 
 /// What a revision's summary is read from: its row of `revisions`.
@@ -275,8 +273,7 @@ impl Store {
         let instance = id(namespace, name);
         let mut tx = self.write().await?;
         let kind: Option<String> = sqlx::query_scalar(
-            "UPDATE revisions SET status = $1, message = $2, results_json = $3, finished_at = $4,
-                    health = COALESCE($7, health)
+            "UPDATE revisions SET status = $1, message = $2, results_json = $3, finished_at = $4
              WHERE instance_id = $5 AND number = $6 AND status = 'running' RETURNING kind",
         )
         .bind(outcome.status.as_str())
@@ -285,7 +282,6 @@ impl Store {
         .bind(now())
         .bind(&instance)
         .bind(number)
-        .bind(outcome.health.map(health_text))
         .fetch_optional(&mut *tx)
         .await?;
         // Only a running revision ends: one already ended (marked interrupted by a replica that
@@ -317,6 +313,27 @@ impl Store {
             // A deleted instance's page is rarely read again: its state need not stay in memory.
             self.opened.forget(&instance);
         }
+        Ok(())
+    }
+
+    /// Records the health an ended revision left its instance in. It is read and written after
+    /// the end, so that the operation's answer does not wait for it; a revision pruned meanwhile
+    /// is no error.
+    pub async fn record_health(
+        &self,
+        namespace: &str,
+        name: &str,
+        number: i64,
+        health: HealthState,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE revisions SET health = $1 WHERE instance_id = $2 AND number = $3")
+            .bind(health_text(health))
+            .bind(id(namespace, name))
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -82,7 +82,6 @@ async fn finish(store: &Store, number: i64, status: OperationStatus) {
                 status,
                 message: "done",
                 results: &[] as &[ObjectResult],
-                health: (status == OperationStatus::Succeeded).then_some(HealthState::Healthy),
             },
         )
         .await
@@ -159,9 +158,15 @@ async fn a_deploy_records_its_instance_and_first_revision_together_on(store: Sto
     finish(&store, 1, OperationStatus::Succeeded).await;
     assert_eq!(store.instance("ns", "ph").await.unwrap().revision, 1);
     assert_eq!(store.instances(false).await.unwrap().len(), 1);
-    // Its end is written with the health it ended with, in the same statement.
+    // The health it ended with is written after its end.
+    assert_eq!(store.revisions("ns", "ph").await.unwrap()[0].health, None);
+    store
+        .record_health("ns", "ph", 1, HealthState::Healthy)
+        .await
+        .unwrap();
     let recorded = store.revisions("ns", "ph").await.unwrap();
     assert_eq!(recorded[0].health, Some(HealthState::Healthy));
+    assert_eq!(recorded[0].status, OperationStatus::Succeeded);
 }
 
 #[tokio::test]
@@ -333,7 +338,6 @@ async fn revisions_left_running_are_marked_interrupted_on(store: Store) {
         status: OperationStatus::Succeeded,
         message: "done",
         results: &[],
-        health: None,
     };
     assert!(matches!(
         store.finish_revision("ns", "ph", n, &late).await,

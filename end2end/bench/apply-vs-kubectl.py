@@ -106,24 +106,6 @@ def floor_object(o, namespace, installation):
     return o
 
 
-def settle(namespaces, limit_s=30):
-    """Waits (up to `limit_s`) until the controllers and KWOK have finished with the namespaces'
-    objects: every pod there running (or done), none being deleted (the round before deletes its
-    instance), and as many as half a second before."""
-    def running():
-        pods = [p for ns in namespaces for p in kube.request("GET", f"/api/v1/namespaces/{ns}/pods")[1]["items"]]
-        return len(pods), all(p.get("status", {}).get("phase") in ("Running", "Succeeded")
-                              and not p["metadata"].get("deletionTimestamp") for p in pods)
-    deadline = time.monotonic() + limit_s
-    before = None
-    while time.monotonic() < deadline:
-        now = running()
-        if now[1] and now == before:
-            return
-        before = now
-        time.sleep(0.5)
-
-
 def wait_for_earlier_runs(limit_s=300):
     """Waits (up to `limit_s`) until the namespaces earlier runs left behind are gone: deleting
     them keeps the apiserver busy, and would land on whichever client runs meanwhile."""
@@ -240,7 +222,7 @@ try:
         steps = [("kubectl", run_kubectl), ("berth", run_berth), ("floor", run_floor)]
         order = steps[i % 3:] + steps[:i % 3]
         for name, step in order:
-            settle(namespaces)
+            kube.settle(namespaces)
             collect_apiserver_garbage()
             collections = apiserver_collections()
             pids = {"apiserver": apiserver, "berth": berth.process.pid, "script": os.getpid()}
@@ -261,7 +243,7 @@ try:
                 applied = kube.request("GET", f"/apis/apps/v1/namespaces/{ns_b}/deployments/ph-capture")[1]
                 installation = applied["metadata"]["labels"][INSTALLATION]
                 objects = [floor_object(o, ns_f, installation) for o in revision]
-        settle(namespaces)
+        kube.settle(namespaces)
 
         # A one-object change: capture's replicas, previewed, then applied.
         base = f"/api/v1/instances/{ns_b}/ph"

@@ -211,6 +211,23 @@ class Kube:
                 if attempt:
                     raise
 
+    def settle(self, namespaces, limit_s=30):
+        """Waits (up to `limit_s`) until the controllers and KWOK have finished with the
+        namespaces' objects: every pod there running (or done), none being deleted, and as many
+        as half a second before."""
+        def running():
+            pods = [p for ns in namespaces for p in self.request("GET", f"/api/v1/namespaces/{ns}/pods")[1]["items"]]
+            return len(pods), all(p.get("status", {}).get("phase") in ("Running", "Succeeded")
+                                  and not p["metadata"].get("deletionTimestamp") for p in pods)
+        deadline = time.monotonic() + limit_s
+        before = None
+        while time.monotonic() < deadline:
+            now = running()
+            if now[1] and now == before:
+                return
+            before = now
+            time.sleep(0.5)
+
     def wait_pods_gone(self, namespaces, limit_s=120):
         """Waits (up to `limit_s`) until no pod Berth manages is left in `namespaces`: the garbage
         collector removes pods and claims after their owners."""

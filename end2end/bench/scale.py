@@ -4,7 +4,9 @@ one), the local control plane, loopback only, bounded.
 
 For 1, 5, 10 and 20 instances (each in its own namespace) it prints:
   - create: the median time of `POST /instances?wait=true` for the instances added in that step;
-  - GET instance, list and instance page (HTML): p50 of 20 requests each;
+  - GET instance, list and instance page (HTML): p50 of 20 requests each, the GETs going round the
+    instances, measured once every pod of the instances is running (before stop 33, 5 s after the
+    last create, while the cluster still started the new ones);
   - (before the first step) RSS at start, and idle once it has served its pages with no instance;
   - RSS once the watches have settled, and its anonymous part (heap and stacks; the rest is the
     binary's own code, file-backed);
@@ -152,6 +154,9 @@ try:
             created.append((time.perf_counter() - t0) * 1000)
             assert status == 201 and op["status"] == "succeeded", (status, op)
             instances.append(ns)
+        # Measured once the new instances' pods are all running, so that the figures are Berth's
+        # at this many instances rather than the cluster still starting the last few.
+        kube.settle(instances, limit_s=120)
         time.sleep(5)
         rss, anon = berth.rss_mb(), berth.rss_mb("RssAnon")
         get = timed(lambda i: berth.request("GET", f"/api/v1/instances/{instances[i % len(instances)]}/ph")[0])

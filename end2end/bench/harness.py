@@ -48,6 +48,7 @@ class Berth:
                                         env={**os.environ, "KUBECONFIG": kubeconfig, "BERTH_ADDR": f"127.0.0.1:{port}",
                                              "BERTH_DB": db, "RUST_LOG": os.environ.get("BENCH_LOG", "warn"), **(env or {})})
         self.headers = {"content-type": "application/json", "authorization": f"Bearer {self.token}"}
+        self.local = threading.local()  # the keep-alive connection of each thread (`call`)
         for _ in range(150):
             try:
                 status, health = self.request("GET", "/healthz", timeout=2)
@@ -77,7 +78,7 @@ class Berth:
         """(status, parsed JSON) over one keep-alive connection per thread, as a script's HTTP
         session would: what the timed calls of `apply-vs-kubectl.py` use, so that Berth is timed
         with the same kind of client as the apiserver (urllib opens a connection a call)."""
-        local = self.__dict__.setdefault("_local", threading.local())
+        local = self.local
         data = None if body is None else json.dumps(body).encode()
         for attempt in (0, 1):
             if getattr(local, "conn", None) is None:
@@ -186,24 +187,20 @@ class Kube:
     def request(self, method, path, body=None, content_type="application/json"):
         """(status, parsed JSON)."""
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        headers = {"authorization": f"Bearer {self.token}", "content-type": content_type, "accept": "application/json"}
+        status, raw = self.send(method, path, data, {"content-type": content_type, "accept": "application/json"})
+        return status, json.loads(raw or b"null")
+
+    def raw(self, path):
+        """(status, body bytes) of a GET that answers something other than JSON."""
+        return self.send("GET", path)
+
+    def send(self, method, path, data=None, headers=None):
+        """(status, body bytes), on this thread's connection, opened again once if it had closed."""
+        headers = {"authorization": f"Bearer {self.token}", **(headers or {})}
         for attempt in (0, 1):
             conn = self.connection()
             try:
                 conn.request(method, path, body=data, headers=headers)
-                r = conn.getresponse()
-                return r.status, json.loads(r.read() or b"null")
-            except (http.client.HTTPException, OSError):
-                self.local.conn = None
-                if attempt:
-                    raise
-
-    def raw(self, path):
-        """(status, body bytes) of a GET that answers something other than JSON."""
-        for attempt in (0, 1):
-            conn = self.connection()
-            try:
-                conn.request("GET", path, headers={"authorization": f"Bearer {self.token}"})
                 r = conn.getresponse()
                 return r.status, r.read()
             except (http.client.HTTPException, OSError):

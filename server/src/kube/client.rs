@@ -92,6 +92,8 @@ where
         }
         Traffic::Streams => (None, config.read_timeout.unwrap_or(UNLIMITED)),
     };
+    // The same three layers go round the answers below, built twice because each path's
+    // answers have a body type of their own.
     if config.proxy_url.is_some() {
         let layers = ServiceBuilder::new()
             .layer(MapResponseLayer::new(telling(on_answer)))

@@ -68,6 +68,7 @@ impl Service {
         if !req.dry_run && exists().await {
             return Err(Error::Exists(format!("{namespace}/{name}")));
         }
+        phase(started, "create: no instance of that name");
         let resolved = applier.resolve(&objects, &components).await?;
         let state = RevisionState {
             inputs: req.inputs.clone(),
@@ -129,6 +130,7 @@ impl Service {
         } else {
             Err(Error::DryRunRefused(refused))
         };
+        phase(started, "create: ownership checked");
         if let Err(e) = checked {
             if created_namespace && let Err(e) = applier.remove_namespace(&namespace).await {
                 tracing::warn!(%namespace, error = %e, "cannot remove the namespace of a refused create");

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use app::model::{Component, TemplateWarning};
 use serde_json::Value;
 
-use super::{Error, Result, Service};
+use super::{Error, Result, Service, phase};
 use crate::{
     components,
     config::{self, TargetPlatform},
@@ -79,6 +79,7 @@ impl Service {
         fixed_defaults: &BTreeMap<String, String>,
         strict: bool,
     ) -> Result<RenderedInstance> {
+        let started = std::time::Instant::now();
         let t = self
             .templates
             .get(template)
@@ -107,6 +108,7 @@ impl Service {
             fixed_defaults: fixed_defaults.clone(),
             strict,
         })?;
+        phase(started, "render: template rendered");
         for o in &rendered.objects {
             validate::check_object(o)?;
         }
@@ -128,6 +130,7 @@ impl Service {
         }
         let components = components::derive(&objects, &name);
         manifest::label(&mut objects, &components, &name, namespace);
+        phase(started, "render: components derived, objects labelled");
         Ok(RenderedInstance {
             name,
             objects,

@@ -54,7 +54,12 @@ pub fn apply<'a>(
     for (i, text) in body.lines().enumerate() {
         let line = first_line + i;
         let active = stack.last().is_none_or(|f| f.active);
-        let Some(caps) = DIRECTIVE.captures(text) else {
+        // Most lines hold no expression at all; only those can be directives.
+        let directive = match text.contains("${{") {
+            true => DIRECTIVE.captures(text),
+            false => None,
+        };
+        let Some(caps) = directive else {
             if active {
                 out.push(SourceLine { line, text });
             }

@@ -325,3 +325,38 @@ fn an_input_pattern_is_checked_and_named_in_the_error() {
     let err = Template::parse(bad).unwrap_err().to_string();
     assert!(err.contains("pattern") && err.contains("`x`"), "{err}");
 }
+
+/// Many documents are parsed on several threads: the objects still come in the file's order, with
+/// their own lines, and of two broken documents the first in the file is the one reported.
+#[test]
+fn many_documents_keep_their_order_and_the_first_error_is_reported() {
+    let config_map = |i: usize| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\ndata:\n  i: '{i}'\n")
+    };
+    let body: Vec<String> = (0..40).map(config_map).collect();
+    let t = template(&body.join("---\n"));
+    let out = t.render(&req(1)).unwrap();
+    let names: Vec<&str> = out
+        .objects
+        .iter()
+        .map(|o| o.object["metadata"]["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..40).map(|i| format!("cm-{i}")).collect();
+    assert_eq!(names, expected);
+    let lines: Vec<usize> = out.objects.iter().map(|o| o.line).collect();
+    assert!(lines.windows(2).all(|w| w[1] == w[0] + 7), "{lines:?}");
+
+    let mut broken = body.clone();
+    broken[11] = "apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed\n".into();
+    broken[33] = "apiVersion: v1\nkind: [also broken\n".into();
+    let err = template(&broken.join("---\n")).render(&req(1)).unwrap_err();
+    let TemplateError::Yaml { line, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        (lines[11]..lines[12]).contains(&line),
+        "line {line}, document 11 spans {}..{}",
+        lines[11],
+        lines[12]
+    );
+}

@@ -56,7 +56,7 @@ def tier(o):
     """Berth's apply tiers (server/src/apply/mod.rs `tier`); PostHog's StatefulSets all back others."""
     kind = o["kind"]
     for t, kinds in ((2, ("ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Secret")), (3, ("PersistentVolumeClaim",)),
-                     (4, ("Service",)), (5, ("StatefulSet",)), (6, ("Job",)), (7, ("Deployment", "DaemonSet", "CronJob"))):
+                     (4, ("Service",)), (5, ("StatefulSet", "Ingress")), (6, ("Job",)), (7, ("Deployment", "DaemonSet", "CronJob"))):
         if kind in kinds:
             return t
     return 8

@@ -83,9 +83,9 @@ async fn events_stream_progress_then_health_until_healthy() {
         "an initial snapshot and at least one update ({health_events})"
     );
     assert!(progress_events >= 1, "per-object progress was pushed");
-    // The last object applied (the Ingress, in the last tier) is written with the operation's
-    // end rather than on its own, and is still told before the end.
-    assert_eq!(last_object.as_deref(), Some("Ingress"));
+    // The last object applied (one of the Deployments, PostHog's last tier) is written with the
+    // operation's end rather than on its own, and is still told before the end.
+    assert_eq!(last_object.as_deref(), Some("Deployment"));
     assert_eq!(finished.unwrap()["status"], "succeeded");
     // What was told is what history records, each object once. The stream opened after the
     // create began, so it may have missed the first tiers, never the last two: the results the

@@ -82,14 +82,14 @@ fn served(group_version: &str) -> Vec<(&'static str, &'static str, bool)> {
     }
 }
 
-/// Apply order by resource: config and RBAC, services, the backing StatefulSets, Jobs, the app
-/// workloads, and the Ingress last.
+/// Apply order by resource: config and RBAC, services, the backing StatefulSets and the Ingress
+/// (which needs only its Services), Jobs, then the app workloads.
 fn rank(resource: &str) -> u8 {
     match resource {
         "configmaps" | "secrets" | "serviceaccounts" | "roles" | "rolebindings" => 2,
         "persistentvolumeclaims" => 3,
         "services" => 4,
-        "statefulsets" => 5,
+        "statefulsets" | "ingresses" => 5,
         "jobs" => 6,
         "deployments" => 7,
         _ => 8,
@@ -257,8 +257,14 @@ async fn posthog_is_dry_run_first_then_applied_tier_by_tier_as_berth() {
     assert_eq!(ranks.first(), Some(&2), "config and RBAC first");
     assert_eq!(
         patches.last().map(|s| s.resource()),
-        Some("ingresses"),
-        "the Ingress last"
+        Some("deployments"),
+        "the workloads last"
+    );
+    let ingress = patches.iter().position(|s| s.resource() == "ingresses");
+    let first_job = patches.iter().position(|s| s.resource() == "jobs");
+    assert!(
+        ingress.is_some() && ingress < first_job,
+        "the Ingress before the Jobs and workloads, not after them"
     );
 }
 

@@ -7,7 +7,10 @@
 
 use std::{
     num::NonZero,
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        LazyLock,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use serde_json::Value;
@@ -19,6 +22,14 @@ const MAX_THREADS: usize = 4;
 /// Fewer documents than this are parsed on the calling thread: a thread costs more to start
 /// than a small document takes to parse.
 const PARALLEL_FROM: usize = 8;
+
+/// How many threads parse one render's documents: the CPUs this process may use (read once, as
+/// finding out reads the cgroup's files), at most [`MAX_THREADS`].
+static THREADS: LazyLock<usize> = LazyLock::new(|| {
+    std::thread::available_parallelism()
+        .map_or(1, NonZero::get)
+        .min(MAX_THREADS)
+});
 
 /// One document: its lines, each with its line number in the template file.
 type Document<'a> = &'a [(usize, String)];
@@ -37,9 +48,7 @@ pub(super) fn parse_documents(
             start = i + 1;
         }
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, NonZero::get)
-        .min(MAX_THREADS);
+    let threads = *THREADS;
     let parse = |d: Document| parse_document(d, body_line, typed);
     let parsed = if threads < 2 || documents.len() < PARALLEL_FROM {
         documents.into_iter().map(parse).collect()

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Where the browser bundle's code goes, by what compiled it in.
 
-Builds the wasm as `cargo leptos build --release` does (the `wasm-release` profile, the
-`hydrate` feature, `--cfg erase_components`), but with full symbol names (`v0` mangling) and into
-a target directory of its own, so the main build cache stays valid. Then sizes every function
+Builds the wasm as `end2end/build-release` does (the `wasm-release` profile, the `hydrate`
+feature, `--cfg erase_components`, and nightly's panic = immediate-abort where that toolchain is
+ready), but with full symbol names (`v0` mangling) and into a target directory of its own, so the
+main build cache stays valid. Then sizes every function
 with twiggy (installed from crates.io into ~/.cache/berth/tools when missing) and sums them: serde
 per shared type, the type-erased views per method, the rest per crate, and all of it per Berth
 module that it was compiled for.
@@ -40,15 +41,36 @@ def twiggy() -> str:
     return found
 
 
+def nightly_ready(toolchain: str) -> bool:
+    """Whether `end2end/build-release` builds the wasm with this toolchain (rust-src, wasm target)."""
+    lists = [["rustup", "component", "list", "--installed", "--toolchain", toolchain],
+             ["rustup", "target", "list", "--installed", "--toolchain", toolchain]]
+    parts = set()
+    for cmd in lists:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            return False
+        parts.update(done.stdout.split())
+    return {"rust-src", "wasm32-unknown-unknown"} <= parts
+
+
 def build() -> str:
     env = dict(os.environ, CARGO_TARGET_DIR=TARGET, LEPTOS_OUTPUT_NAME="berth")
     env["RUSTFLAGS"] = "--cfg erase_components -C symbol-mangling-version=v0"
+    toolchain = os.environ.get("BERTH_WASM_TOOLCHAIN", "nightly")
+    if nightly_ready(toolchain):
+        # As end2end/build-release builds the shipped wasm: the standard library rebuilt with
+        # panic = immediate-abort, in a target directory of its own.
+        print(f"building with {toolchain}, panic = immediate-abort", file=sys.stderr)
+        env.update(RUSTUP_TOOLCHAIN=toolchain, CARGO_TARGET_DIR=TARGET + "-immediate-abort",
+                   CARGO_UNSTABLE_BUILD_STD="std,panic_abort")
+        env["RUSTFLAGS"] += " -Zunstable-options -Cpanic=immediate-abort"
     subprocess.run(
         ["cargo", "build", "-p", "app", "--lib", "--target", "wasm32-unknown-unknown",
          "--profile", "wasm-release", "--no-default-features", "--features", "hydrate"],
         cwd=REPO, env=env, check=True,
     )
-    return os.path.join(TARGET, "wasm32-unknown-unknown", "wasm-release", "app.wasm")
+    return os.path.join(env["CARGO_TARGET_DIR"], "wasm32-unknown-unknown", "wasm-release", "app.wasm")
 
 
 def functions(wasm: str) -> list[tuple[str, int]]:

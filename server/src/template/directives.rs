@@ -55,9 +55,10 @@ pub fn apply<'a>(
         let line = first_line + i;
         let active = stack.last().is_none_or(|f| f.active);
         // Most lines hold no expression at all; only those can be directives.
-        let directive = match text.contains("${{") {
-            true => DIRECTIVE.captures(text),
-            false => None,
+        let directive = if text.contains("${{") {
+            DIRECTIVE.captures(text)
+        } else {
+            None
         };
         let Some(caps) = directive else {
             if active {

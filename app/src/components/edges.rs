@@ -18,7 +18,10 @@ pub fn Edges(live: LiveInstance, canvas: NodeRef<leptos::html::Div>) -> impl Int
         let measure = move || lines.set(browser::measure(live, canvas));
         Effect::new(move |_| {
             live.view.track();
-            request_animation_frame(measure);
+            // Measured after the browser lays the cards out; at once if it cannot wait a frame.
+            if request_animation_frame(measure).is_err() {
+                measure();
+            }
         });
         let resize = window_event_listener(leptos::ev::resize, move |_| measure());
         on_cleanup(move || resize.remove());

@@ -247,14 +247,17 @@ mod browser {
                     if event == "line" && !out.paused.get_untracked() {
                         // Asked again when the frame comes: a reader who scrolled up since the
                         // line arrived stays where they are.
-                        request_animation_frame(move || {
+                        let follow = move || {
                             if out.paused.get_untracked() {
                                 return;
                             }
                             if let Some(a) = area.get_untracked() {
                                 a.set_scroll_top(a.scroll_height());
                             }
-                        });
+                        };
+                        if request_animation_frame(follow).is_err() {
+                            follow();
+                        }
                     }
                 });
                 let _ = source

@@ -135,8 +135,7 @@ def main() -> None:
         print(f"  {k:<40} {pct(v)}")
     print(f"\ntype-erased views (AnyView), by method: {pct(sum(erased.values()))}")
     for k, v in erased.most_common(args.top):
-        note = "   (only lazily loaded routes call it)" if k == "hydrate_async" else ""
-        print(f"  {k:<40} {pct(v)}{note}")
+        print(f"  {k:<40} {pct(v)}")
     print("\neverything else, by crate:")
     for k, v in crates.most_common(args.top):
         print(f"  {k:<40} {pct(v)}")

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::{ObjectRef, ObjectResult, TemplateWarning};
 
 /// One edit. Each is a setter: applying it twice gives the same manifests.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Written as serde derives it; read by `tagged.rs`, without buffering the object first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Edit {
@@ -233,7 +235,9 @@ impl Edit {
 }
 
 /// The new value of an environment variable.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Written as serde derives it; read by `tagged.rs`, without buffering the object first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum EnvValue {

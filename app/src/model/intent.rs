@@ -31,7 +31,9 @@ pub struct IntentChoice {
 
 /// What Berth made of a request. Nothing is applied: a change is applied by confirming its
 /// preview through `changes` (or `rollback`) with the preview's plan hash.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Written as serde derives it; read by `tagged.rs`, without buffering the object first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "outcome",

@@ -9,6 +9,7 @@ mod intent;
 mod observe;
 mod operation;
 pub mod quantity;
+mod tagged;
 mod template;
 
 pub use change::{ChangeRequest, Edit, EnvValue, ManifestEditRequest, ObjectKey, Preview};

@@ -76,7 +76,9 @@ pub struct PodBrief {
 }
 
 /// What to do about a hint, as a button on the card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Written as serde derives it; read by `tagged.rs`, without buffering the object first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum HintAction {

@@ -175,7 +175,9 @@ impl OperationInfo {
 }
 
 /// Progress of an operation, as subscribers see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Written as serde derives it; read by `tagged.rs`, without buffering the object first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Progress {

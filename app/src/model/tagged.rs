@@ -4,16 +4,36 @@
 //! sorts out. The JSON is the same either way, and so are the errors (`missing field`, `unknown
 //! variant`), but serde's derived reader buffers the whole object before it can look at the tag,
 //! and compiles every type inside it twice, once for the text and once for that buffer. Reading
-//! them here took 91 KB off the browser bundle's code (`end2end/bench/bundle-breakdown.py`) and
-//! 20 KB off its gzip file (500,889 → 480,734 bytes).
+//! them here took 100 KB off the browser bundle's code (`end2end/bench/bundle-breakdown.py`) and
+//! 21 KB off its gzip file (500,889 → 479,834 bytes).
 //!
-//! A field of another variant is refused only when its type is wrong; serde's reader ignored it.
+//! Two things differ. A field of another variant is refused when its type is wrong; serde's
+//! reader ignored it. And only an object is read: serde's also took an array, tag first.
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::{Edit, EnvValue, HintAction, IntentAnswer, IntentChoice, ObjectKey, ObjectResult};
 use super::{OperationStatus, Preview, Progress};
+
+/// Reads the fields struct `T` from an object (never from an array, which a derived struct
+/// reader would also take), naming what was expected as `what` when it is not an object.
+fn from_object<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+    what: &'static str,
+) -> Result<T, D::Error> {
+    struct Object<T>(&'static str, std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Object<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(Object(what, std::marker::PhantomData))
+}
 
 /// `Some(value)`, or the error serde gives for a missing field.
 fn need<T, E: de::Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
@@ -87,7 +107,8 @@ impl<'de> Deserialize<'de> for EditValue {
                 Ok(EditValue::Text(v.to_string()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<EditValue, A::Error> {
-                EnvValue::deserialize(de::value::MapAccessDeserializer::new(map)).map(EditValue::Env)
+                EnvValue::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(EditValue::Env)
             }
         }
         d.deserialize_any(Either)
@@ -112,7 +133,7 @@ impl EditValue {
 
 impl<'de> Deserialize<'de> for Edit {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = EditFields::deserialize(d)?;
+        let f: EditFields = from_object(d, "an edit (an object with a `type`)")?;
         Ok(match f.kind {
             EditKind::Replicas => Edit::Replicas {
                 component: need(f.component, "component")?,
@@ -186,7 +207,7 @@ struct EnvValueFields {
 
 impl<'de> Deserialize<'de> for EnvValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = EnvValueFields::deserialize(d)?;
+        let f: EnvValueFields = from_object(d, "a variable's new value (an object with a `kind`)")?;
         Ok(match f.kind {
             EnvKind::Value => EnvValue::Value {
                 value: need(f.value, "value")?,
@@ -224,7 +245,7 @@ struct IntentAnswerFields {
 
 impl<'de> Deserialize<'de> for IntentAnswer {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = IntentAnswerFields::deserialize(d)?;
+        let f: IntentAnswerFields = from_object(d, "an answer (an object with an `outcome`)")?;
         Ok(match f.outcome {
             Outcome::Change => IntentAnswer::Change {
                 edits: need(f.edits, "edits")?,
@@ -264,7 +285,7 @@ struct ProgressFields {
 
 impl<'de> Deserialize<'de> for Progress {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = ProgressFields::deserialize(d)?;
+        let f: ProgressFields = from_object(d, "progress (an object with a `type`)")?;
         let instance = need(f.instance, "instance")?;
         let revision = need(f.revision, "revision")?;
         Ok(match f.kind {
@@ -299,7 +320,7 @@ struct HintActionFields {
 
 impl<'de> Deserialize<'de> for HintAction {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = HintActionFields::deserialize(d)?;
+        let f: HintActionFields = from_object(d, "a hint's action (an object with a `kind`)")?;
         Ok(match f.kind {
             HintKind::Restart => HintAction::Restart {
                 component: need(f.component, "component")?,

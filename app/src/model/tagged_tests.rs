@@ -26,10 +26,17 @@ fn reads_back<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
     let first: T = serde_json::from_value(written.clone()).unwrap_or_else(|e| {
         panic!("{written} did not read: {e}");
     });
-    assert_eq!(serde_json::to_value(&first).unwrap(), written, "written again");
+    assert_eq!(
+        serde_json::to_value(&first).unwrap(),
+        written,
+        "written again"
+    );
     let text = tag_last(&written, tag);
     let alone = written.as_object().is_some_and(|m| m.len() == 1);
-    assert!(alone || !text.starts_with(&format!("{{\"{tag}\"")), "{text}");
+    assert!(
+        alone || !text.starts_with(&format!("{{\"{tag}\"")),
+        "{text}"
+    );
     let last: T = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
     assert_eq!(last, first, "{text}");
 }
@@ -48,7 +55,8 @@ fn every_edit_reads_back_what_serde_writes_whatever_the_order() {
         json!({"type": "resources", "component": "worker", "memoryLimit": "1Gi"}),
         json!({"type": "resources", "component": "worker", "container": "c", "cpuRequest": "1",
                "cpuLimit": "2", "memoryRequest": "1Gi", "memoryLimit": "2Gi"}),
-        json!({"type": "env", "component": "web", "name": "A", "value": {"kind": "value", "value": "1"}}),
+        json!({"type": "env", "component": "web", "name": "A",
+               "value": {"kind": "value", "value": "1"}}),
         json!({"type": "env", "component": "web", "container": "c", "name": "A", "secret": true,
                "value": {"kind": "value", "value": "s"}}),
         json!({"type": "env", "component": "web", "name": "A",
@@ -66,7 +74,8 @@ fn every_edit_reads_back_what_serde_writes_whatever_the_order() {
         json!({"type": "input", "name": "domain", "value": "x"}),
         json!({"type": "manifest", "object": {"kind": "Deployment", "name": "web"},
                "mergePatch": {"metadata": {"annotations": {"a": "b"}}}}),
-        json!({"type": "manifest", "object": {"kind": "Deployment", "name": "web"}, "mergePatch": null}),
+        json!({"type": "manifest", "object": {"kind": "Deployment", "name": "web"},
+               "mergePatch": null}),
     ] {
         reads_back::<Edit>("type", edit);
     }
@@ -116,30 +125,60 @@ fn the_other_tagged_enums_read_back_what_serde_writes() {
 fn a_wrong_object_is_refused_in_serdes_words() {
     let e = refusal::<Edit>(json!({"component": "web", "replicas": 2}));
     assert_eq!(e, "missing field `type`");
+    let e = refusal::<Edit>(json!(["replicas", "web", 2]));
+    assert_eq!(
+        e,
+        "invalid type: sequence, expected an edit (an object with a `type`)"
+    );
+    let e = refusal::<Edit>(json!(2));
+    assert_eq!(
+        e,
+        "invalid type: integer `2`, expected an edit (an object with a `type`)"
+    );
     let e = refusal::<Edit>(json!({"type": "scale", "component": "web"}));
-    assert!(e.starts_with("unknown variant `scale`, expected one of `replicas`"), "{e}");
+    assert!(
+        e.starts_with("unknown variant `scale`, expected one of `replicas`"),
+        "{e}"
+    );
     let e = refusal::<Edit>(json!({"type": "replicas", "component": "web"}));
     assert_eq!(e, "missing field `replicas`");
     let e = refusal::<Edit>(json!({"type": "replicas", "replicas": 2}));
     assert_eq!(e, "missing field `component`");
     let e = refusal::<Edit>(json!({"type": "replicas", "component": "web", "replicas": "2"}));
-    assert!(e.starts_with("invalid type: string \"2\", expected u32"), "{e}");
-    let e = refusal::<Edit>(json!({"type": "manifest", "object": {"kind": "Deployment", "name": "web"}}));
+    assert!(
+        e.starts_with("invalid type: string \"2\", expected u32"),
+        "{e}"
+    );
+    let e = refusal::<Edit>(
+        json!({"type": "manifest", "object": {"kind": "Deployment", "name": "web"}}),
+    );
     assert_eq!(e, "missing field `mergePatch`");
     // `value` is an object for a variable and a text for an input.
     let e = refusal::<Edit>(json!({"type": "env", "component": "web", "name": "A", "value": "1"}));
-    assert!(e.starts_with("invalid type: string \"1\", expected an object"), "{e}");
+    assert!(
+        e.starts_with("invalid type: string \"1\", expected an object"),
+        "{e}"
+    );
     let e = refusal::<Edit>(json!({"type": "input", "name": "a", "value": {"kind": "unset"}}));
     assert!(e.starts_with("invalid type: map, expected a text"), "{e}");
     let e = refusal::<Edit>(json!({"type": "env", "component": "web", "name": "A",
                                    "value": {"kind": "secretRef", "secret": "s"}}));
     assert_eq!(e, "missing field `key`");
     let e = refusal::<Edit>(json!({"type": "env", "component": "web", "name": "A", "value": 1}));
-    assert!(e.starts_with("invalid type: integer `1`, expected a text"), "{e}");
+    assert!(
+        e.starts_with("invalid type: integer `1`, expected a text"),
+        "{e}"
+    );
     // A field of another variant is ignored, as the derived reader did.
     let pause: Edit =
-        serde_json::from_value(json!({"type": "pause", "component": "web", "replicas": 2})).unwrap();
-    assert_eq!(pause, Edit::Pause { component: "web".into() });
+        serde_json::from_value(json!({"type": "pause", "component": "web", "replicas": 2}))
+            .unwrap();
+    assert_eq!(
+        pause,
+        Edit::Pause {
+            component: "web".into()
+        }
+    );
 
     let e = refusal::<IntentAnswer>(json!({"outcome": "refusal", "reason": "no"}));
     assert_eq!(e, "missing field `examples`");

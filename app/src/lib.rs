@@ -12,6 +12,7 @@ pub mod codec;
 pub mod components;
 pub mod error;
 pub mod live;
+pub mod load;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -19,7 +20,6 @@ pub mod service;
 pub mod theme;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, StaticSegment,
     components::{Route, Router, Routes},
@@ -31,7 +31,9 @@ pub const FAVICON: &str = concat!(
     "%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Cdefs%3E%3ClinearGradient id='g' x1='0' y1='0' x2='1' y2='1'%3E%3Cstop offset='0' stop-color='%234f9cf9'/%3E%3Cstop offset='1' stop-color='%237c5cff'/%3E%3C/linearGradient%3E%3C/defs%3E%3Crect width='32' height='32' rx='8' fill='url(%23g)'/%3E%3Cpath d='M7 20h18l-3 5H10z' fill='%23fff' opacity='.9'/%3E%3Crect x='14' y='7' width='4' height='11' rx='1' fill='%23fff'/%3E%3C/svg%3E"
 );
 
-/// The HTML document around [`App`]: head, hydration scripts and the pre-paint theme script.
+/// The HTML document around [`App`]: head, hydration scripts and the pre-paint theme script. The
+/// head is the same on every page, so it is written here, on the server only, rather than managed
+/// from the app (which would bring a head manager into the browser bundle).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -40,12 +42,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark light"/>
+                <title>"Berth"</title>
+                <link rel="stylesheet" id="berth" href="/pkg/berth.css"/>
                 // Inline, so a page load makes no request for it.
                 <link rel="icon" href=FAVICON type="image/svg+xml"/>
                 // Runs before first paint so a stored light/dark choice never flashes the other theme.
                 <script>{theme::PRE_PAINT_SCRIPT}</script>
                 <HydrationScripts options/>
-                <MetaTags/>
             </head>
             <body>
                 <App/>
@@ -57,7 +60,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The application: shared layout plus the routes.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     // Effects run only in the browser, after hydration: browser tests wait for this mark.
     Effect::new(|_| {
         #[cfg(feature = "hydrate")]
@@ -66,8 +68,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="berth" href="/pkg/berth.css"/>
-        <Title text="Berth"/>
         <Router>
             <components::header::Header/>
             <main class="page">

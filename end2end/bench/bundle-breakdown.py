@@ -63,7 +63,8 @@ def build() -> str:
         # panic = immediate-abort, in a target directory of its own.
         print(f"building with {toolchain}, panic = immediate-abort", file=sys.stderr)
         env.update(RUSTUP_TOOLCHAIN=toolchain, CARGO_TARGET_DIR=TARGET + "-immediate-abort",
-                   CARGO_UNSTABLE_BUILD_STD="std,panic_abort")
+                   CARGO_UNSTABLE_BUILD_STD="std,panic_abort",
+                   CARGO_UNSTABLE_BUILD_STD_FEATURES="optimize_for_size")
         env["RUSTFLAGS"] += " -Zunstable-options -Cpanic=immediate-abort"
     subprocess.run(
         ["cargo", "build", "-p", "app", "--lib", "--target", "wasm32-unknown-unknown",

@@ -4,16 +4,18 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::api::cluster_status;
+use crate::load::{Data, Want, load};
 
 /// Checked when each page loads (on the server, as part of the page).
 #[component]
 pub fn ClusterBanner() -> impl IntoView {
     let location = use_location();
-    let health = Resource::new(move || location.pathname.get(), |_| cluster_status());
+    let health = load(move || Want::Cluster {
+        path: location.pathname.get(),
+    });
     view! {
         <Suspense fallback=|| ()>
-            {move || health.get().and_then(|h| h.ok()).filter(|h| !h.reachable).map(|h| view! {
+            {move || health.get().and_then(|h| h.and_then(Data::cluster).ok()).filter(|h| !h.reachable).map(|h| view! {
                 <div class="banner bad" role="alert" data-testid="cluster-down">
                     <strong>"The cluster is unreachable. "</strong>
                     {h.reason.unwrap_or_default()}

@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::k8s_events,
     components::{advice::DetailOpen, dialog::Dialog, logs::LogViewer},
     live::LiveInstance,
+    load::{Data, Want, load},
     model::KubeEvent,
 };
 
@@ -58,10 +58,11 @@ fn EventList(live: LiveInstance, component: String) -> impl IntoView {
         .view
         .with_untracked(|v| (v.summary.namespace.clone(), v.summary.name.clone()));
     let c = component.clone();
-    let loaded = Resource::new(
-        || (),
-        move |_| k8s_events(ns.clone(), name.clone(), c.clone()),
-    );
+    let loaded = load(move || Want::Events {
+        namespace: ns.clone(),
+        name: name.clone(),
+        component: c.clone(),
+    });
     let rows = Memo::new(move |_| {
         let mut all: Vec<KubeEvent> = live
             .events
@@ -70,7 +71,7 @@ fn EventList(live: LiveInstance, component: String) -> impl IntoView {
             .filter(|e| e.component == component)
             .cloned()
             .collect();
-        if let Some(Ok(list)) = loaded.get() {
+        if let Some(Ok(list)) = loaded.get().map(|r| r.and_then(Data::events)) {
             for e in list.items {
                 if !all
                     .iter()
@@ -85,7 +86,7 @@ fn EventList(live: LiveInstance, component: String) -> impl IntoView {
     });
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading events…"</p> }>
-            {move || loaded.get().map(|r| match r {
+            {move || loaded.get().map(|r| match r.and_then(Data::events) {
                 Err(e) => view! { <p class="banner warn">{e.to_string()}</p> }.into_any(),
                 Ok(list) => {
                     let kept = list.kept_seconds / 60;

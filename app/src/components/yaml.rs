@@ -9,7 +9,7 @@ use crate::{
     api::{manifest_edit, object_yaml},
     components::error_view::ErrorView,
     error::ServiceError,
-    model::{Edit, ObjectKey},
+    model::{Edit, ObjectKey, number::decimal},
 };
 
 /// One line of YAML as coloured spans: comment, key, value (string, number or bool), list dash.
@@ -37,7 +37,7 @@ fn highlight(line: &str) -> Vec<(String, &'static str)> {
     }
     let class = if rest.starts_with('"') || rest.starts_with('\'') {
         "y-string"
-    } else if rest.parse::<f64>().is_ok() || matches!(rest, "true" | "false" | "null") {
+    } else if decimal(rest).is_some() || matches!(rest, "true" | "false" | "null") {
         "y-literal"
     } else {
         "y-value"

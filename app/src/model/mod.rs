@@ -6,6 +6,7 @@ mod change;
 mod component;
 mod instance;
 mod intent;
+pub mod number;
 mod observe;
 mod operation;
 pub mod quantity;

@@ -40,10 +40,9 @@ pub fn parse_quantity(s: &str, what: &'static str) -> Result<f64, BadQuantity> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, suffix) = t.split_at(split);
-    if num.is_empty() || num.matches('.').count() > 1 || num == "." {
-        return Err(bad());
-    }
-    let n: f64 = num.parse().map_err(|_| bad())?;
+    // Digits and dots only (no sign or exponent), so `decimal` refuses an empty, a lone or a
+    // second `.`.
+    let n = super::number::decimal(num).ok_or_else(bad)?;
     let factor = match suffix {
         "" => 1.0,
         "m" => 1e-3,

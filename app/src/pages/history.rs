@@ -7,9 +7,10 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
-    api::{diff_revisions, list_revisions},
+    api::diff_revisions,
     components::{diff::DiffView, error_view::ErrorView, rollback::RollbackButton},
     error::ServiceError,
+    load::{Data, Want, load},
     model::{OperationInfo, OperationStatus, RevisionSummary},
 };
 
@@ -24,7 +25,10 @@ pub fn HistoryPage() -> impl IntoView {
             p.get("name").unwrap_or_default(),
         )
     };
-    let revisions = Resource::new(key, |(ns, name)| list_revisions(ns, name));
+    let revisions = load(move || {
+        let (namespace, name) = key();
+        Want::Revisions { namespace, name }
+    });
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Instances"</a>
@@ -37,7 +41,7 @@ pub fn HistoryPage() -> impl IntoView {
         <section class="page-head"><h1>"History"</h1>
             <p class="muted">"Every operation, newest first. Pick two revisions to compare them."</p></section>
         <Suspense fallback=|| view! { <div class="panel loading" aria-busy="true">"Loading history…"</div> }>
-            {move || revisions.get().map(|r| match r {
+            {move || revisions.get().map(|r| match r.and_then(Data::revisions) {
                 Err(e) => view! { <ErrorView error=e/> }.into_any(),
                 Ok(list) => { let (ns, name) = key(); view! { <Timeline list namespace=ns name/> }.into_any() }
             })}

@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::{
-    api::{apply_change, cancel_operation, delete_instance, get_instance, preview_change},
+    api::{apply_change, cancel_operation, delete_instance, preview_change},
     components::{
         advice::DetailOpen,
         card::ComponentCard,
@@ -22,6 +22,7 @@ use crate::{
     },
     error::ServiceError,
     live::LiveInstance,
+    load::{Data, Want, load},
     model::{
         CardKind, ChangeRequest, Edit, InstanceView, ObjectAction, OperationInfo, OperationStatus,
     },
@@ -38,7 +39,10 @@ pub fn InstancePage() -> impl IntoView {
             p.get("name").unwrap_or_default(),
         )
     };
-    let detail = Resource::new(key, |(ns, name)| get_instance(ns, name));
+    let detail = load(move || {
+        let (namespace, name) = key();
+        Want::Instance { namespace, name }
+    });
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Instances"</a>
@@ -46,7 +50,7 @@ pub fn InstancePage() -> impl IntoView {
             <span class="mono">{move || { let (ns, name) = key(); format!("{ns}/{name}") }}</span>
         </nav>
         <Suspense fallback=|| view! { <div class="panel loading page-skeleton" aria-busy="true">"Loading instance…"</div> }>
-            {move || detail.get().map(|result| match result {
+            {move || detail.get().map(|result| match result.and_then(Data::instance) {
                 Ok(Some(d)) => view! { <Detail initial=d/> }.into_any(),
                 Ok(None) => view! {
                     <section class="empty" data-testid="instance-missing">
@@ -219,7 +223,7 @@ fn OperationPanel(live: LiveInstance) -> impl IntoView {
                     <details>
                         <summary>{format!("{done} objects")}</summary>
                         <ul class="plain mono">
-                            {op.results.iter().map(|r| view! { <li>{format!("{} {:?}", r.object, r.action).to_lowercase()}</li> }).collect_view()}
+                            {op.results.iter().map(|r| view! { <li>{format!("{} {:?}", r.object, r.action).to_ascii_lowercase()}</li> }).collect_view()}
                         </ul>
                     </details>
                 </section>

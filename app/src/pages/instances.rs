@@ -2,19 +2,22 @@
 
 use leptos::prelude::*;
 
-use crate::{api::list_instances, model::InstanceSummary};
+use crate::{
+    load::{Data, Want, load},
+    model::InstanceSummary,
+};
 
 /// The landing page.
 #[component]
 pub fn InstancesPage() -> impl IntoView {
-    let instances = Resource::new(|| (), |_| list_instances());
+    let instances = load(|| Want::Instances);
     view! {
         <section class="page-head">
             <h1>"Instances"</h1>
             <p class="muted">"Stacks deployed from templates."</p>
         </section>
         <Transition fallback=|| view! { <div class="panel loading" aria-busy="true">"Loading instances…"</div> }>
-            {move || instances.get().map(|result| match result {
+            {move || instances.get().map(|result| match result.and_then(Data::instances) {
                 Ok(list) if list.is_empty() => view! { <EmptyState/> }.into_any(),
                 Ok(list) => view! { <InstanceTable list/> }.into_any(),
                 Err(e) => view! {

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::list_templates,
     components::{deploy::DeployForm, dialog::Dialog, error_view::ErrorView, import::ImportForm},
+    load::{Data, Want, load},
     model::TemplateInfo,
 };
 
@@ -13,7 +13,9 @@ use crate::{
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
     let refresh = RwSignal::new(0u32);
-    let templates = Resource::new(move || refresh.get(), |_| list_templates());
+    let templates = load(move || Want::Templates {
+        refresh: refresh.get(),
+    });
     let query = RwSignal::new(String::new());
     let importing = RwSignal::new(false);
     let imported = Callback::new(move |info: TemplateInfo| {
@@ -37,14 +39,14 @@ pub fn TemplatesPage() -> impl IntoView {
             <ImportForm imported/>
         </Dialog>
         <Transition fallback=|| view! { <div class="panel loading" aria-busy="true">"Loading templates…"</div> }>
-            {move || templates.get().map(|r| match r {
+            {move || templates.get().map(|r| match r.and_then(Data::templates) {
                 Err(e) => view! { <ErrorView error=e/> }.into_any(),
                 Ok(list) => {
                     let list = StoredValue::new(list);
                     view! {
                         <ul class="catalog" data-testid="catalog">
                             {move || {
-                                let q = query.get().to_lowercase();
+                                let q = lowercase(&query.get());
                                 let shown: Vec<TemplateInfo> = list.with_value(|l| l.iter().filter(|t| matches(t, &q)).cloned().collect());
                                 if shown.is_empty() {
                                     view! { <li class="empty" data-testid="catalog-empty"><p class="muted">"No template matches. Clear the search to see them all."</p></li> }.into_any()
@@ -62,22 +64,26 @@ pub fn TemplatesPage() -> impl IntoView {
 
 fn matches(t: &TemplateInfo, q: &str) -> bool {
     q.is_empty()
-        || t.id.to_lowercase().contains(q)
-        || t.title.to_lowercase().contains(q)
-        || t.description.to_lowercase().contains(q)
-        || t.categories.iter().any(|c| c.to_lowercase().contains(q))
+        || lowercase(&t.id).contains(q)
+        || lowercase(&t.title).contains(q)
+        || lowercase(&t.description).contains(q)
+        || t.categories.iter().any(|c| lowercase(c).contains(q))
+}
+
+/// `text` in lower case, by Unicode's rules. The browser asks its own JavaScript engine, whose
+/// case tables it already has, rather than carrying the standard library's (12 KB) in the bundle.
+fn lowercase(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    return js_sys::JsString::from(text).to_lower_case().into();
+    #[cfg(not(feature = "hydrate"))]
+    return text.to_lowercase();
 }
 
 #[component]
 fn TemplateCard(t: TemplateInfo) -> impl IntoView {
     let open = RwSignal::new(false);
-    let initial = t
-        .title
-        .chars()
-        .next()
-        .unwrap_or('?')
-        .to_uppercase()
-        .to_string();
+    // The stylesheet shows it in capitals.
+    let initial = t.title.chars().next().unwrap_or('?').to_string();
     let title = format!("Deploy {}", t.title);
     let template = StoredValue::new(t.clone());
     view! {
@@ -105,7 +111,7 @@ fn TemplateCard(t: TemplateInfo) -> impl IntoView {
 pub fn TemplatePage() -> impl IntoView {
     let params = leptos_router::hooks::use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let template = Resource::new(id, crate::api::get_template);
+    let template = load(move || Want::Template { id: id() });
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/templates">"Templates"</a>
@@ -113,7 +119,7 @@ pub fn TemplatePage() -> impl IntoView {
             <span class="mono">{id}</span>
         </nav>
         <Suspense fallback=|| view! { <div class="panel loading page-skeleton" aria-busy="true">"Loading template…"</div> }>
-            {move || template.get().map(|r| match r {
+            {move || template.get().map(|r| match r.and_then(Data::template) {
                 Err(e) => view! { <ErrorView error=e/> }.into_any(),
                 Ok(t) => view! { <TemplateDetail t/> }.into_any(),
             })}

@@ -5,7 +5,7 @@ use std::{
     sync::LazyLock,
 };
 
-use app::model::TemplateWarning;
+use app::model::{TemplateWarning, number::decimal};
 use regex::Regex;
 
 use crate::config;
@@ -399,7 +399,7 @@ fn validate_input(def: &InputDef, value: &str) -> Result<(), TemplateError> {
     }
     match def.kind {
         InputType::String => Ok(()),
-        InputType::Number if value.trim().parse::<f64>().is_ok_and(f64::is_finite) => Ok(()),
+        InputType::Number if decimal(value.trim()).is_some_and(f64::is_finite) => Ok(()),
         InputType::Number => err(format!("expected a number, got {value:?}")),
         InputType::Boolean if value == "true" || value == "false" => Ok(()),
         InputType::Boolean => err(format!("expected 'true' or 'false', got {value:?}")),

@@ -126,6 +126,9 @@ test('journey 10: a hint on a broken component, and a card\'s events and live lo
 
   // A pod whose log the cluster does not have: the viewer says so instead of showing nothing.
   await card('web').getByTestId('open-detail').click();
+  // Its Events first, as a person would see them: switching tabs while they load would drop the
+  // list and cancel its request, which the page's error check counts as a failed request.
+  await detail.locator('[data-testid="events"], [data-testid="no-events"]').first().waitFor();
   await detail.getByTestId('tab-logs').click();
   await page.waitForFunction(() => /This cluster provides no logs for this pod/.test(document.querySelector('[data-testid="log-state"]')?.textContent ?? ''));
   await shots(page, 'journey10-no-logs');

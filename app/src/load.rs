@@ -46,6 +46,9 @@ pub enum Want {
 }
 
 /// What the server answered, one variant per [`Want`].
+// One value per page load, moved a few times: boxing the instance would save no memory worth a
+// second allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Data {
     Instances(Vec<InstanceSummary>),

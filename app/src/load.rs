@@ -17,8 +17,7 @@ use crate::{
     },
     error::{ErrorCode, ServiceError},
     model::{
-        ClusterHealth, InstanceSummary, InstanceView, KubeEventList, RevisionSummary,
-        TemplateInfo,
+        ClusterHealth, InstanceSummary, InstanceView, KubeEventList, RevisionSummary, TemplateInfo,
     },
 };
 

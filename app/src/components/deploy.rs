@@ -34,7 +34,11 @@ pub fn condition_holds(condition: &str, values: &BTreeMap<String, String>) -> bo
         }
     }
     match c.strip_prefix("inputs.") {
-        Some(name) if name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') => {
+        Some(name)
+            if name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_') =>
+        {
             let v = values.get(name).map(String::as_str).unwrap_or_default();
             !v.is_empty() && v != "false"
         }
@@ -49,9 +53,7 @@ fn input_problem(input: &InputInfo, value: &str) -> Option<String> {
         return (input.required && input.default.is_empty()).then(|| "required".to_string());
     }
     match input.kind.as_str() {
-        "number" if !decimal(value.trim()).is_some_and(f64::is_finite) => {
-            Some("a number".into())
-        }
+        "number" if !decimal(value.trim()).is_some_and(f64::is_finite) => Some("a number".into()),
         "boolean" if value != "true" && value != "false" => Some("true or false".into()),
         _ => None,
     }

@@ -79,9 +79,30 @@ mod tests {
     #[test]
     fn reads_what_the_standard_parser_reads_except_inf_and_nan() {
         for text in [
-            "0", "2", "-3", "+4", "0.5", ".5", "5.", "2.5", "1.1", "0.1", "123456789012345",
-            "1e3", "1E3", "1e+3", "2.5e-3", "-0.0", "0e400", "1e400", "-1e400", "1e-400",
-            "00012", "3.14159", "1024", "0.000001",
+            "0",
+            "2",
+            "-3",
+            "+4",
+            "0.5",
+            ".5",
+            "5.",
+            "2.5",
+            "1.1",
+            "0.1",
+            "123456789012345",
+            "1e3",
+            "1E3",
+            "1e+3",
+            "2.5e-3",
+            "-0.0",
+            "0e400",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "00012",
+            "3.14159",
+            "1024",
+            "0.000001",
         ] {
             let want: f64 = text.parse().unwrap();
             assert_eq!(decimal(text), Some(want), "{text}");
@@ -104,11 +125,17 @@ mod tests {
         let got = decimal(long).unwrap();
         let pi = std::f64::consts::PI;
         assert!((got - pi).abs() <= 2.0 * f64::EPSILON * pi, "{got}");
-        assert_eq!(decimal("12345678901234567890123"), Some(1.2345678901234568e22));
+        assert_eq!(
+            decimal("12345678901234567890123"),
+            Some(1.2345678901234568e22)
+        );
         let tiny = decimal("0.00000000000000000000000000001").unwrap();
         assert!((tiny - 1e-29).abs() <= 2.0 * f64::EPSILON * 1e-29, "{tiny}");
         assert_eq!(decimal(&"4".repeat(340)), Some(f64::INFINITY));
-        assert_eq!(decimal(&format!("1e{}", "9".repeat(20))), Some(f64::INFINITY));
+        assert_eq!(
+            decimal(&format!("1e{}", "9".repeat(20))),
+            Some(f64::INFINITY)
+        );
         assert_eq!(decimal(&format!("1e-{}", "9".repeat(20))), Some(0.0));
     }
 }

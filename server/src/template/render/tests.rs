@@ -94,6 +94,15 @@ fn inputs_select_branches_and_are_validated() {
         bad("replicas", "2 gigs").to_string(),
         "input `replicas`: expected a number, got \"2 gigs\""
     );
+    // The deploy form shares this rule (`model::number`): no infinity, however it is spelled.
+    for not_finite in ["inf", "1e400"] {
+        assert!(
+            bad("replicas", not_finite)
+                .to_string()
+                .contains("expected a number"),
+            "{not_finite}"
+        );
+    }
     assert_eq!(
         bad("debug", "yes").to_string(),
         "input `debug`: expected 'true' or 'false', got \"yes\""

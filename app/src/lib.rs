@@ -1,4 +1,4 @@
-//! Berth's user interface: the HTML document shell, the router and the pages.
+//! Berth's user interface: the HTML document shell, the routes and the pages.
 //!
 //! This crate is compiled twice: with `ssr` into the server (which renders the pages) and with
 //! `hydrate` into the browser bundle (which takes over the server-rendered HTML). It never depends
@@ -15,15 +15,14 @@ pub mod live;
 pub mod load;
 pub mod model;
 pub mod pages;
+pub mod route;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod theme;
 
 use leptos::prelude::*;
-use leptos_router::{
-    ParamSegment, StaticSegment,
-    components::{Route, Router, Routes},
-};
+
+use route::{Location, Route};
 
 /// The icon, as a data URL (the sign-in page, which the server writes, uses it too).
 pub const FAVICON: &str = concat!(
@@ -57,9 +56,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: shared layout plus the routes.
+/// The application: shared layout plus the page of the current address ([`route`]).
 #[component]
 pub fn App() -> impl IntoView {
+    let location = Location::provide();
     // Effects run only in the browser, after hydration: browser tests wait for this mark.
     Effect::new(|_| {
         #[cfg(feature = "hydrate")]
@@ -67,26 +67,24 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    let page = move || match Route::of(&location.path()) {
+        Route::Instances => view! { <pages::instances::InstancesPage/> }.into_any(),
+        Route::Templates => view! { <pages::templates::TemplatesPage/> }.into_any(),
+        Route::Template { id } => view! { <pages::templates::TemplatePage id/> }.into_any(),
+        Route::Instance { namespace, name } => {
+            view! { <pages::instance::InstancePage namespace name/> }.into_any()
+        }
+        Route::History { namespace, name } => {
+            view! { <pages::history::HistoryPage namespace name/> }.into_any()
+        }
+        Route::NotFound => view! { <pages::not_found::NotFound/> }.into_any(),
+    };
     view! {
-        <Router>
-            <components::header::Header/>
-            <main class="page">
-                <components::cluster_banner::ClusterBanner/>
-                <Routes fallback=pages::not_found::NotFound>
-                    <Route path=StaticSegment("") view=pages::instances::InstancesPage/>
-                    <Route path=StaticSegment("templates") view=pages::templates::TemplatesPage/>
-                    <Route path=(StaticSegment("templates"), ParamSegment("id")) view=pages::templates::TemplatePage/>
-                    <Route
-                        path=(StaticSegment("instances"), ParamSegment("namespace"), ParamSegment("name"))
-                        view=pages::instance::InstancePage
-                    />
-                    <Route
-                        path=(StaticSegment("instances"), ParamSegment("namespace"), ParamSegment("name"), StaticSegment("history"))
-                        view=pages::history::HistoryPage
-                    />
-                </Routes>
-            </main>
-        </Router>
+        <components::header::Header/>
+        <main class="page">
+            <components::cluster_banner::ClusterBanner/>
+            {page}
+        </main>
     }
 }
 

@@ -151,7 +151,8 @@ impl LiveInstance {
             let v = self.view.read_untracked();
             (v.summary.namespace.clone(), v.summary.name.clone())
         };
-        let Ok(revisions) = crate::api::list_revisions(namespace, name).await else {
+        let Ok(revisions) = crate::api::call(crate::api::ListRevisions { namespace, name }).await
+        else {
             return;
         };
         if let Some(r) = revisions.into_iter().find(|r| r.number == revision)

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     api::{
-        cluster_status, get_instance, get_template, k8s_events, list_instances, list_revisions,
-        list_templates,
+        ClusterStatus, GetInstance, GetTemplate, K8sEvents, ListInstances, ListRevisions,
+        ListTemplates, call,
     },
     error::{ErrorCode, ServiceError},
     model::{
@@ -24,23 +24,23 @@ use crate::{
 /// What a page asks the server for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Want {
-    /// Every instance ([`list_instances`]).
+    /// Every instance ([`ListInstances`]).
     Instances,
-    /// One instance with its live health ([`get_instance`]).
+    /// One instance with its live health ([`GetInstance`]).
     Instance { namespace: String, name: String },
-    /// An instance's revisions ([`list_revisions`]).
+    /// An instance's revisions ([`ListRevisions`]).
     Revisions { namespace: String, name: String },
-    /// One component's kept Kubernetes Events ([`k8s_events`]).
+    /// One component's kept Kubernetes Events ([`K8sEvents`]).
     Events {
         namespace: String,
         name: String,
         component: String,
     },
-    /// Every template ([`list_templates`]); a new `refresh` loads them again.
+    /// Every template ([`ListTemplates`]); a new `refresh` loads them again.
     Templates { refresh: u32 },
-    /// One template with its inputs ([`get_template`]).
+    /// One template with its inputs ([`GetTemplate`]).
     Template { id: String },
-    /// Whether the cluster answers ([`cluster_status`]), checked again for each `path`.
+    /// Whether the cluster answers ([`ClusterStatus`]), checked again for each `path`.
     Cluster { path: String },
 }
 
@@ -71,19 +71,28 @@ pub fn load(want: impl Fn() -> Want + Send + Sync + 'static) -> Load {
 
 async fn fetch(want: Want) -> Result<Data, ServiceError> {
     Ok(match want {
-        Want::Instances => Data::Instances(list_instances().await?),
-        Want::Instance { namespace, name } => Data::Instance(get_instance(namespace, name).await?),
+        Want::Instances => Data::Instances(call(ListInstances {}).await?),
+        Want::Instance { namespace, name } => {
+            Data::Instance(call(GetInstance { namespace, name }).await?)
+        }
         Want::Revisions { namespace, name } => {
-            Data::Revisions(list_revisions(namespace, name).await?)
+            Data::Revisions(call(ListRevisions { namespace, name }).await?)
         }
         Want::Events {
             namespace,
             name,
             component,
-        } => Data::Events(k8s_events(namespace, name, component).await?),
-        Want::Templates { .. } => Data::Templates(list_templates().await?),
-        Want::Template { id } => Data::Template(get_template(id).await?),
-        Want::Cluster { .. } => Data::Cluster(cluster_status().await?),
+        } => Data::Events(
+            call(K8sEvents {
+                namespace,
+                name,
+                component,
+            })
+            .await?,
+        ),
+        Want::Templates { .. } => Data::Templates(call(ListTemplates {}).await?),
+        Want::Template { id } => Data::Template(call(GetTemplate { id }).await?),
+        Want::Cluster { .. } => Data::Cluster(call(ClusterStatus {}).await?),
     })
 }
 

@@ -73,18 +73,22 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
 
 /// The console's server functions (`/ui/...`), with a body each accepts, and the role it needs.
 const UI_FUNCTIONS: &[(&str, &str, Role)] = &[
-    ("instances", "", Role::Viewer),
-    ("templates", "", Role::Viewer),
-    ("instance", "namespace=ns&name=x", Role::Viewer),
-    ("revisions", "namespace=ns&name=x", Role::Viewer),
+    ("instances", "{}", Role::Viewer),
+    ("templates", "{}", Role::Viewer),
+    ("instance", r#"{"namespace":"ns","name":"x"}"#, Role::Viewer),
+    (
+        "revisions",
+        r#"{"namespace":"ns","name":"x"}"#,
+        Role::Viewer,
+    ),
     (
         "k8s-events",
-        "namespace=ns&name=x&component=web",
+        r#"{"namespace":"ns","name":"x","component":"web"}"#,
         Role::Viewer,
     ),
     (
         "diff",
-        "namespace=ns&name=x&number=2&against=1",
+        r#"{"namespace":"ns","name":"x","number":2,"against":1}"#,
         Role::Viewer,
     ),
     (
@@ -139,16 +143,9 @@ async fn every_console_function_needs_its_role() {
     let operator = api.make_token("ui-operator", Role::Operator).await;
     let admin = api.make_token("ui-admin", Role::Admin).await;
     for (name, body, needs) in UI_FUNCTIONS {
-        let json = body.starts_with('{');
         let call = |token: Option<&String>| {
-            let mut req = Request::post(format!("/ui/{name}")).header(
-                "content-type",
-                if json {
-                    "application/json"
-                } else {
-                    "application/x-www-form-urlencoded"
-                },
-            );
+            let mut req =
+                Request::post(format!("/ui/{name}")).header("content-type", "application/json");
             if let Some(t) = token {
                 req = req.header("authorization", format!("Bearer {t}"));
             }

@@ -9,7 +9,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    api::{apply_change, preview_change, preview_rollback, read_intent, rollback},
+    api::{ApplyChange, PreviewChange, PreviewRollback, ReadIntent, Rollback, call},
     components::{
         dialog::Dialog,
         error_view::ErrorView,
@@ -75,9 +75,21 @@ pub fn ChangeBox(live: LiveInstance) -> impl IntoView {
         spawn_local(async move {
             let loaded = match p {
                 Proposal::Edits(edits) => {
-                    preview_change(ns, name, change(revision, edits, None)).await
+                    call(PreviewChange {
+                        namespace: ns,
+                        name,
+                        request: change(revision, edits, None),
+                    })
+                    .await
                 }
-                Proposal::Rollback(to) => preview_rollback(ns, name, to).await,
+                Proposal::Rollback(to) => {
+                    call(PreviewRollback {
+                        namespace: ns,
+                        name,
+                        to,
+                    })
+                    .await
+                }
             };
             preview.set(Some(loaded));
         });
@@ -92,7 +104,12 @@ pub fn ChangeBox(live: LiveInstance) -> impl IntoView {
         reading.set(true);
         answer.set(None);
         spawn_local(async move {
-            let result = read_intent(ns, name, request).await;
+            let result = call(ReadIntent {
+                namespace: ns,
+                name,
+                text: request,
+            })
+            .await;
             if let Ok(IntentAnswer::Change {
                 edits,
                 rollback_to,
@@ -126,9 +143,22 @@ pub fn ChangeBox(live: LiveInstance) -> impl IntoView {
         spawn_local(async move {
             let started = match p {
                 Proposal::Edits(edits) => {
-                    apply_change(ns, name, change(base, edits, Some(hash))).await
+                    call(ApplyChange {
+                        namespace: ns,
+                        name,
+                        request: change(base, edits, Some(hash)),
+                    })
+                    .await
                 }
-                Proposal::Rollback(to) => rollback(ns, name, to, hash).await,
+                Proposal::Rollback(to) => {
+                    call(Rollback {
+                        namespace: ns,
+                        name,
+                        to,
+                        plan_hash: hash,
+                    })
+                    .await
+                }
             };
             match started {
                 Ok(op) => {

@@ -2,16 +2,18 @@
 //! working, but nothing can be deployed or changed and live health is unknown.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
-use crate::load::{Data, Want, load};
+use crate::{
+    load::{Data, Want, load},
+    route::Location,
+};
 
 /// Checked when each page loads (on the server, as part of the page).
 #[component]
 pub fn ClusterBanner() -> impl IntoView {
-    let location = use_location();
+    let location = Location::get();
     let health = load(move || Want::Cluster {
-        path: location.pathname.get(),
+        path: location.path(),
     });
     view! {
         <Suspense fallback=|| ()>

@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::use_navigate;
 
 use crate::{
-    api::{deploy, plan_deploy},
+    api::{Deploy, PlanDeploy, call},
     components::error_view::{DryRunRefusals, ErrorView, RenderWarnings},
     error::ServiceError,
     model::{CreatePlan, CreateRequest, InputInfo, TemplateInfo, number::decimal},
+    route::Location,
 };
 
 /// Whether an input's `if` holds for the values typed so far. Understands the conditions
@@ -135,23 +135,22 @@ pub fn DeployForm(template: TemplateInfo) -> impl IntoView {
         plan.set(None);
         busy.set(true);
         spawn_local(async move {
-            plan.set(Some(plan_deploy(req).await));
+            plan.set(Some(call(PlanDeploy { request: req }).await));
             busy.set(false);
         });
     };
-    let navigate = use_navigate();
+    let location = Location::get();
     let start = move |_| {
         let req = request();
-        let navigate = navigate.clone();
         busy.set(true);
         failure.set(None);
         spawn_local(async move {
-            match deploy(req).await {
+            match call(Deploy { request: req }).await {
                 // The page learns which operation to show, in case it ends before the page loads.
-                Ok(op) => navigate(
-                    &format!("/instances/{}/{}?op={}", op.namespace, op.name, op.revision),
-                    Default::default(),
-                ),
+                Ok(op) => location.go(&format!(
+                    "/instances/{}/{}?op={}",
+                    op.namespace, op.name, op.revision
+                )),
                 Err(e) => failure.set(Some(e)),
             }
             busy.set(false);

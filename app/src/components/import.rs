@@ -5,7 +5,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    api::import_template,
+    api::{ImportTemplate, call},
     components::{
         error_view::ErrorView,
         yaml::{CodeArea, line_of},
@@ -24,7 +24,11 @@ pub fn ImportForm(imported: Callback<TemplateInfo>) -> impl IntoView {
         busy.set(true);
         failure.set(None);
         spawn_local(async move {
-            match import_template(source.get_untracked()).await {
+            match call(ImportTemplate {
+                source: source.get_untracked(),
+            })
+            .await
+            {
                 Ok(info) => {
                     source.set(String::new());
                     imported.run(info);

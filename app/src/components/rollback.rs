@@ -5,7 +5,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    api::{preview_rollback, rollback},
+    api::{PreviewRollback, Rollback, call},
     components::{
         dialog::Dialog,
         review::{Loaded, Review},
@@ -37,14 +37,26 @@ pub fn RollbackButton(
         open.set(true);
         spawn_local(async move {
             preview.set(Some(
-                preview_rollback(ns.get_value(), nm.get_value(), to).await,
+                call(PreviewRollback {
+                    namespace: ns.get_value(),
+                    name: nm.get_value(),
+                    to,
+                })
+                .await,
             ))
         });
     };
     let on_apply = Callback::new(move |hash: String| {
         applying.set(true);
         spawn_local(async move {
-            match rollback(ns.get_value(), nm.get_value(), to, hash).await {
+            match call(Rollback {
+                namespace: ns.get_value(),
+                name: nm.get_value(),
+                to,
+                plan_hash: hash,
+            })
+            .await
+            {
                 Ok(op) => {
                     open.set(false);
                     on_started.run(op);

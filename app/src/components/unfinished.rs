@@ -5,7 +5,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    api::resume_revision,
+    api::{ResumeRevision, call},
     components::{error_view::ErrorView, rollback::RollbackButton},
     error::ServiceError,
     live::LiveInstance,
@@ -45,7 +45,7 @@ pub fn UnfinishedBanner(live: LiveInstance) -> impl IntoView {
                 busy.set(true);
                 failure.set(None);
                 spawn_local(async move {
-                    match resume_revision(ns, name, number).await {
+                    match call(ResumeRevision { namespace: ns, name, number }).await {
                         Ok(op) => started.run(op),
                         Err(e) => failure.set(Some(e)),
                     }

@@ -6,7 +6,7 @@
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    api::{manifest_edit, object_yaml},
+    api::{ManifestEdit, ObjectYaml, call},
     components::error_view::ErrorView,
     error::ServiceError,
     model::{Edit, ObjectKey, number::decimal},
@@ -106,7 +106,13 @@ pub fn YamlEditor(
     let load = move || {
         spawn_local(async move {
             let k = key.get_value();
-            let got = object_yaml(ns.get_value(), nm.get_value(), k.kind, k.name).await;
+            let got = call(ObjectYaml {
+                namespace: ns.get_value(),
+                name: nm.get_value(),
+                kind: k.kind,
+                object: k.name,
+            })
+            .await;
             if let Ok(t) = &got {
                 draft.set(t.clone());
             }
@@ -121,12 +127,12 @@ pub fn YamlEditor(
     let add = move |_| {
         failure.set(None);
         spawn_local(async move {
-            match manifest_edit(
-                ns.get_value(),
-                nm.get_value(),
-                key.get_value(),
-                draft.get_untracked(),
-            )
+            match call(ManifestEdit {
+                namespace: ns.get_value(),
+                name: nm.get_value(),
+                object: key.get_value(),
+                yaml: draft.get_untracked(),
+            })
             .await
             {
                 Ok(edit) => {

@@ -4,38 +4,31 @@
 //! confirmed, like any change.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::{
-    api::diff_revisions,
+    api::{DiffRevisions, call},
     components::{diff::DiffView, error_view::ErrorView, rollback::RollbackButton},
     error::ServiceError,
     load::{Data, Want, load},
     model::{OperationInfo, OperationStatus, RevisionSummary},
+    route::Location,
 };
 
 /// `/instances/:namespace/:name/history`
 #[component]
-pub fn HistoryPage() -> impl IntoView {
-    let params = use_params_map();
-    let key = move || {
-        let p = params.read();
-        (
-            p.get("namespace").unwrap_or_default(),
-            p.get("name").unwrap_or_default(),
-        )
+pub fn HistoryPage(namespace: String, name: String) -> impl IntoView {
+    let title = format!("{namespace}/{name}");
+    let href = format!("/instances/{title}");
+    let want = Want::Revisions {
+        namespace: namespace.clone(),
+        name: name.clone(),
     };
-    let revisions = load(move || {
-        let (namespace, name) = key();
-        Want::Revisions { namespace, name }
-    });
+    let revisions = load(move || want.clone());
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Instances"</a>
             <span aria-hidden="true">" / "</span>
-            <a class="mono" href=move || { let (ns, name) = key(); format!("/instances/{ns}/{name}") }>
-                {move || { let (ns, name) = key(); format!("{ns}/{name}") }}
-            </a>
+            <a class="mono" href=href>{title}</a>
             <span aria-hidden="true">" / history"</span>
         </nav>
         <section class="page-head"><h1>"History"</h1>
@@ -43,7 +36,7 @@ pub fn HistoryPage() -> impl IntoView {
         <Suspense fallback=|| view! { <div class="panel loading" aria-busy="true">"Loading history…"</div> }>
             {move || revisions.get().map(|r| match r.and_then(Data::revisions) {
                 Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                Ok(list) => { let (ns, name) = key(); view! { <Timeline list namespace=ns name/> }.into_any() }
+                Ok(list) => view! { <Timeline list namespace=namespace.clone() name=name.clone()/> }.into_any(),
             })}
         </Suspense>
     }
@@ -87,18 +80,21 @@ fn Timeline(list: Vec<RevisionSummary>, namespace: String, name: String) -> impl
         if let [a, b] = p[..] {
             diff.set(None);
             spawn_local(async move {
-                let d = diff_revisions(ns.get_value(), nm.get_value(), b, a).await;
+                let d = call(DiffRevisions {
+                    namespace: ns.get_value(),
+                    name: nm.get_value(),
+                    number: b,
+                    against: a,
+                })
+                .await;
                 diff.set(Some(d.map(|d| d.diff)));
             });
         }
     };
     let newest_first: Vec<RevisionSummary> = list.into_iter().rev().collect();
-    let navigate = use_navigate();
+    let location = Location::get();
     let opened = Callback::new(move |op: OperationInfo| {
-        navigate(
-            &format!("/instances/{}/{}", op.namespace, op.name),
-            Default::default(),
-        )
+        location.go(&format!("/instances/{}/{}", op.namespace, op.name))
     });
     view! {
         <table class="table" data-testid="history">

@@ -4,10 +4,9 @@
 //! update arrives on the instance's event stream; nothing is polled.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::{
-    api::{apply_change, cancel_operation, delete_instance, preview_change},
+    api::{ApplyChange, CancelOperation, DeleteInstance, PreviewChange, call},
     components::{
         advice::DetailOpen,
         card::ComponentCard,
@@ -26,28 +25,20 @@ use crate::{
     model::{
         CardKind, ChangeRequest, Edit, InstanceView, ObjectAction, OperationInfo, OperationStatus,
     },
+    route::Location,
 };
 
 /// `/instances/:namespace/:name`
 #[component]
-pub fn InstancePage() -> impl IntoView {
-    let params = use_params_map();
-    let key = move || {
-        let p = params.read();
-        (
-            p.get("namespace").unwrap_or_default(),
-            p.get("name").unwrap_or_default(),
-        )
-    };
-    let detail = load(move || {
-        let (namespace, name) = key();
-        Want::Instance { namespace, name }
-    });
+pub fn InstancePage(namespace: String, name: String) -> impl IntoView {
+    let title = format!("{namespace}/{name}");
+    let want = Want::Instance { namespace, name };
+    let detail = load(move || want.clone());
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/">"Instances"</a>
             <span aria-hidden="true">" / "</span>
-            <span class="mono">{move || { let (ns, name) = key(); format!("{ns}/{name}") }}</span>
+            <span class="mono">{title}</span>
         </nav>
         <Suspense fallback=|| view! { <div class="panel loading page-skeleton" aria-busy="true">"Loading instance…"</div> }>
             {move || detail.get().map(|result| match result.and_then(Data::instance) {
@@ -169,9 +160,8 @@ fn Detail(initial: InstanceView) -> impl IntoView {
 /// ended as the page loaded (a fast apply), there is nothing running to follow: the page reads
 /// how it ended from the history instead, so the operation panel still says.
 fn show_launched(live: LiveInstance) {
-    let launched = use_query_map()
-        .read_untracked()
-        .get("op")
+    let launched = Location::get()
+        .query("op")
         .and_then(|n| n.parse::<i64>().ok());
     let Some(revision) = launched else { return };
     if live.operation.read_untracked().is_some() {
@@ -242,7 +232,7 @@ fn CancelButton(live: LiveInstance, revision: i64) -> impl IntoView {
         asked.set(true);
         spawn_local(async move {
             let id = OperationInfo::id_of(&s.namespace, &s.name, revision);
-            if let Err(e) = cancel_operation(id).await {
+            if let Err(e) = call(CancelOperation { id }).await {
                 failure.set(Some(e));
                 asked.set(false);
             }
@@ -322,7 +312,16 @@ fn PendingBar(live: LiveInstance, pending: RwSignal<Vec<Edit>>) -> impl IntoView
         preview.set(None);
         failure.set(None);
         open.set(true);
-        spawn_local(async move { preview.set(Some(preview_change(ns, name, request).await)) });
+        spawn_local(async move {
+            preview.set(Some(
+                call(PreviewChange {
+                    namespace: ns,
+                    name,
+                    request,
+                })
+                .await,
+            ))
+        });
     };
     let on_apply = Callback::new(move |hash: String| {
         let (ns, name, _) = key();
@@ -337,7 +336,13 @@ fn PendingBar(live: LiveInstance, pending: RwSignal<Vec<Edit>>) -> impl IntoView
         };
         applying.set(true);
         spawn_local(async move {
-            match apply_change(ns, name, request).await {
+            match call(ApplyChange {
+                namespace: ns,
+                name,
+                request,
+            })
+            .await
+            {
                 Ok(op) => {
                     live.started(op.revision);
                     pending.set(Vec::new());
@@ -378,14 +383,18 @@ fn DeleteButton(live: LiveInstance) -> impl IntoView {
     let failure = RwSignal::new(None::<ServiceError>);
     let busy = RwSignal::new(false);
     let name = move || live.view.read().summary.name.clone();
-    let navigate = use_navigate();
+    let location = Location::get();
     let confirm = Callback::new(move |_: ()| {
         let s = live.view.get_untracked().summary;
-        let navigate = navigate.clone();
         busy.set(true);
         spawn_local(async move {
-            match delete_instance(s.namespace, s.name).await {
-                Ok(_) => navigate("/", Default::default()),
+            match call(DeleteInstance {
+                namespace: s.namespace,
+                name: s.name,
+            })
+            .await
+            {
+                Ok(_) => location.go("/"),
                 Err(e) => failure.set(Some(e)),
             }
             busy.set(false);

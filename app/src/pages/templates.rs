@@ -108,10 +108,9 @@ fn TemplateCard(t: TemplateInfo) -> impl IntoView {
 
 /// `/templates/:id`: one template, its readme and home page, and its inputs.
 #[component]
-pub fn TemplatePage() -> impl IntoView {
-    let params = leptos_router::hooks::use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let template = load(move || Want::Template { id: id() });
+pub fn TemplatePage(id: String) -> impl IntoView {
+    let want = Want::Template { id: id.clone() };
+    let template = load(move || want.clone());
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/templates">"Templates"</a>

@@ -18,9 +18,7 @@ use axum::{
     middleware,
     routing::{get, post},
 };
-use std::sync::OnceLock;
 
-use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::{
     CompressionLevel,
     compression::{CompressionLayer, DefaultPredicate},
@@ -78,24 +76,31 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     )
 }
 
-/// The UI's routes, generated once per process. Generating them runs the whole app with resource
-/// loading suppressed process-wide (leptos issue #4773): a page another router of the same
-/// process renders meanwhile would wait forever on its resources. `berth serve` builds one router
-/// before serving; the tests build many, side by side, and one page in about forty hung.
-fn ui_routes() -> Vec<AxumRouteListing> {
-    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
-}
+/// The console's pages, as [`app::route::Route`] reads them. Each is rendered here and then
+/// taken over by the browser; any other path gets the not-found page, with a 404.
+const PAGES: [&str; 5] = [
+    "/",
+    "/templates",
+    "/templates/{id}",
+    "/instances/{namespace}/{name}",
+    "/instances/{namespace}/{name}/history",
+];
 
 /// Builds the whole router: the documented routes (JSON errors for unknown paths and methods
 /// under `/api/v1`), then the server-rendered UI, then static files. See [`compression`].
 pub fn router(state: AppState) -> Router {
     let (documented, _) = documented();
     let api_errors = Router::new().fallback(|| async { ApiError::no_route() });
-    let routes = ui_routes();
+    // Rendering a page spawns its resources' loads on Leptos's executor: tokio's, set once per
+    // process (a second call finds it set, which is fine).
+    let _ = any_spawner::Executor::init_tokio();
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_to_stream_with_context(ui::context(&state), move || {
         app::shell(options.clone())
+    });
+    let pages = PAGES.into_iter().fold(Router::new(), |pages, path| {
+        let render = render.clone();
+        pages.route(path, get(move |req: axum::extract::Request| render(req)))
     });
     Router::new()
         .merge(documented)
@@ -106,9 +111,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
-        // Pages only: `leptos_routes_with_context` would also mount every server function at
-        // its own path, past `ui::server_fn` and so past its role check.
-        .leptos_routes_with_handler(routes, move |req: axum::extract::Request| render(req))
+        .merge(pages)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

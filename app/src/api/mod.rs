@@ -1,9 +1,14 @@
-//! Server functions the pages call. Thin: on the server they ask the [`Berth`] service the
-//! server provides as context; in the browser they are HTTP calls to `/ui/...`. Errors arrive
-//! typed, as [`ServiceError`]. Every one that changes something checks the signed-in caller's
-//! role first, as the REST API does, and records the caller as the actor.
+//! Server functions the pages call, through [`call`]. Thin: on the server they ask the [`Berth`]
+//! service the server provides as context; in the browser they are HTTP calls to `/ui/...`, with
+//! their arguments as JSON. Errors arrive typed, as [`ServiceError`]. Every one that changes
+//! something checks the signed-in caller's role first, as the REST API does, and records the
+//! caller as the actor.
 //!
 //! [`Berth`]: crate::service::Berth
+
+mod call;
+
+pub use call::call;
 
 use crate::codec::Json;
 use leptos::prelude::*;
@@ -38,13 +43,13 @@ fn actor(need: crate::service::Need) -> Result<String, ServiceError> {
 }
 
 /// Every instance that is not deleted, newest first.
-#[server(prefix = "/ui", endpoint = "instances", output = Json)]
+#[server(prefix = "/ui", endpoint = "instances", input = Json, output = Json)]
 pub async fn list_instances() -> Result<Vec<InstanceSummary>, ServiceError> {
     service()?.instances().await
 }
 
 /// One instance with its components' live health, or `None` when it does not exist.
-#[server(prefix = "/ui", endpoint = "instance", output = Json)]
+#[server(prefix = "/ui", endpoint = "instance", input = Json, output = Json)]
 pub async fn get_instance(
     namespace: String,
     name: String,
@@ -57,7 +62,7 @@ pub async fn get_instance(
 }
 
 /// The kept Kubernetes Events of one component of an instance, newest first.
-#[server(prefix = "/ui", endpoint = "k8s-events", output = Json)]
+#[server(prefix = "/ui", endpoint = "k8s-events", input = Json, output = Json)]
 pub async fn k8s_events(
     namespace: String,
     name: String,
@@ -69,7 +74,7 @@ pub async fn k8s_events(
 }
 
 /// Every template, in id order.
-#[server(prefix = "/ui", endpoint = "templates", output = Json)]
+#[server(prefix = "/ui", endpoint = "templates", input = Json, output = Json)]
 pub async fn list_templates() -> Result<Vec<TemplateInfo>, ServiceError> {
     service()?.templates().await
 }
@@ -145,7 +150,7 @@ pub async fn read_intent(
 }
 
 /// The instance's revisions, oldest first.
-#[server(prefix = "/ui", endpoint = "revisions", output = Json)]
+#[server(prefix = "/ui", endpoint = "revisions", input = Json, output = Json)]
 pub async fn list_revisions(
     namespace: String,
     name: String,
@@ -154,7 +159,7 @@ pub async fn list_revisions(
 }
 
 /// The diff from revision `against` to revision `number`.
-#[server(prefix = "/ui", endpoint = "diff", output = Json)]
+#[server(prefix = "/ui", endpoint = "diff", input = Json, output = Json)]
 pub async fn diff_revisions(
     namespace: String,
     name: String,
@@ -221,7 +226,7 @@ pub async fn delete_instance(
 }
 
 /// One object of the current revision as YAML, secrets redacted.
-#[server(prefix = "/ui", endpoint = "object_yaml", output = Json)]
+#[server(prefix = "/ui", endpoint = "object_yaml", input = Json, output = Json)]
 pub async fn object_yaml(
     namespace: String,
     name: String,
@@ -257,13 +262,13 @@ pub async fn import_template(source: String) -> Result<TemplateInfo, ServiceErro
 }
 
 /// Whether the cluster answers now.
-#[server(prefix = "/ui", endpoint = "cluster", output = Json)]
+#[server(prefix = "/ui", endpoint = "cluster", input = Json, output = Json)]
 pub async fn cluster_status() -> Result<ClusterHealth, ServiceError> {
     service()?.cluster().await
 }
 
 /// One template with its inputs.
-#[server(prefix = "/ui", endpoint = "template", output = Json)]
+#[server(prefix = "/ui", endpoint = "template", input = Json, output = Json)]
 pub async fn get_template(id: String) -> Result<TemplateInfo, ServiceError> {
     service()?.template(id).await
 }

@@ -1,10 +1,11 @@
-//! The encoding of every server function's answer (and of its typed error): JSON, read from text.
+//! The encoding of every server function's arguments, answer and typed error: JSON, read from text.
 //!
 //! Leptos reads the resources a page was rendered with back from the document with
-//! `serde_json::from_str`, and the live stream's events arrive as text too. server_fn's own JSON
-//! encoding reads answers with `serde_json::from_slice`, which would compile every shared type's
-//! deserializer a second time, for a byte reader, into the browser bundle. Reading answers as
-//! text instead keeps one copy of each (`end2end/bench/console.mjs` measures the bundle).
+//! `serde_json::from_str`, the live stream's events arrive as text, and the browser reads each
+//! answer from its text ([`crate::api::call`]). server_fn's own JSON encoding reads with
+//! `serde_json::from_slice`, which would compile every shared type's deserializer a second time,
+//! for a byte reader; reading text everywhere keeps one copy of each (`end2end/bench/console.mjs`
+//! measures the bundle).
 
 use leptos::server_fn::{ContentType, Decodes, Encodes, Format, FormatType, codec::Post};
 use serde::{Serialize, de::DeserializeOwned};

@@ -31,13 +31,19 @@ pub enum Route {
 }
 
 impl Route {
-    /// The route of `path` (an address without its query). Empty segments do not count, so
-    /// `/templates/` is `/templates`.
+    /// The route of `path` (an address without its query). Exact, as the server's routes are:
+    /// `/templates/` and `/instances//x` are not found.
     pub fn of(path: &str) -> Route {
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let path = path.strip_prefix('/').unwrap_or(path);
+        if path.is_empty() {
+            return Route::Instances;
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts.contains(&"") {
+            return Route::NotFound;
+        }
         let pair = |namespace: &str, name: &str| (namespace.to_string(), name.to_string());
         match parts.as_slice() {
-            [] => Route::Instances,
             ["templates"] => Route::Templates,
             ["templates", id] => Route::Template { id: id.to_string() },
             ["instances", namespace, name] => {
@@ -200,7 +206,7 @@ mod tests {
     fn each_page_has_its_path_and_anything_else_is_not_found() {
         assert_eq!(Route::of("/"), Route::Instances);
         assert_eq!(Route::of(""), Route::Instances);
-        assert_eq!(Route::of("/templates/"), Route::Templates);
+        assert_eq!(Route::of("/templates"), Route::Templates);
         assert_eq!(
             Route::of("/templates/posthog"),
             Route::Template {
@@ -227,6 +233,9 @@ mod tests {
             "/instances/a/b/c",
             "/templates/a/b",
             "/pkg/berth.wasm",
+            "/templates/",
+            "/instances//posthog",
+            "//templates",
         ] {
             assert_eq!(Route::of(other), Route::NotFound, "{other}");
         }

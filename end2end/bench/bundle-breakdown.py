@@ -2,7 +2,7 @@
 """Where the browser bundle's code goes, by what compiled it in.
 
 Builds the wasm as `end2end/build-release` does (the `wasm-release` profile, the `hydrate`
-feature, `--cfg erase_components`, and nightly's panic = immediate-abort where that toolchain is
+feature, `--cfg erase_components`, and nightly's panic = immediate-abort (with no panic locations) where that toolchain is
 ready), but with full symbol names (`v0` mangling) and into a target directory of its own, so the
 main build cache stays valid. Then sizes every function
 with twiggy (installed from crates.io into ~/.cache/berth/tools when missing) and sums them: serde
@@ -65,7 +65,7 @@ def build() -> str:
         env.update(RUSTUP_TOOLCHAIN=toolchain, CARGO_TARGET_DIR=TARGET + "-immediate-abort",
                    CARGO_UNSTABLE_BUILD_STD="std,panic_abort",
                    CARGO_UNSTABLE_BUILD_STD_FEATURES="optimize_for_size")
-        env["RUSTFLAGS"] += " -Zunstable-options -Cpanic=immediate-abort"
+        env["RUSTFLAGS"] += " -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
     subprocess.run(
         ["cargo", "build", "-p", "app", "--lib", "--target", "wasm32-unknown-unknown",
          "--profile", "wasm-release", "--no-default-features", "--features", "hydrate"],

@@ -22,8 +22,8 @@ use crate::{
     },
 };
 
-/// The service the server provides; an error (not a panic) where it provides none, such as
-/// when the router renders the app once to list its routes.
+/// The service the server provides; an error (not a panic) where it provides none, such as a
+/// render outside `berth serve`.
 #[cfg(feature = "ssr")]
 fn service() -> Result<std::sync::Arc<dyn crate::service::Berth>, ServiceError> {
     use_context::<std::sync::Arc<dyn crate::service::Berth>>().ok_or_else(|| {

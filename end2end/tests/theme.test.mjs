@@ -20,6 +20,43 @@ test('the shell shows the header and the Instances view', async () => {
   await context.close();
 });
 
+test('links move between pages without a reload, and Back and Forward follow', async () => {
+  const { page, context, errors } = await openPage(browser);
+  await waitForHydration(page);
+  await page.evaluate(() => { window.__berthMarker = 'still-here'; });
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  const current = async () =>
+    nav.locator('a[aria-current="page"]').allTextContents();
+  const heading = (name) => page.getByRole('heading', { name, level: 1, exact: true });
+  const path = () => new URL(page.url()).pathname;
+  assert.deepEqual(await current(), ['Instances']);
+
+  await nav.getByRole('link', { name: 'Templates' }).click();
+  await heading('Templates').waitFor();
+  assert.equal(path(), '/templates');
+  assert.deepEqual(await current(), ['Templates']);
+
+  const first = page.getByTestId('template-link').first();
+  const href = await first.getAttribute('href');
+  await first.click();
+  await page.waitForURL((u) => u.pathname === href);
+  await page.locator('nav.crumbs').getByText(href.split('/').pop(), { exact: true }).waitFor();
+  assert.deepEqual(await current(), ['Templates'], 'a template is in the Templates section');
+
+  await page.goBack();
+  await heading('Templates').waitFor();
+  assert.equal(path(), '/templates');
+  await page.goBack();
+  await heading('Instances').waitFor();
+  assert.equal(path(), '/');
+  assert.deepEqual(await current(), ['Instances']);
+  await page.goForward();
+  await heading('Templates').waitFor();
+  assert.equal(await page.evaluate(() => window.__berthMarker), 'still-here', 'no page was reloaded');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the theme switch changes the theme without reloading the page', async () => {
   const { page, context, errors } = await openPage(browser);
   await waitForHydration(page);

@@ -207,7 +207,9 @@ test('journey 4: a storage shrink is refused inline; a grow re-creates the State
   await review.getByTestId('apply').click();
   await review.waitFor({ state: 'hidden' });
   await page.waitForFunction(() => document.querySelector('[data-testid="operation"]')?.dataset.state === 'succeeded', null, { timeout: 90_000 });
-  assert.match(await clickhouse.getByTestId('storage').innerText(), /40Gi/);
+  // The stream sends the operation's end first and the instance's fresh view right after it (a
+  // read of the store): the card shows the new size with that view, not with the end itself.
+  await clickhouse.getByTestId('storage').filter({ hasText: '40Gi' }).waitFor({ timeout: 15_000 });
   const claim = await kubeGet(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/data-ui-ph-clickhouse-0`);
   assert.equal(claim.body.spec.resources.requests.storage, '40Gi', 'the claim grew in the cluster');
   const set = await kubeGet(`/apis/apps/v1/namespaces/${namespace}/statefulsets/ui-ph-clickhouse`);

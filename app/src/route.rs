@@ -13,6 +13,16 @@
 
 use leptos::prelude::*;
 
+/// Every page's path, as the server mounts it (`{param}` stands for one segment). [`Route::of`]
+/// reads exactly these; a test holds the two together.
+pub const PAGES: [&str; 5] = [
+    "/",
+    "/templates",
+    "/templates/{id}",
+    "/instances/{namespace}/{name}",
+    "/instances/{namespace}/{name}/history",
+];
+
 /// A page of the console, by its address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -105,7 +115,16 @@ impl Location {
     pub fn go(&self, address: &str) {
         #[cfg(feature = "hydrate")]
         browser::push(address);
-        self.address.set(address.to_string());
+        self.show(address.to_string());
+    }
+
+    /// Moves to `address`, unless the page already shows it: a jump to an anchor (`#card-web`)
+    /// fires `popstate` with the same path, and setting the signal anyway would build the page
+    /// again, loading its data again and dropping its unapplied edits.
+    fn show(&self, address: String) {
+        if self.address.with_untracked(|now| *now != address) {
+            self.address.set(address);
+        }
     }
 }
 
@@ -166,7 +185,7 @@ mod browser {
                     location.go(&address);
                 }
             });
-        let on_pop = Closure::<dyn Fn()>::new(move || location.address.set(address()));
+        let on_pop = Closure::<dyn Fn()>::new(move || location.show(address()));
         let _ = window.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
         let _ =
             window.add_event_listener_with_callback("popstate", on_pop.as_ref().unchecked_ref());
@@ -238,6 +257,20 @@ mod tests {
             "//templates",
         ] {
             assert_eq!(Route::of(other), Route::NotFound, "{other}");
+        }
+    }
+
+    #[test]
+    fn every_path_the_server_mounts_is_a_different_page() {
+        let pages: Vec<Route> = PAGES
+            .iter()
+            .map(|p| Route::of(&p.replace(['{', '}'], "")))
+            .collect();
+        for (path, page) in PAGES.iter().zip(&pages) {
+            assert_ne!(*page, Route::NotFound, "{path}");
+        }
+        for (i, page) in pages.iter().enumerate() {
+            assert!(!pages[..i].contains(page), "{page:?} twice");
         }
     }
 

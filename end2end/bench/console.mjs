@@ -30,7 +30,7 @@ for (const f of readdirSync(pkg).filter((f) => f.endsWith('.wasm') || f.endsWith
 console.log(`bundle: wasm+js ${(raw / 1024).toFixed(0)} KB raw, ${(gz / 1024).toFixed(0)} KB gzip (${pkg}, built ${statSync(pkg).mtime.toISOString()})`);
 // `cargo leptos build --release --precompress` also writes .gz and .br beside each file; Berth
 // serves those as they are (brotli to a browser on HTTPS, gzip otherwise).
-const shipped = (ext) => readdirSync(pkg).filter((f) => /\.(wasm|js)\./.test(f) && f.endsWith(ext))
+const shipped = (ext) => readdirSync(pkg).filter((f) => /\.(wasm|js)\.(gz|br)$/.test(f) && f.endsWith(ext))
   .reduce((sum, f) => sum + statSync(`${pkg}/${f}`).size, 0);
 if (shipped('.br')) console.log(`precompressed: ${(shipped('.gz') / 1024).toFixed(0)} KB gzip, ${(shipped('.br') / 1024).toFixed(0)} KB brotli`);
 else console.log('precompressed: none (a debug build, or a release one without --precompress): Berth gzips as it serves');

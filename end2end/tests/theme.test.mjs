@@ -52,6 +52,15 @@ test('links move between pages without a reload, and Back and Forward follow', a
   assert.deepEqual(await current(), ['Instances']);
   await page.goForward();
   await heading('Templates').waitFor();
+
+  // A jump to an anchor on the page (a card's `#card-web` link) fires popstate too: the page
+  // stays as it is, rather than being built again and loading its data again (on an instance's
+  // page that would drop the edits not yet applied).
+  const loads = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/ui/')) loads.push(r.url()); });
+  await page.evaluate(() => { location.hash = 'catalog'; });
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 500)));
+  assert.deepEqual(loads, [], 'the page loaded nothing again');
   assert.equal(await page.evaluate(() => window.__berthMarker), 'still-here', 'no page was reloaded');
   assert.deepEqual(errors, []);
   await context.close();

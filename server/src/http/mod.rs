@@ -76,16 +76,6 @@ pub fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     )
 }
 
-/// The console's pages, as [`app::route::Route`] reads them. Each is rendered here and then
-/// taken over by the browser; any other path gets the not-found page, with a 404.
-const PAGES: [&str; 5] = [
-    "/",
-    "/templates",
-    "/templates/{id}",
-    "/instances/{namespace}/{name}",
-    "/instances/{namespace}/{name}/history",
-];
-
 /// Builds the whole router: the documented routes (JSON errors for unknown paths and methods
 /// under `/api/v1`), then the server-rendered UI, then static files. See [`compression`].
 pub fn router(state: AppState) -> Router {
@@ -98,10 +88,14 @@ pub fn router(state: AppState) -> Router {
     let render = leptos_axum::render_app_to_stream_with_context(ui::context(&state), move || {
         app::shell(options.clone())
     });
-    let pages = PAGES.into_iter().fold(Router::new(), |pages, path| {
-        let render = render.clone();
-        pages.route(path, get(move |req: axum::extract::Request| render(req)))
-    });
+    // The console's pages (`app::route`), each rendered here and then taken over by the
+    // browser; any other path gets the not-found page, with a 404.
+    let pages = app::route::PAGES
+        .into_iter()
+        .fold(Router::new(), |pages, path| {
+            let render = render.clone();
+            pages.route(path, get(move |req: axum::extract::Request| render(req)))
+        });
     Router::new()
         .merge(documented)
         .nest("/api/v1", api_errors)
